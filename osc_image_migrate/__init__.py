@@ -1,0 +1,1 @@
+"""OpenStackClient plugin that migrates Glance images between clouds."""

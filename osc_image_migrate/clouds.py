@@ -1,0 +1,105 @@
+"""Sessions and clients for the source and destination clouds.
+
+This is the one place that turns a cloud into clients. The source cloud is
+the one OSC is authenticated against (its session, region, interface,
+endpoint override and TLS settings are OSC's); the destination is loaded from
+clouds.yaml by name through the same ``OpenStackConfig`` that OSC uses, so
+each cloud keeps its own ``verify``/``cacert``/``cert``/``key`` settings.
+"""
+
+import dataclasses
+import logging
+
+from glanceclient import client as glance_client
+from keystoneauth1 import adapter
+from keystoneauth1 import exceptions as ks_exc
+from openstack.config import exceptions as config_exc
+from osc_lib import exceptions
+
+from osc_image_migrate.i18n import _
+
+LOG = logging.getLogger(__name__)
+
+# Seconds: a finite read timeout, so a stalled peer cannot hang a copy.
+CONNECT_TIMEOUT = 30
+READ_TIMEOUT = 300
+
+
+@dataclasses.dataclass
+class CloudClients:
+    """Everything needed to talk to one cloud.
+
+    ``glance`` is a glanceclient v2 client for metadata calls. ``image`` and
+    ``identity`` are keystoneauth adapters on the same session, for the data
+    streams (which need per-request control over retries and re-auth that
+    glanceclient does not expose) and for Keystone reads.
+    """
+
+    name: str
+    session: object
+    glance: object
+    image: adapter.Adapter
+    identity: adapter.Adapter
+
+    def access(self):
+        """The credential's current token data (authenticates if needed)."""
+        return self.session.auth.get_access(self.session)
+
+    def refresh_token_if_expiring(self, within_seconds):
+        """Re-authenticate now if the token expires within the window.
+
+        Called between images, so that no data request is ever the one to
+        hit an expired token (keystoneauth would re-send its body).
+        """
+        if self.access().will_expire_soon(stale_duration=within_seconds):
+            LOG.debug('Token for cloud %s expires soon; re-authenticating',
+                      self.name)
+            self.session.auth.invalidate()
+            self.access()
+
+
+def build_clients(name, session, region_name=None, interface=None,
+                  endpoint_override=None):
+    """Build the image and identity clients of one cloud from a session."""
+    options = {
+        'region_name': region_name,
+        'interface': interface or 'public',
+    }
+    image_options = dict(options, service_type='image')
+    if endpoint_override:
+        image_options['endpoint_override'] = endpoint_override
+    glance = glance_client.Client('2', session=session, **image_options)
+    image = adapter.Adapter(session, **image_options)
+    identity = adapter.Adapter(session, service_type='identity',
+                               **options)
+    return CloudClients(name=name, session=session, glance=glance,
+                        image=image, identity=identity)
+
+
+def source_clients(client_manager):
+    """Clients for the source cloud, built from OSC's ClientManager."""
+    region_name = client_manager.region_name
+    interface = client_manager.interface
+    endpoint = client_manager.get_endpoint_for_service_type(
+        'image', region_name=region_name, interface=interface)
+    return build_clients(
+        client_manager.cloud_name or 'source', client_manager.session,
+        region_name=region_name, interface=interface,
+        endpoint_override=endpoint)
+
+
+def dest_clients(cloud_config, name):
+    """Clients for the destination cloud ``name`` from clouds.yaml."""
+    try:
+        cloud = cloud_config.get_one(cloud=name)
+        session = cloud.get_session()
+    except (config_exc.OpenStackConfigException,
+            ks_exc.ClientException) as e:
+        raise exceptions.CommandError(
+            _('Destination cloud %(name)s: %(error)s')
+            % {'name': name, 'error': str(e).rstrip('.')})
+    return build_clients(
+        name, session,
+        region_name=cloud.get_region_name('image'),
+        interface=cloud.get_interface('image'),
+        endpoint_override=cloud.get_endpoint('image'))

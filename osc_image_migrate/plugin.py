@@ -1,0 +1,27 @@
+"""OpenStackClient plugin hooks for the ``image migrate`` commands."""
+
+import logging
+
+LOG = logging.getLogger(__name__)
+
+# Never 'image': that name would replace OSC's own image client.
+API_NAME = 'image_migrate'
+API_VERSION_OPTION = 'os_image_migrate_api_version'
+DEFAULT_API_VERSION = '1'
+API_VERSIONS = ('1',)
+
+
+def make_client(instance):
+    """Build the source cloud's image clients from OSC's own session.
+
+    The source cloud is the one ``openstack`` is authenticated against, so
+    its session, region, interface and TLS settings are OSC's.
+    """
+    from osc_image_migrate import clouds
+
+    return clouds.source_clients(instance)
+
+
+def build_option_parser(parser):
+    """The plugin adds no global options."""
+    return parser

@@ -1,0 +1,247 @@
+"""The ``image migrate`` and ``image migrate plan`` commands."""
+
+import logging
+
+from osc_lib.cli import format_columns
+from osc_lib.cli import parseractions
+from osc_lib.command import command
+from osc_lib import exceptions
+
+from osc_image_migrate import clouds
+from osc_image_migrate import errors
+from osc_image_migrate.i18n import _
+from osc_image_migrate import migration
+from osc_image_migrate import selection as selection_mod
+
+LOG = logging.getLogger(__name__)
+
+PLAN_COLUMNS = ('Source ID', 'Name', 'Owner', 'Visibility', 'Size',
+                'Action', 'Dest ID', 'Dest Owner', 'Reason', 'Selected')
+PLAN_LONG_COLUMNS = ('Status', 'Disk Format', 'Container Format',
+                     'Members', 'Tags', 'Properties', 'Depends On')
+
+
+def add_selection_options(parser):
+    """Options shared by ``plan`` and ``migrate``: where to, and what."""
+    parser.add_argument(
+        'images', metavar='<image>', nargs='*', default=[],
+        help=_('Image to migrate (name or ID); same as --image'),
+    )
+    parser.add_argument(
+        '--dest-cloud', metavar='<cloud>', required=True,
+        help=_('Destination cloud, by its name in clouds.yaml (required)'),
+    )
+    parser.add_argument(
+        '--image', metavar='<image>', dest='more_images', action='append',
+        default=[],
+        help=_('Migrate only this image (name or ID) and the kernel and '
+               'ramdisk images it refers to (repeat option to migrate '
+               'several)'),
+    )
+    parser.add_argument(
+        '--exclude-image', metavar='<image>', action='append', default=[],
+        help=_('Leave out this image (name or ID) (repeat option to '
+               'leave out several)'),
+    )
+    parser.add_argument(
+        '--project', metavar='<project>', action='append', default=[],
+        help=_('Migrate the images owned by this source project (name or '
+               'ID) (repeat option to select several)'),
+    )
+    parser.add_argument(
+        '--updated-since', metavar='<date>',
+        help=_('Only images updated at or after this date '
+               '(ISO 8601, e.g. 2024-01-31; UTC when no zone is given)'),
+    )
+    public_group = parser.add_mutually_exclusive_group()
+    public_group.add_argument(
+        '--public-and-shared', dest='public_and_shared',
+        action='store_true', default=None,
+        help=_('Also migrate every public and community image and every '
+               'image shared with a selected project (default)'),
+    )
+    public_group.add_argument(
+        '--no-public-and-shared', dest='public_and_shared',
+        action='store_false',
+        help=_('Migrate only what the selection names: no public, '
+               'community or shared images of other projects'),
+    )
+    parser.add_argument(
+        '--filter-file', metavar='<filter-file>',
+        help=_('YAML filter file (CloudFerry format, plus project_map); '
+               'combined with the options given here'),
+    )
+    parser.add_argument(
+        '--map-project', metavar='<source-project>=<dest-project>',
+        action=parseractions.KeyValueAction, default={},
+        help=_('Give the images of this source project (name or ID) to '
+               'this destination project (name or ID) instead of the one '
+               'of the same name (repeat option to map several)'),
+    )
+    parser.add_argument(
+        '--keep-ids', action='store_true', default=False,
+        help=_('Fail an image whose ID is taken in the destination instead '
+               'of giving it a new ID (default: new ID, recorded on the '
+               'copy)'),
+    )
+    return parser
+
+
+def selection_from_args(parsed_args):
+    """The selection the options and the filter file describe together."""
+    try:
+        updated_since = (selection_mod.parse_date(parsed_args.updated_since)
+                         if parsed_args.updated_since else None)
+        from_cli = selection_mod.Selection(
+            images=list(parsed_args.images) + parsed_args.more_images,
+            exclude_images=parsed_args.exclude_image,
+            projects=parsed_args.project,
+            updated_since=updated_since,
+            include_public_and_shared=(
+                parsed_args.public_and_shared is not False),
+            project_map=dict(parsed_args.map_project),
+        )
+        if not parsed_args.filter_file:
+            return from_cli
+        from_file = selection_mod.load_filter_file(parsed_args.filter_file)
+        if parsed_args.public_and_shared is None:
+            from_cli.include_public_and_shared = (
+                from_file.include_public_and_shared)
+        return selection_mod.merge(from_cli, from_file)
+    except selection_mod.SelectionError as e:
+        raise errors.UsageError(str(e))
+
+
+def plan_row(item, long=False):
+    row = (item.source_id, item.name, item.owner, item.visibility,
+           item.size, item.action, item.dest_id, item.dest_owner,
+           item.reason, format_columns.ListColumn(item.selected))
+    if not long:
+        return row
+    image = item.source_image
+    properties = {k: v for k, v in image.items()
+                  if k not in KNOWN_FIELDS}
+    return row + (
+        item.status, item.disk_format, item.container_format,
+        format_columns.ListColumn(
+            ['%s:%s' % (m['member_id'], m['status'])
+             for m in item.members]),
+        format_columns.ListColumn(image.get('tags') or []),
+        format_columns.DictColumn(properties),
+        format_columns.ListColumn(item.depends_on),
+    )
+
+
+KNOWN_FIELDS = frozenset((
+    'id', 'name', 'owner', 'visibility', 'size', 'status', 'disk_format',
+    'container_format', 'tags', 'checksum', 'os_hash_algo', 'os_hash_value',
+    'created_at', 'updated_at', 'virtual_size', 'min_disk', 'min_ram',
+    'protected', 'os_hidden', 'file', 'schema', 'self', 'locations',
+    'direct_url', 'stores'))
+
+
+class _MigrateCommand(command.Lister):
+    """Common ground: the clients, the plan and the exit status."""
+
+    exit_status = 0
+
+    def run(self, parsed_args):
+        """Report usage errors with status 2 and bulk failures after rows."""
+        try:
+            result = super().run(parsed_args)
+        except errors.UsageError as e:
+            self.log.error(str(e))
+            return e.exit_status
+        return result or self.exit_status
+
+    def clients(self, parsed_args):
+        with errors.translated('source cloud'):
+            source = self.app.client_manager.image_migrate
+        return source, clouds.dest_clients(self.app.cloud_config,
+                                           parsed_args.dest_cloud)
+
+    def plan(self, parsed_args):
+        selection = selection_from_args(parsed_args)
+        source, dest = self.clients(parsed_args)
+        plan, resolved = migration.compute_plan(
+            source, dest, selection, keep_ids=parsed_args.keep_ids)
+        return source, dest, plan, resolved
+
+    def plan_listing(self, plan, long=False):
+        columns = PLAN_COLUMNS + (PLAN_LONG_COLUMNS if long else ())
+        return columns, [plan_row(item, long) for item in plan]
+
+
+class PlanImageMigration(_MigrateCommand):
+    _description = _('Show what migrating images to another cloud would do '
+                     '(writes nothing)')
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        add_selection_options(parser)
+        parser.add_argument(
+            '--long', action='store_true', default=False,
+            help=_('List additional fields in output'),
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        plan = self.plan(parsed_args)[2]
+        return self.plan_listing(plan, parsed_args.long)
+
+
+class MigrateImage(_MigrateCommand):
+    _description = _('Migrate images, with their data and metadata, to '
+                     'another cloud')
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        add_selection_options(parser)
+        parser.add_argument(
+            '--all', action='store_true', default=False,
+            help=_('Allow a run that selects every image of the source '
+                   'cloud (no image or project given)'),
+        )
+        parser.add_argument(
+            '--dry-run', action='store_true', default=False,
+            help=_('Print the plan and do nothing (same as "image migrate '
+                   'plan")'),
+        )
+        parser.add_argument(
+            '--plan-file', metavar='<plan-file>',
+            help=_('Carry out a plan saved with "image migrate plan -f '
+                   'json", re-checked against both clouds first'),
+        )
+        parser.add_argument(
+            '--parallel', metavar='<count>', type=int, default=4,
+            help=_('Number of images to copy at once (default: 4)'),
+        )
+        parser.add_argument(
+            '--retries', metavar='<count>', type=int, default=3,
+            help=_('Attempts per image after a transient error such as a '
+                   'reset connection or HTTP 5xx (default: 3)'),
+        )
+        progress_group = parser.add_mutually_exclusive_group()
+        progress_group.add_argument(
+            '--progress', dest='progress', action='store_true',
+            default=None,
+            help=_('Show progress on stderr (default: when stderr is a '
+                   'terminal)'),
+        )
+        progress_group.add_argument(
+            '--no-progress', dest='progress', action='store_false',
+            help=_('Do not show progress'),
+        )
+        parser.add_argument(
+            '--long', action='store_true', default=False,
+            help=_('With --dry-run, list additional fields in output'),
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        if parsed_args.parallel < 1:
+            raise errors.UsageError(_('--parallel must be at least 1'))
+        if parsed_args.retries < 0:
+            raise errors.UsageError(_('--retries cannot be negative'))
+        raise exceptions.CommandError(
+            _('image migrate: not implemented yet'))
