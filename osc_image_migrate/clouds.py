@@ -71,7 +71,7 @@ def build_clients(name, session, region_name=None, interface=None,
     glance = glance_client.Client('2', session=session, **image_options)
     image = adapter.Adapter(session, **image_options)
     identity = adapter.Adapter(session, service_type='identity',
-                               **options)
+                               version=(3, 0), **options)
     return CloudClients(name=name, session=session, glance=glance,
                         image=image, identity=identity)
 
@@ -83,7 +83,7 @@ def source_clients(client_manager):
     endpoint = client_manager.get_endpoint_for_service_type(
         'image', region_name=region_name, interface=interface)
     return build_clients(
-        client_manager.cloud_name or 'source', client_manager.session,
+        'source', client_manager.session,
         region_name=region_name, interface=interface,
         endpoint_override=endpoint)
 

@@ -33,6 +33,16 @@ def describe(error):
     return _first_line(error) or type(error).__name__
 
 
+def is_transient(error):
+    """True for errors worth a retry: lost connections and HTTP 5xx."""
+    if isinstance(error, (ks_exc.ConnectionError, ks_exc.HttpServerError,
+                          glance_exc.CommunicationError)):
+        return True
+    status = (getattr(error, 'code', None)
+              or getattr(error, 'http_status', None))
+    return isinstance(status, int) and (status >= 500 or status == 401)
+
+
 def _first_line(value):
     text = str(value).strip()
     return text.splitlines()[0].strip() if text else ''

@@ -119,8 +119,8 @@ def read_projects(clients, access):
                   domain=access.project_domain_name or 'Default')
     try:
         domains = {d['id']: d['name'] for d in clients.identity.get(
-            '/v3/domains').json().get('domains', [])}
-        listed = clients.identity.get('/v3/projects').json()['projects']
+            '/domains').json().get('domains', [])}
+        listed = clients.identity.get('/projects').json()['projects']
     except ks_exc.Forbidden:
         LOG.debug('Cloud %s: may not list projects; knowing only %s',
                   clients.name, own.name)

@@ -4,6 +4,7 @@ Reading is here; deciding is in :mod:`selection` and :mod:`planning`, which
 are pure functions of what was read.
 """
 
+import json
 import logging
 
 from osc_image_migrate import errors
@@ -52,3 +53,59 @@ def compute_plan(src_clients, dst_clients, selection, keep_ids=False):
                  totals['actions'].items())) or 'nothing to do',
              totals['bytes'])
     return plan, resolved
+
+
+SAVED_FIELDS = (('Action', 'action'), ('Dest ID', 'dest_id'),
+                ('Dest Owner', 'dest_owner'))
+
+
+def load_plan_file(path):
+    """The rows of a plan saved with ``plan -f json``, keyed by source ID."""
+    try:
+        with open(path) as f:
+            rows = json.load(f)
+        saved = {row['Source ID']: row for row in rows}
+    except (OSError, ValueError) as e:
+        raise errors.UsageError('plan file %s: %s' % (path, e))
+    except (KeyError, TypeError):
+        raise errors.UsageError(
+            'plan file %s: not a plan saved with "image migrate plan -f '
+            'json"' % path)
+    return saved
+
+
+def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids):
+    """Plan again the images of a saved plan and mark what changed.
+
+    Returns ``(plan, missing)``: images whose action, destination ID or
+    owner changed since the plan was saved are blocked with the change as
+    the reason; ``missing`` lists source IDs that no longer exist.
+    """
+    source = read_source(src_clients)
+    missing = [image_id for image_id in saved
+               if image_id not in source.images]
+    selection.images = [i for i in saved if i in source.images]
+    selection.projects = []
+    selection.include_public_and_shared = False
+    try:
+        resolved = selection_mod.resolve(selection, source)
+    except selection_mod.SelectionError as e:
+        raise errors.UsageError(str(e))
+    selected = selection_mod.select(source, resolved)
+    dest = read_dest(dst_clients, source)
+    plan = planning.make_plan(source, dest, selected,
+                              project_map=resolved.project_map,
+                              keep_ids=keep_ids)
+    for item in plan:
+        row = saved.get(item.source_id)
+        if row is None:
+            continue
+        changes = ['%s was %s, now %s' % (column, row.get(column),
+                                          getattr(item, attr))
+                   for column, attr in SAVED_FIELDS
+                   if row.get(column) != getattr(item, attr)]
+        unchanged = (planning.BLOCKED, planning.SKIP)
+        if changes and item.action not in unchanged:
+            item.action = planning.BLOCKED
+            item.reason = 'changed since the plan: ' + '; '.join(changes)
+    return plan, missing

@@ -5,12 +5,14 @@ import logging
 from osc_lib.cli import format_columns
 from osc_lib.cli import parseractions
 from osc_lib.command import command
-from osc_lib import exceptions
 
 from osc_image_migrate import clouds
 from osc_image_migrate import errors
+from osc_image_migrate import execution
 from osc_image_migrate.i18n import _
+from osc_image_migrate import image_copy
 from osc_image_migrate import migration
+from osc_image_migrate import progress as progress_mod
 from osc_image_migrate import selection as selection_mod
 
 LOG = logging.getLogger(__name__)
@@ -140,6 +142,17 @@ KNOWN_FIELDS = frozenset((
     'direct_url', 'stores'))
 
 
+RESULT_COLUMNS = ('Source ID', 'Dest ID', 'Name', 'Result', 'Size',
+                  'Seconds', 'Rate', 'Detail')
+
+
+def result_row(result):
+    """One result row; Rate is in MiB/s."""
+    rate = round(result.rate / 2 ** 20, 1)
+    return (result.source_id, result.dest_id, result.name, result.result,
+            result.size, result.seconds, rate, result.detail)
+
+
 class _MigrateCommand(command.Lister):
     """Common ground: the clients, the plan and the exit status."""
 
@@ -243,5 +256,45 @@ class MigrateImage(_MigrateCommand):
             raise errors.UsageError(_('--parallel must be at least 1'))
         if parsed_args.retries < 0:
             raise errors.UsageError(_('--retries cannot be negative'))
-        raise exceptions.CommandError(
-            _('image migrate: not implemented yet'))
+        if parsed_args.dry_run:
+            return self.plan_listing(self.plan(parsed_args)[2],
+                                     parsed_args.long)
+        selection = selection_from_args(parsed_args)
+        source, dest = self.clients(parsed_args)
+        missing = []
+        if parsed_args.plan_file:
+            saved = migration.load_plan_file(parsed_args.plan_file)
+            plan, missing = migration.recheck_plan(
+                source, dest, saved, selection, parsed_args.keep_ids)
+        else:
+            plan, resolved = migration.compute_plan(
+                source, dest, selection, keep_ids=parsed_args.keep_ids)
+            if (selection_mod.is_whole_cloud(resolved)
+                    and not parsed_args.all):
+                raise errors.UsageError(_(
+                    'No image or project selected: that migrates every '
+                    'image of the source cloud; add --all to confirm'))
+        executor = execution.Executor(
+            source, dest, parallel=parsed_args.parallel,
+            retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
+            progress=self._progress(parsed_args))
+        try:
+            results = executor.run(plan)
+        except KeyboardInterrupt:
+            results = executor.run_results(plan)
+            self.exit_status = 130
+        rows = [result_row(r) for r in results]
+        rows += [(image_id, None, None, image_copy.FAILED, None, 0, 0,
+                  _('source image no longer exists'))
+                 for image_id in missing]
+        if self.exit_status == 0 and (
+                missing or not all(r.ok for r in results)):
+            self.exit_status = 1
+        return RESULT_COLUMNS, rows
+
+    def _progress(self, parsed_args):
+        stream = self.app.stderr
+        show = parsed_args.progress
+        if show is None:
+            show = hasattr(stream, 'isatty') and stream.isatty()
+        return progress_mod.Progress(stream) if show else None

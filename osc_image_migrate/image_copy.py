@@ -1,0 +1,154 @@
+"""Carry out one plan item: record, data, verification, final state.
+
+The order is what keeps data safe: the destination record is created first
+(it reserves the ID), the data second, and only once the destination's own
+size and hash match the source are visibility, members, protection and
+deactivation applied. Nothing here ever deletes a destination image.
+"""
+
+import dataclasses
+import logging
+
+from glanceclient import exc as glance_exc
+
+from osc_image_migrate import inventory
+from osc_image_migrate import metadata
+from osc_image_migrate import planning
+from osc_image_migrate import transfer
+
+LOG = logging.getLogger(__name__)
+
+MIGRATED = 'migrated'
+METADATA_ONLY = 'metadata-only'
+SKIPPED = 'skipped'
+FINISHED = 'finished'
+FAILED = 'failed'
+BLOCKED = 'blocked'
+
+
+@dataclasses.dataclass
+class Outcome:
+    result: str
+    dest_id: str = None
+    bytes: int = 0
+    detail: str = ''
+
+
+class ImageCopy:
+    """One image's migration, resumable across attempts.
+
+    ``dest_id`` is remembered between attempts, so a retry uploads into the
+    record the first attempt created instead of creating another.
+    """
+
+    def __init__(self, src, dst, item, keep_ids=False):
+        self.src = src
+        self.dst = dst
+        self.item = item
+        self.keep_ids = keep_ids
+        self.dest_id = None if item.action in (
+            planning.COPY, planning.METADATA_ONLY, planning.NEW_ID
+        ) else item.dest_id
+        self.notes = []
+        self._existing_id = None
+
+    def run(self, id_map, on_bytes=None, stop=None):
+        """One attempt; raises transfer.TransferError on failure."""
+        item = self.item
+        if item.action == planning.SKIP:
+            return Outcome(SKIPPED, item.dest_id, detail=item.reason)
+        has_data = item.action != planning.METADATA_ONLY
+        if self.dest_id is None:
+            self.dest_id = self._create(id_map)
+            if self.dest_id is None:
+                return Outcome(SKIPPED, self._existing_id,
+                               detail='already in the destination')
+        sent = 0
+        if item.action != planning.FINISH and has_data:
+            record = self.dst.glance.images.get(self.dest_id)
+            if record['status'] == 'queued':
+                sent = transfer.copy_data(self.src, self.dst,
+                                          item.source_image, self.dest_id,
+                                          on_bytes=on_bytes, stop=stop)
+            transfer.verify_destination(self.dst, self.dest_id,
+                                        item.source_image)
+        self._apply_final_state()
+        result = {planning.FINISH: FINISHED,
+                  planning.METADATA_ONLY: METADATA_ONLY}.get(
+                      item.action, MIGRATED)
+        return Outcome(result, self.dest_id, sent, '; '.join(self.notes))
+
+    def _create(self, id_map):
+        """Create the destination record; return its ID (None: present)."""
+        item = self.item
+        new_id = item.action == planning.NEW_ID
+        body = metadata.create_body(
+            item.source_image, None if new_id else item.source_id,
+            item.dest_owner, id_map, record_source_id=new_id)
+        try:
+            return self._post(body)
+        except glance_exc.HTTPConflict:
+            pass
+        # The ID is taken: in use, or burned by a deletion (Glance answers
+        # 404 for those, so the plan could not know).
+        existing = self._get(item.source_id)
+        if existing is not None and planning.same_data(item.source_image,
+                                                       existing):
+            self._existing_id = existing['id']
+            return None
+        if self.keep_ids:
+            raise transfer.TransferError(
+                'ID %s is taken in the destination (--keep-ids)'
+                % item.source_id)
+        body = metadata.create_body(item.source_image, None, item.dest_owner,
+                                    id_map, record_source_id=True)
+        dest_id = self._post(body)
+        self.notes.append('source ID taken in the destination; new ID '
+                          'recorded with property %s'
+                          % inventory.SOURCE_ID_PROPERTY)
+        return dest_id
+
+    def _post(self, body):
+        body = {k: v for k, v in body.items() if v is not None}
+        try:
+            return self.dst.glance.images.create(**body)['id']
+        except glance_exc.HTTPConflict:
+            raise
+        except glance_exc.HTTPException as e:
+            raise transfer.status_error('destination create',
+                                        getattr(e, 'code', 500) or 500)
+
+    def _get(self, image_id):
+        try:
+            return self.dst.glance.images.get(image_id)
+        except glance_exc.HTTPNotFound:
+            return None
+
+    def _apply_final_state(self):
+        """Visibility, members, protection and deactivation, in order."""
+        glance = self.dst.glance
+        source = self.item.source_image
+        record = glance.images.get(self.dest_id)
+        changes = {}
+        for key in ('visibility', 'protected'):
+            if key in source and record.get(key) != source[key]:
+                changes[key] = source[key]
+        if changes:
+            glance.images.update(self.dest_id, **changes)
+        if source.get('visibility') == 'shared':
+            self._apply_members()
+        if (source.get('status') == 'deactivated'
+                and record.get('status') != 'deactivated'):
+            glance.images.deactivate(self.dest_id)
+
+    def _apply_members(self):
+        members = self.dst.glance.image_members
+        current = {m['member_id']: m['status']
+                   for m in members.list(self.dest_id)}
+        for member in self.item.members:
+            member_id, status = member['member_id'], member['status']
+            if member_id not in current:
+                members.create(self.dest_id, member_id)
+                current[member_id] = 'pending'
+            if current[member_id] != status:
+                members.update(self.dest_id, member_id, status)

@@ -1,0 +1,338 @@
+"""What migrating each selected image will do, decided from data alone.
+
+The plan compares the source inventory with the destination inventory and
+gives every selected image one action and one sentence saying why. It
+writes nothing and reads no cloud, so ``plan`` and ``migrate --dry-run`` can
+show exactly what ``migrate`` would do, and a saved plan can be re-checked.
+"""
+
+import copy
+import dataclasses
+import heapq
+
+from osc_image_migrate import inventory
+from osc_image_migrate import metadata
+from osc_image_migrate import selection
+
+COPY = 'copy'                    # create with the source ID, upload data
+METADATA_ONLY = 'metadata-only'  # the source has no data: create, no upload
+SKIP = 'skip'                    # already there, finished
+FINISH = 'finish'                # data there; visibility, members... not yet
+RESUME = 'resume'                # a queued destination record: upload into it
+NEW_ID = 'new-id'                # ID taken by other data: copy to a new ID
+BLOCKED = 'blocked'              # cannot be done; the reason says why
+ACTIONS = (COPY, METADATA_ONLY, SKIP, FINISH, RESUME, NEW_ID, BLOCKED)
+DATA_ACTIONS = (COPY, RESUME, NEW_ID)
+
+UNSUPPORTED_STATUSES = ('killed', 'deleted', 'pending_delete', 'saving',
+                        'importing', 'uploading')
+COPYABLE_STATUSES = ('active', 'deactivated', 'queued')
+IN_PROGRESS_STATUSES = ('saving', 'importing', 'uploading')
+
+# How a destination image compares with the source image.
+_PRESENT, _RESUMABLE, _BUSY, _OTHER = 'present', 'resumable', 'busy', 'other'
+
+
+@dataclasses.dataclass
+class PlanItem:
+    """One selected source image and what will happen to it."""
+
+    source_id: str
+    name: str = None
+    owner: str = None
+    owner_name: str = None
+    visibility: str = None
+    size: int = None
+    status: str = None
+    disk_format: str = None
+    container_format: str = None
+    action: str = BLOCKED
+    dest_id: str = None
+    dest_owner: str = None
+    dest_owner_name: str = None
+    reason: str = ''
+    selected: list = dataclasses.field(default_factory=list)
+    members: list = dataclasses.field(default_factory=list)
+    depends_on: list = dataclasses.field(default_factory=list)
+    source_image: dict = None
+    dest_image: dict = None
+
+
+class _Blocked(Exception):
+    """Raised inside planning of one image; its message is the reason."""
+
+
+def has_data(image):
+    """False for a record without data (e.g. a volume-backed snapshot)."""
+    return not (image.get('status') == 'queued' and not image.get('size'))
+
+
+def same_data(one, other):
+    """Same size and hash: ``os_hash_value`` if same algorithm, else md5."""
+    if one.get('size') != other.get('size'):
+        return False
+    algo = one.get('os_hash_algo')
+    if (algo and algo == other.get('os_hash_algo')
+            and one.get('os_hash_value') and other.get('os_hash_value')):
+        return one['os_hash_value'] == other['os_hash_value']
+    return bool(one.get('checksum')) and (
+        one.get('checksum') == other.get('checksum'))
+
+
+def _label(inv, project_id):
+    project = inv.projects.get(project_id)
+    if project is None:
+        return '%s (not in the project list)' % project_id
+    return '%s (%s)' % (project.name, project_id)
+
+
+def _dest_project(dest, ref):
+    if ref in dest.projects:
+        return dest.projects[ref]
+    named = [p for p in dest.projects.values() if p.name == ref]
+    if len(named) == 1:
+        return named[0]
+    if not named and not dest.projects_complete and (
+            selection.looks_like_id(ref)):
+        return inventory.Project(id=ref, name=ref)
+    return None
+
+
+def _map_project(source, dest, project_id, project_map):
+    """The destination project for a source project, or None."""
+    if project_id in project_map:
+        return _dest_project(dest, project_map[project_id])
+    project = source.projects.get(project_id)
+    if project is None:
+        return None
+    same = [p for p in dest.projects.values() if p.key == project.key]
+    return same[0] if len(same) == 1 else None
+
+
+def _verdict(image, candidate):
+    status = candidate.get('status')
+    if status in IN_PROGRESS_STATUSES:
+        return _BUSY
+    if not has_data(image):
+        return _PRESENT if not has_data(candidate) else _OTHER
+    if status == 'queued':
+        return _RESUMABLE
+    if status in ('active', 'deactivated') and same_data(image, candidate):
+        return _PRESENT
+    return _OTHER
+
+
+def _find(image, dest, by_source_id):
+    """The destination image standing for ``image``, and how it compares.
+
+    The same ID is looked at first; a copy that recorded the source ID
+    (it got a new ID in an earlier run) is used when the ID is taken.
+    """
+    same = dest.images.get(image['id'])
+    verdict = _verdict(image, same) if same is not None else None
+    if verdict not in (None, _OTHER):
+        return same, verdict
+    tagged = by_source_id.get(image['id'])
+    if tagged is not None and tagged is not same:
+        tagged_verdict = _verdict(image, tagged)
+        if tagged_verdict == _OTHER:
+            raise _Blocked(
+                'destination image %s records this source image but holds '
+                'other data (status %s)' % (tagged['id'], tagged['status']))
+        return tagged, tagged_verdict
+    return same, verdict
+
+
+def _map_owner_and_members(item, source, dest, image, project_map):
+    owner = image.get('owner')
+    if not owner:
+        raise _Blocked('source image has no owner')
+    target = _map_project(source, dest, owner, project_map)
+    if target is None:
+        raise _Blocked('no destination project for owner %s'
+                       % _label(source, owner))
+    item.dest_owner, item.dest_owner_name = target.id, target.name
+    if image.get('visibility') != 'shared':
+        return
+    missing = []
+    for member in source.members.get(image['id'], []):
+        mapped = _map_project(source, dest, member['member_id'], project_map)
+        if mapped is None:
+            missing.append(_label(source, member['member_id']))
+        else:
+            item.members.append({'member_id': mapped.id,
+                                 'status': member.get('status')})
+    if missing:
+        raise _Blocked('no destination project for member %s'
+                       % ', '.join(missing))
+
+
+def _check_rights(item, source, dest, to_apply):
+    """Block what the credentials cannot do, before anything is written."""
+    if (item.action in DATA_ACTIONS and item.status == 'deactivated'
+            and not source.is_admin):
+        raise _Blocked('source image is deactivated: only an admin can '
+                       'download its data')
+    if dest.is_admin:
+        return
+    owner = item.dest_owner
+    if item.action in (RESUME, FINISH):
+        owner = item.dest_image.get('owner') or owner
+    if owner != dest.project_id:
+        project = dest.projects.get(owner)
+        raise _Blocked('needs admin on the destination to create images '
+                       'owned by %s' % (project.name if project else owner))
+    if 'visibility' in to_apply and item.visibility == 'public':
+        raise _Blocked('needs admin on the destination to make an image '
+                       'public')
+    pending = [getattr(dest.projects.get(m['member_id']), 'name',
+                       m['member_id'])
+               for m in item.members if m['status'] not in (None, 'pending')]
+    if 'members' in to_apply and pending:
+        raise _Blocked('needs admin on the destination to set the member '
+                       'status of %s' % ', '.join(pending))
+
+
+def _decide(item, source, dest, image, project_map, keep_ids, by_source):
+    if item.status not in COPYABLE_STATUSES:
+        raise _Blocked('source image is %s' % item.status)
+    _map_owner_and_members(item, source, dest, image, project_map)
+    found, verdict = _find(image, dest, by_source)
+    item.dest_image = copy.deepcopy(found)
+    to_apply = list(metadata.FINAL_STATE_KEYS)
+    if verdict == _BUSY:
+        raise _Blocked('destination upload in progress or interrupted '
+                       '(image %s is %s)' % (found['id'], found['status']))
+    if verdict == _PRESENT:
+        item.dest_id = found['id']
+        wanted = metadata.final_state(image, item.members)
+        to_apply = metadata.final_state_differs(
+            found, dest.members.get(found['id'], []), wanted)
+        if not to_apply:
+            item.action, item.reason = SKIP, (
+                'already in the destination as %s with the same data'
+                % found['id'])
+            return
+        item.action, item.reason = FINISH, (
+            'same data in the destination as %s; still to apply: %s'
+            % (found['id'], ', '.join(to_apply)))
+    elif verdict == _RESUMABLE:
+        item.action, item.dest_id = RESUME, found['id']
+        item.reason = ('destination record %s is queued: upload into it'
+                       % found['id'])
+    elif verdict == _OTHER:
+        taken = ('ID taken in the destination by an image with other data '
+                 '(status %s)' % found.get('status'))
+        if keep_ids:
+            raise _Blocked(taken + ' and --keep-ids forbids a new ID')
+        item.action, item.reason = NEW_ID, taken + ': copy to a new ID'
+    else:
+        # Glance answers 404 for deleted IDs too (and for private images a
+        # non-admin cannot see): the ID may still be burned, in which case
+        # migrate falls back to a new ID. Only creating the record can tell.
+        item.dest_id = item.source_id
+        item.action = COPY if has_data(image) else METADATA_ONLY
+        item.reason = 'ID free in destination'
+        if not dest.is_admin:
+            item.reason += ' (as far as a non-admin credential can see)'
+        if item.action == METADATA_ONLY:
+            item.reason += '; the source has no data: metadata only'
+    _check_rights(item, source, dest, to_apply)
+
+
+def _plan_one(source, dest, image_id, reasons, project_map, keep_ids,
+              by_source):
+    item = PlanItem(source_id=image_id, selected=list(reasons))
+    image = source.images.get(image_id)
+    if image is None:
+        item.reason = 'image is not in the source'
+        return item
+    item.source_image = copy.deepcopy(image)
+    for field in ('name', 'owner', 'visibility', 'size', 'status',
+                  'disk_format', 'container_format'):
+        setattr(item, field, image.get(field))
+    project = source.projects.get(item.owner)
+    item.owner_name = project.name if project else None
+    notes = []
+    for key in metadata.DEPENDENCY_KEYS:
+        ref = image.get(key)
+        if not ref or ref == image_id:
+            continue
+        if ref not in source.images:
+            notes.append('%s %s is not in the source' % (key, ref))
+        elif ref not in item.depends_on:
+            item.depends_on.append(ref)
+    try:
+        _decide(item, source, dest, image, project_map, keep_ids, by_source)
+    except _Blocked as e:
+        item.action, item.members = BLOCKED, []
+        item.reason = str(e)
+    item.reason = '; '.join([item.reason] + notes)
+    return item
+
+
+def _ordered(items):
+    """Dependencies first; otherwise by name, then ID. Cycles go last."""
+    by_id = {item.source_id: item for item in items}
+    waiting = {item.source_id: {d for d in item.depends_on if d in by_id}
+               for item in items}
+    dependants = {i: [] for i in by_id}
+    for item_id, deps in waiting.items():
+        for dep in deps:
+            dependants[dep].append(item_id)
+
+    def key(item_id):
+        return (by_id[item_id].name or '', item_id)
+
+    ready = [key(i) for i, deps in waiting.items() if not deps]
+    heapq.heapify(ready)
+    result = []
+    while ready:
+        item_id = heapq.heappop(ready)[1]
+        result.append(by_id[item_id])
+        for other in dependants[item_id]:
+            waiting[other].discard(item_id)
+            if not waiting[other]:
+                heapq.heappush(ready, key(other))
+    done = {item.source_id for item in result}
+    for item_id in sorted((i for i in by_id if i not in done), key=key):
+        item = by_id[item_id]
+        item.reason += '; circular kernel_id/ramdisk_id references'
+        result.append(item)
+    return result
+
+
+def make_plan(source, dest, selected, project_map=None, keep_ids=False):
+    """One :class:`PlanItem` per selected image, dependencies first.
+
+    ``selected`` is what :func:`selection.select` returns. ``project_map``
+    maps source project IDs to destination project IDs or names; other
+    projects map to the destination project of the same domain and name.
+    An image whose dependency is blocked is blocked too, unless it is
+    already in the destination.
+    """
+    project_map = dict(project_map or {})
+    by_source = dest.images_by_source_id()
+    items = [_plan_one(source, dest, image_id, reasons, project_map,
+                       keep_ids, by_source)
+             for image_id, reasons in selected.items()]
+    plan = _ordered(items)
+    blocked = set()
+    for item in plan:
+        stuck = [d for d in item.depends_on if d in blocked]
+        if stuck and item.action not in (SKIP, FINISH, BLOCKED):
+            item.action, item.members = BLOCKED, []
+            item.reason = 'depends on blocked image %s' % ', '.join(stuck)
+        if item.action == BLOCKED:
+            blocked.add(item.source_id)
+    return plan
+
+
+def summary(plan):
+    """Counts of the actions present, images in all, and bytes to copy."""
+    actions = {}
+    for item in plan:
+        actions[item.action] = actions.get(item.action, 0) + 1
+    return {'actions': actions, 'images': len(plan),
+            'bytes': sum(item.size or 0 for item in plan
+                         if item.action in DATA_ACTIONS)}

@@ -1,0 +1,95 @@
+"""Progress on stderr: per image and overall bytes, rate and ETA.
+
+Only for a terminal (or when asked): stdout belongs to the formatter.
+"""
+
+import threading
+import time
+
+from osc_image_migrate import planning
+
+DATA_ACTIONS = (planning.COPY, planning.RESUME, planning.NEW_ID)
+REFRESH_SECONDS = 0.5
+
+
+def human_bytes(n):
+    for unit in ('B', 'KiB', 'MiB', 'GiB', 'TiB'):
+        if abs(n) < 1024 or unit == 'TiB':
+            return ('%d %s' % (n, unit) if unit == 'B'
+                    else '%.1f %s' % (n, unit))
+        n /= 1024.0
+
+
+def human_seconds(seconds):
+    seconds = int(seconds)
+    return '%d:%02d:%02d' % (seconds // 3600, seconds // 60 % 60,
+                             seconds % 60)
+
+
+class Progress:
+    """A one-line status, redrawn at most every REFRESH_SECONDS."""
+
+    def __init__(self, stream, clock=time.monotonic):
+        self.stream = stream
+        self.clock = clock
+        self.lock = threading.Lock()
+        self.total_bytes = 0
+        self.total_images = 0
+        self.done_bytes = 0
+        self.done_images = 0
+        self.active = {}
+        self.started = None
+        self.last_draw = 0.0
+
+    def start(self, plan):
+        self.total_images = len(plan)
+        self.total_bytes = sum(i.size or 0 for i in plan
+                               if i.action in DATA_ACTIONS)
+        self.started = self.clock()
+
+    def bytes_done(self, item):
+        """A callback that counts bytes sent for ``item``."""
+        def count(n):
+            with self.lock:
+                self.done_bytes += n
+                name, sent, size = self.active.get(
+                    item.source_id, (item.name, 0, item.size))
+                self.active[item.source_id] = (name, sent + n, size)
+            self._draw()
+        return count
+
+    def done(self, item, result):
+        with self.lock:
+            self.done_images += 1
+            self.active.pop(item.source_id, None)
+        self._draw(force=True)
+
+    def line(self):
+        elapsed = max(self.clock() - self.started, 1e-6)
+        rate = self.done_bytes / elapsed
+        left = self.total_bytes - self.done_bytes
+        eta = human_seconds(left / rate) if rate > 0 and left > 0 else '-'
+        parts = ['[%d/%d images] %s / %s, %s/s, ETA %s' % (
+            self.done_images, self.total_images,
+            human_bytes(self.done_bytes), human_bytes(self.total_bytes),
+            human_bytes(rate), eta)]
+        for name, sent, size in list(self.active.values())[:3]:
+            share = '%d%%' % (100 * sent // size) if size else '?'
+            parts.append('%s %s' % ((name or '')[:24], share))
+        return ' | '.join(parts)
+
+    def _draw(self, force=False):
+        now = self.clock()
+        if not force and now - self.last_draw < REFRESH_SECONDS:
+            return
+        self.last_draw = now
+        with self.lock:
+            text = self.line()
+        self.stream.write('\r\x1b[K' + text)
+        self.stream.flush()
+
+    def finish(self):
+        if self.started is not None:
+            self._draw(force=True)
+            self.stream.write('\n')
+            self.stream.flush()

@@ -1,0 +1,229 @@
+"""Stream one image's data from the source to the destination, verified.
+
+The bytes go from the source download straight into the destination upload
+(chunked), hashed on the way. The last chunk is held back until the size and
+hash match the source record; on any mismatch the upload is aborted
+mid-stream, so Glance puts the record back to ``queued`` and bad data never
+becomes ``active``.
+
+Two traps shape this code (see the notes on Glance pitfalls): keystoneauth
+re-sends a request body after a 401, on connect/status retries and on
+redirects, which for a consumed stream means an empty or partial upload that
+can succeed; and urllib3 swallows ``OSError`` raised from a body iterator.
+So the data PUT disables every replay, the body refuses a second iteration,
+and aborts are raised as a non-``OSError`` exception.
+"""
+
+import hashlib
+import logging
+
+from keystoneauth1 import exceptions as ks_exc
+import requests
+
+from osc_image_migrate import clouds
+from osc_image_migrate import planning
+
+LOG = logging.getLogger(__name__)
+
+CHUNK_SIZE = 1024 * 1024
+
+# Per-request switches that stop keystoneauth from replaying a data request.
+NO_REPLAY = {
+    'allow_reauth': False,
+    'connect_retries': 0,
+    'status_code_retries': 0,
+    'redirect': False,
+    'raise_exc': False,
+    'timeout': (clouds.CONNECT_TIMEOUT, clouds.READ_TIMEOUT),
+}
+
+
+class TransferError(Exception):
+    """One image's copy failed. ``retriable`` says if a retry may help."""
+
+    def __init__(self, message, retriable=False, status=None):
+        super().__init__(message)
+        self.retriable = retriable
+        self.status = status
+
+
+class Interrupted(Exception):
+    """The run is stopping (Ctrl-C): the upload was aborted on purpose."""
+
+
+class _AbortUpload(Exception):
+    """Raised inside the request body to cut the upload off.
+
+    Deliberately not an OSError: urllib3 ignores those from a body.
+    """
+
+
+def expected_digest(image):
+    """(algorithm, hex digest) to verify the data against, or (None, None)."""
+    algo, value = image.get('os_hash_algo'), image.get('os_hash_value')
+    if algo and value and algo in hashlib.algorithms_available:
+        return algo, value
+    if image.get('checksum'):
+        return 'md5', image['checksum']
+    return None, None
+
+
+class VerifiedStream:
+    """A one-shot request body that checks size and hash before its end.
+
+    Iterating it reads the source response in ``CHUNK_SIZE`` pieces, hashes
+    them, and yields each piece only once the next one has been read, so the
+    final piece is released only when the whole stream has been verified.
+    """
+
+    def __init__(self, source_response, size, algo, digest,
+                 on_bytes=None, stop=None, chunk_size=CHUNK_SIZE):
+        self._response = source_response
+        self._size = size
+        self._algo = algo
+        self._digest = digest
+        self._on_bytes = on_bytes
+        self._stop = stop
+        self._chunk_size = chunk_size
+        self._started = False
+        self.sent = 0
+        self.failure = None
+
+    def __iter__(self):
+        if self._started:
+            # A replayed body must never look like a (short) valid upload.
+            self.failure = TransferError(
+                'request body was about to be sent twice', retriable=True)
+            raise _AbortUpload(str(self.failure))
+        self._started = True
+        return self._chunks()
+
+    def _fail(self, error):
+        self.failure = error
+        raise _AbortUpload(str(error))
+
+    def _read(self):
+        try:
+            yield from self._response.iter_content(self._chunk_size)
+        except (requests.RequestException, OSError) as e:
+            self._fail(TransferError(
+                'source download broke off after %d bytes: %s'
+                % (self.sent, type(e).__name__), retriable=True))
+
+    def _chunks(self):
+        hasher = hashlib.new(self._algo) if self._algo else None
+        held = None
+        for chunk in self._read():
+            if not chunk:
+                continue
+            if self._stop is not None and self._stop.is_set():
+                self._fail(Interrupted('interrupted'))
+            if hasher is not None:
+                hasher.update(chunk)
+            if held is not None:
+                yield held
+                self._count(len(held))
+            held = chunk
+        received = self.sent + (len(held) if held else 0)
+        if self._size is not None and received != self._size:
+            self._fail(TransferError(
+                'source sent %d bytes, its record says %d'
+                % (received, self._size), retriable=True))
+        if hasher is not None and hasher.hexdigest() != self._digest:
+            self._fail(TransferError(
+                'data %s does not match the source record (%s %s...)'
+                % (self._algo, hasher.hexdigest()[:12], self._digest[:12]),
+                retriable=True))
+        if held is not None:
+            yield held
+            self._count(len(held))
+
+    def _count(self, n):
+        self.sent += n
+        if self._on_bytes is not None:
+            self._on_bytes(n)
+
+
+def open_source(src, image_id):
+    """Start the source download; the response streams the body."""
+    try:
+        response = src.image.get('/v2/images/%s/file' % image_id,
+                                 stream=True, **NO_REPLAY)
+    except ks_exc.ConnectionError as e:
+        raise TransferError('source: cannot connect (%s)' % type(e).__name__,
+                            retriable=True)
+    if response.status_code != 200:
+        response.close()
+        raise status_error('source download', response.status_code)
+    return response
+
+
+def upload(dst, dest_id, body, size):
+    """PUT the body into the destination record; never replayed."""
+    headers = {'Content-Type': 'application/octet-stream'}
+    if size is not None:
+        headers['x-openstack-image-size'] = str(size)
+    try:
+        response = dst.image.put('/v2/images/%s/file' % dest_id,
+                                 data=body, headers=headers, **NO_REPLAY)
+    except _AbortUpload:
+        raise body.failure
+    except ks_exc.ConnectionError as e:
+        if body.failure is not None:
+            raise body.failure
+        raise TransferError(
+            'destination upload broke off after %d bytes (%s)'
+            % (body.sent, type(e).__name__), retriable=True)
+    if body.failure is not None:
+        raise body.failure
+    if response.status_code not in (200, 201, 204):
+        raise status_error('destination upload', response.status_code)
+
+
+def status_error(what, status):
+    """A TransferError that explains an HTTP status to an operator."""
+    explanations = {
+        401: ('token rejected', True),
+        403: ('permission denied', False),
+        404: ('image not found', False),
+        409: ('image is not in a state that accepts data', False),
+        410: ('image is gone', False),
+        413: ('too large for the destination (image_size_cap or storage '
+              'quota)', False),
+        415: ('data does not match its disk_format', False),
+    }
+    text, retriable = explanations.get(
+        status, ('server error' if status >= 500 else 'unexpected answer',
+                 status >= 500 or status == 204))
+    if status == 204:
+        text = 'no data (204): the source has lost this image\'s data'
+        retriable = False
+    return TransferError('%s: HTTP %s, %s' % (what, status, text),
+                         retriable=retriable, status=status)
+
+
+def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None):
+    """Stream, verify and upload one image's data; return bytes sent."""
+    algo, digest = expected_digest(source_image)
+    response = open_source(src, source_image['id'])
+    try:
+        body = VerifiedStream(response, source_image.get('size'), algo,
+                              digest, on_bytes=on_bytes, stop=stop)
+        upload(dst, dest_id, body, source_image.get('size'))
+        return body.sent
+    finally:
+        response.close()
+
+
+def verify_destination(dst, dest_id, source_image):
+    """Compare the destination's own record with the source's."""
+    record = dst.glance.images.get(dest_id)
+    if record.get('status') != 'active':
+        raise TransferError('destination image is %s after upload'
+                            % record.get('status'), retriable=True)
+    if not planning.same_data(source_image, record):
+        raise TransferError(
+            'destination size/hash differ from the source after upload '
+            '(size %s vs %s)' % (record.get('size'),
+                                 source_image.get('size')))
+    return record
