@@ -32,11 +32,12 @@ Python API (put tools/ on sys.path and ``import sandbox``): ``up()``,
 
 Only the standard library is used, so any python3 >= 3.9 runs this file.
 The venv it creates needs Python >= 3.11 (keystone 30, glance 33): it uses
-this interpreter if it is recent enough, else the newest python3.1x on
-PATH, or ``--python``.
+``--python``, else this interpreter if recent enough, else the first of
+python3.11, 3.12, 3.13, 3.14 found on PATH.
 """
 
 import argparse
+from concurrent.futures import ThreadPoolExecutor
 import contextlib
 import fcntl
 import grp
@@ -49,12 +50,12 @@ import shlex
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 REQUIREMENTS = [
     'keystone==30.0.0',
@@ -90,7 +91,7 @@ KEYSTONE_CONF = """\
 debug = false
 
 [database]
-connection = sqlite:///{dir}/keystone.db
+connection = sqlite:///{dir}/keystone.db?timeout=30
 
 [token]
 provider = fernet
@@ -121,7 +122,7 @@ image_size_cap = {image_size_cap}
 worker_self_reference_url = http://127.0.0.1:{port}
 
 [database]
-connection = sqlite:///{dir}/glance.db
+connection = sqlite:///{dir}/glance.db?timeout=30
 
 [glance_store]
 default_backend = fs
@@ -250,8 +251,10 @@ def _request(method, url, body=None, token=None, timeout=10):
 
 
 def _proc_stat(pid):
-    """(state, pgrp) of a Linux process, None if gone; ('?', pid) if no
-    /proc."""
+    """(state, pgrp) of a Linux process.
+
+    None if it is gone; ('?', pid) where there is no /proc.
+    """
     try:
         with open('/proc/%d/stat' % pid) as f:
             fields = f.read().rsplit(')', 1)[1].split()
@@ -300,6 +303,44 @@ def _port_free(port):
         sock.close()
 
 
+# The WSGI entry point of each server: the real app, with every sqlite
+# transaction started as BEGIN IMMEDIATE. sqlite's default deferred
+# transactions fail at once with "database is locked" when two threads
+# upgrade a read to a write (no busy wait applies then); Glance answered
+# HTTP 500 to concurrent uploads and left images in "saving". Taking the
+# write lock up front makes them wait their turn (busy timeout 30 s).
+# Production clouds use MySQL/PostgreSQL, where this does not arise.
+WSGI_WRAPPER = """\
+from sqlalchemy import engine, event
+
+
+@event.listens_for(engine.Engine, 'before_cursor_execute', retval=True)
+def _begin_immediate(conn, cursor, statement, parameters, context, many):
+    # oslo.db runs sqlite with pysqlite's own BEGIN off and emits 'BEGIN'.
+    if conn.dialect.name == 'sqlite' and statement.strip() == 'BEGIN':
+        statement = 'BEGIN IMMEDIATE'
+    return statement, parameters
+
+
+from %s.wsgi.api import application  # noqa: E402
+"""
+
+
+def _sqlite_wal(folder):
+    """Switch the service's sqlite database to WAL journaling.
+
+    With the default journal, concurrent uploads into one Glance made
+    sqlite answer "database is locked" (HTTP 500); WAL lets readers and a
+    writer proceed together, and ``?timeout=30`` in the URL makes writers
+    wait for each other instead of failing.
+    """
+    for name in ('keystone.db', 'glance.db'):
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                db.execute('PRAGMA journal_mode=WAL')
+
+
 def _clean_env(**extra):
     """Our environment minus what could steer the servers elsewhere."""
     env = {k: v for k, v in os.environ.items()
@@ -316,9 +357,12 @@ def _venv_python(python=None):
         return python
     if sys.version_info >= (3, 11):
         return sys.executable
-    for minor in range(14, 10, -1):
+    for minor in (11, 12, 13, 14):  # 3.11 is the one measured
         found = shutil.which('python3.%d' % minor)
-        if found:
+        # (a pyenv shim exists even when it cannot run: try it)
+        if found and subprocess.call(
+                [found, '-c', 'import venv'], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL) == 0:
             return found
     raise SandboxError('the venv needs Python >= 3.11 (keystone 30, glance '
                        '33) and none was found on PATH; pass --python PATH')
@@ -651,7 +695,9 @@ class Sandbox:
 
     def server_argv(self, service):
         kind = service.split('-')[1]
-        module = '%s.wsgi.api:application' % kind
+        _write(os.path.join(self.sdir(service), 'sandbox_wsgi.py'),
+               WSGI_WRAPPER % kind)
+        module = 'sandbox_wsgi:application'
         cfg = 'OS_%s_CONFIG_DIR=%s' % (kind.upper(), self.sdir(service))
         return [
             os.path.join(self.venv, 'bin', 'uwsgi'),
@@ -665,7 +711,8 @@ class Sandbox:
             '--master', '--processes', '1', '--threads', '4',
             '--die-on-term', '--need-app', '--buffer-size', '65535',
             '--worker-reload-mercy', '3', '--reload-mercy', '3',
-            '--virtualenv', self.venv, '--module', module,
+            '--virtualenv', self.venv, '--pythonpath', self.sdir(service),
+            '--module', module,
             '--env', cfg, '--chdir', self.sdir(service),
             '--procname-prefix-spaced', 'osc-sandbox-%s' % service,
         ]
@@ -712,6 +759,7 @@ class Sandbox:
         running = {s: self.pid(s) for s in services}
         todo = [s for s, pid in running.items() if pid is None]
         for service in todo:
+            _sqlite_wal(self.sdir(service))
             port = self.port(service)
             if not _port_free(port):
                 raise SandboxError(

@@ -54,9 +54,9 @@ class Sandbox:
         command = [str(pathlib.Path(sys.executable).parent / 'openstack')]
         if cloud:
             command += ['--os-cloud', cloud]
-        result = subprocess.run(command + list(args), env=self.env(),
-                                capture_output=True, text=True,
-                                timeout=timeout, **kwargs)
+        kwargs.setdefault('env', self.env())
+        result = subprocess.run(command + list(args), capture_output=True,
+                                text=True, timeout=timeout, **kwargs)
         if check and result.returncode != 0:
             raise AssertionError('openstack %s failed (%d):\n%s\n%s' % (
                 ' '.join(args), result.returncode, result.stdout,
