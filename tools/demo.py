@@ -4,8 +4,8 @@ Brings the two-cloud sandbox up (tools/sandbox.py), seeds a few demo images
 of different kinds into project ``demo`` of the ``src`` cloud (once; a
 re-run reuses them), then runs, with the real ``openstack`` CLI::
 
-    openstack --os-cloud src image migrate plan --dest-cloud dst --project demo
-    openstack --os-cloud src image migrate --dest-cloud dst --project demo
+    openstack --os-cloud src image migrate plan --dest-cloud dst --image ...
+    openstack --os-cloud src image migrate --dest-cloud dst --image ...
 
 Run it with ``tox -e demo`` (or ``python tools/demo.py`` in an environment
 where osc-image-migrate is installed). Run it twice: the second migration
@@ -33,7 +33,10 @@ def pattern(size, seed):
 
 
 def seed_images(src, demo_project, alt_project):
-    """Create the demo images in ``src`` unless they are there already."""
+    """Create the demo images in ``src`` unless they are there already.
+
+    Returns their IDs.
+    """
     existing = {i['name']: i for i in src.glance.images.list(
         filters={'tag': [TAG], 'visibility': 'all'})}
 
@@ -66,6 +69,8 @@ def seed_images(src, demo_project, alt_project):
     retired = image('demo-retired', pattern(1 * MiB, 6))
     if 'demo-retired' not in existing:
         src.glance.images.deactivate(retired['id'])
+    return sorted(i['id'] for i in src.glance.images.list(
+        filters={'tag': [TAG], 'visibility': 'all'}))
 
 
 def main():
@@ -81,7 +86,9 @@ def main():
     src = clouds.dest_clients(config, 'src')
     projects = {p['name']: p['id'] for p in src.identity.get(
         '/projects').json()['projects']}
-    seed_images(src, projects['demo'], projects['alt_demo'])
+    selection = []
+    for image_id in seed_images(src, projects['demo'], projects['alt_demo']):
+        selection += ['--image', image_id]
 
     env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
     env['OS_CLIENT_CONFIG_FILE'] = clouds_yaml
@@ -91,9 +98,9 @@ def main():
             ('The plan (writes nothing)', ['image', 'migrate', 'plan']),
             ('The migration', ['image', 'migrate'])):
         command = [openstack, '--os-cloud', 'src'] + args + [
-            '--dest-cloud', 'dst', '--project', 'demo']
-        sys.stderr.write('\n== %s: %s\n' % (
-            title, ' '.join(['openstack'] + command[1:])))
+            '--dest-cloud', 'dst'] + selection
+        sys.stderr.write('\n== %s:\n   %s\n' % (title, ' '.join(
+            ['openstack'] + command[1:5 + len(args)] + ['--image ...'])))
         sys.stderr.flush()
         status = subprocess.run(command, env=env).returncode or status
     sys.stderr.write(
