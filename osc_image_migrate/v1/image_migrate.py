@@ -9,6 +9,7 @@ from osc_lib.command import command
 from osc_image_migrate import clouds
 from osc_image_migrate import errors
 from osc_image_migrate import execution
+from osc_image_migrate import filter_file
 from osc_image_migrate.i18n import _
 from osc_image_migrate import image_copy
 from osc_image_migrate import migration
@@ -105,10 +106,14 @@ def selection_from_args(parsed_args):
         )
         if not parsed_args.filter_file:
             return from_cli
-        from_file = selection_mod.load_filter_file(parsed_args.filter_file)
+        from_file = filter_file.load_filter_file(parsed_args.filter_file)
         if parsed_args.public_and_shared is None:
             from_cli.include_public_and_shared = (
                 from_file.include_public_and_shared)
+        else:
+            # An explicit option wins over the file's switch.
+            from_file.include_public_and_shared = (
+                parsed_args.public_and_shared)
         return selection_mod.merge(from_cli, from_file)
     except selection_mod.SelectionError as e:
         raise errors.UsageError(str(e))

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 import pytest
 import yaml
 
+from osc_image_migrate import filter_file
 from osc_image_migrate import selection
 from tests.unit import fakes
 
@@ -53,7 +54,7 @@ def test_cloudferry_file_unchanged(tmp_path):
         volumes:
           volumes_list: []
         """)
-    loaded = selection.load_filter_file(path)
+    loaded = filter_file.load_filter_file(path)
     assert loaded == selection.Selection(
         images=['6a3f1c9e-0d4c-4b6a-8f6e-2c1d0b9a8e7f'],
         projects=['demo'],
@@ -70,7 +71,7 @@ def test_file_with_project_map_exclusions_and_yaml_date(tmp_path):
         project_map:
           demo: demo-new
         """)
-    loaded = selection.load_filter_file(path)
+    loaded = filter_file.load_filter_file(path)
     assert loaded.exclude_images == ['a', 'b']
     assert loaded.updated_since == datetime.datetime(2024, 1, 31,
                                                      tzinfo=UTC)
@@ -87,7 +88,7 @@ def test_file_with_project_map_exclusions_and_yaml_date(tmp_path):
 ])
 def test_file_dates(tmp_path, text, expected):
     path = _write(tmp_path, 'images:\n  date: %s\n' % text)
-    assert selection.load_filter_file(path).updated_since == expected
+    assert filter_file.load_filter_file(path).updated_since == expected
 
 
 def test_null_values_mean_defaults(tmp_path):
@@ -101,7 +102,7 @@ def test_null_values_mean_defaults(tmp_path):
           dont_include_public_and_members_from_other_tenants:
         project_map:
         """)
-    assert selection.load_filter_file(path) == selection.Selection()
+    assert filter_file.load_filter_file(path) == selection.Selection()
 
 
 def test_every_problem_at_once(tmp_path):
@@ -122,7 +123,7 @@ def test_every_problem_at_once(tmp_path):
           "": y
         """)
     with pytest.raises(selection.SelectionError) as excinfo:
-        selection.load_filter_file(path)
+        filter_file.load_filter_file(path)
     assert _problems(excinfo) == [
         'tenant: unknown key (did you mean tenants?)',
         'tenants.tenant_id: must be a list of strings, not a string',
@@ -156,19 +157,19 @@ def test_every_problem_at_once(tmp_path):
 ])
 def test_bad_documents(tmp_path, text, message):
     with pytest.raises(selection.SelectionError) as excinfo:
-        selection.load_filter_file(_write(tmp_path, text))
+        filter_file.load_filter_file(_write(tmp_path, text))
     assert message in str(excinfo.value)
 
 
 def test_unreadable_files(tmp_path):
     with pytest.raises(selection.SelectionError, match='cannot read'):
-        selection.load_filter_file(str(tmp_path / 'missing.yaml'))
+        filter_file.load_filter_file(str(tmp_path / 'missing.yaml'))
     with pytest.raises(selection.SelectionError, match='cannot read'):
-        selection.load_filter_file(str(tmp_path))
+        filter_file.load_filter_file(str(tmp_path))
     binary = tmp_path / 'binary.yaml'
     binary.write_bytes(b'\xff\xfe\x00images')
     with pytest.raises(selection.SelectionError, match='cannot read'):
-        selection.load_filter_file(str(binary))
+        filter_file.load_filter_file(str(binary))
 
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),
@@ -188,7 +189,7 @@ _structures = st.recursive(
 
 def _only_selection_or_error(path):
     try:
-        result = selection.load_filter_file(path)
+        result = filter_file.load_filter_file(path)
     except selection.SelectionError as e:
         assert str(e) and '\n' not in str(e)
     else:
@@ -224,7 +225,7 @@ def test_random_bytes_never_raise_other_errors(tmp_path_factory, data):
 def test_deep_nesting_is_an_error_not_a_crash(tmp_path):
     path = _write(tmp_path, '[' * 5000 + ']' * 5000)
     with pytest.raises(selection.SelectionError):
-        selection.load_filter_file(path)
+        filter_file.load_filter_file(path)
 
 
 # -- parse_date

@@ -1,0 +1,166 @@
+"""The CloudFerry-style YAML filter file, checked and read.
+
+CloudFerry users reuse their filter files unchanged; ``project_map`` is our
+addition. Every problem in a file is collected and reported at once.
+"""
+
+import difflib
+import logging
+
+import yaml
+
+from osc_image_migrate import selection
+
+LOG = logging.getLogger(__name__)
+
+
+def _kind(value):
+    names = {dict: 'a mapping', list: 'a list', str: 'a string',
+             bool: 'a boolean', int: 'a number', float: 'a number',
+             type(None): 'nothing'}
+    return names.get(type(value), 'a %s' % type(value).__name__)
+
+
+def _strings(value, path, problems):
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append('%s: must be a list of strings, not %s'
+                        % (path, _kind(value)))
+        return []
+    result = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str):
+            problems.append('%s[%d]: must be a string, not %s (quote it)'
+                            % (path, index, _kind(item)))
+        elif not item.strip():
+            problems.append('%s[%d]: must not be empty' % (path, index))
+        else:
+            result.append(item)
+    return result
+
+
+def _boolean(value, path, problems):
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    problems.append('%s: must be true or false, not %s'
+                    % (path, _kind(value)))
+    return False
+
+
+def _date(value, path, problems):
+    if value is None:
+        return None
+    moment = (None if isinstance(value, bool)
+              else selection.as_datetime(value))
+    if moment is None:
+        problems.append('%s: not a date (%s); expected "YYYY-MM-DD" or an '
+                        'ISO 8601 date and time' % (path, _kind(value)))
+    return moment
+
+
+def _mapping(value, path, problems):
+    """A mapping's items, or [] with a problem when it is something else."""
+    if value is None:
+        return []
+    if isinstance(value, dict):
+        return list(value.items())
+    problems.append('%s: must be a mapping, not %s' % (path, _kind(value)))
+    return []
+
+
+def _project_map(value, path, problems):
+    result = {}
+    for key, target in _mapping(value, path, problems):
+        where = '%s.%s' % (path, key)
+        if not isinstance(key, str) or not key.strip():
+            problems.append('%s: source project must be a non-empty string'
+                            % where)
+        elif not isinstance(target, str) or not target.strip():
+            problems.append('%s: destination project must be a non-empty '
+                            'string, not %s' % (where, _kind(target)))
+        else:
+            result[key] = target
+    return result
+
+
+def _unknown(key, path, known, problems):
+    where = '%s.%s' % (path, key) if path else str(key)
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = ' (did you mean %s?)' % close[0] if close else ''
+    problems.append('%s: unknown key%s' % (where, hint))
+
+
+_IMAGE_KEYS = ('images_list', 'exclude_images_list', 'date',
+               'dont_include_public_and_members_from_other_tenants')
+# CloudFerry sections about other resources: accepted so its files work
+# unchanged, and ignored.
+_IGNORED_SECTIONS = ('instances', 'volumes')
+_TOP_KEYS = ('tenants', 'images', 'project_map') + _IGNORED_SECTIONS
+
+
+def _from_document(doc):
+    problems = []
+    chosen = selection.Selection()
+    if not isinstance(doc, dict):
+        raise selection.SelectionError(
+            'the top level must be a mapping, not %s' % _kind(doc))
+    for key, value in doc.items():
+        if key == 'tenants':
+            for sub, item in _mapping(value, 'tenants', problems):
+                if sub == 'tenant_id':
+                    chosen.projects = _strings(
+                        item, 'tenants.tenant_id', problems)
+                else:
+                    _unknown(sub, 'tenants', ['tenant_id'], problems)
+        elif key == 'images':
+            found = dict(_mapping(value, 'images', problems))
+            for sub in found:
+                if sub not in _IMAGE_KEYS:
+                    _unknown(sub, 'images', _IMAGE_KEYS, problems)
+            chosen.images = _strings(
+                found.get('images_list'), 'images.images_list', problems)
+            chosen.exclude_images = _strings(
+                found.get('exclude_images_list'),
+                'images.exclude_images_list', problems)
+            chosen.updated_since = _date(
+                found.get('date'), 'images.date', problems)
+            chosen.include_public_and_shared = not _boolean(
+                found.get(_IMAGE_KEYS[3]), 'images.' + _IMAGE_KEYS[3],
+                problems)
+            if chosen.images and chosen.exclude_images:
+                problems.append('images: give images_list or '
+                                'exclude_images_list, not both')
+        elif key == 'project_map':
+            chosen.project_map = _project_map(
+                value, 'project_map', problems)
+        elif key in _IGNORED_SECTIONS:
+            LOG.info('Filter file section %s ignored: it is not about '
+                     'images', key)
+        else:
+            _unknown(key, '', _TOP_KEYS, problems)
+    if problems:
+        raise selection.SelectionError(problems)
+    return chosen
+
+
+def load_filter_file(path):
+    """Read a CloudFerry-style YAML filter file into a ``Selection``.
+
+    An empty file is an error rather than "everything": a selection of the
+    whole cloud must be asked for explicitly.
+    """
+    try:
+        with open(path, encoding='utf-8') as stream:
+            text = stream.read()
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise selection.SelectionError(
+            'cannot read filter file %s: %s' % (path, e))
+    try:
+        doc = yaml.safe_load(text)
+    except Exception as e:  # PyYAML also raises ValueError, RecursionError
+        raise selection.SelectionError(
+            'filter file %s is not valid YAML: %s' % (path, e))
+    if doc is None:
+        raise selection.SelectionError('filter file %s is empty' % path)
+    return _from_document(doc)
