@@ -16,33 +16,55 @@ LOG = logging.getLogger(__name__)
 
 
 def read_source(src_clients):
+    """The source's images and projects; members are read once selected."""
     with errors.translated('source cloud'):
-        return inventory.read_inventory(src_clients)
+        return inventory.read_inventory(src_clients,
+                                        members_wanted=lambda image: False)
 
 
-def read_dest(dst_clients, source):
+def resolve(selection, source):
+    try:
+        return selection_mod.resolve(selection, source)
+    except selection_mod.SelectionError as e:
+        raise errors.UsageError(str(e))
+
+
+def select(src_clients, source, resolved):
+    """Select images, reading member lists only where they matter.
+
+    Members decide the selection only when projects are selected together
+    with the images shared with them; otherwise only the selected shared
+    images' members are read (the plan maps them).
+    """
+    by_member = bool(resolved.project_ids
+                     and resolved.include_public_and_shared)
+    with errors.translated('source cloud'):
+        if by_member:
+            source.members.update(
+                inventory.read_members(src_clients, source.images))
+        selected = selection_mod.select(source, resolved)
+        if not by_member:
+            source.members.update(inventory.read_members(
+                src_clients, source.images,
+                lambda image: image['id'] in selected))
+    return selected
+
+
+def read_dest(dst_clients, selected):
     """Read the destination, with members only of possible copies."""
     def may_be_copy(image):
-        return (image['id'] in source.images
-                or image.get(inventory.SOURCE_ID_PROPERTY) in source.images)
+        return (image['id'] in selected
+                or image.get(inventory.SOURCE_ID_PROPERTY) in selected)
 
     with errors.translated('destination cloud %s' % dst_clients.name):
         return inventory.read_inventory(dst_clients,
                                         members_wanted=may_be_copy)
 
 
-def compute_plan(src_clients, dst_clients, selection, keep_ids=False):
-    """Read both clouds and return ``(plan, resolved selection)``.
-
-    Selection problems raise :class:`errors.UsageError` listing them all.
-    """
-    source = read_source(src_clients)
-    try:
-        resolved = selection_mod.resolve(selection, source)
-    except selection_mod.SelectionError as e:
-        raise errors.UsageError(str(e))
-    selected = selection_mod.select(source, resolved)
-    dest = read_dest(dst_clients, source)
+def plan_selected(src_clients, dst_clients, source, resolved, keep_ids):
+    """The plan for a resolved selection; logs a summary."""
+    selected = select(src_clients, source, resolved)
+    dest = read_dest(dst_clients, selected)
     plan = planning.make_plan(source, dest, selected,
                               project_map=resolved.project_map,
                               keep_ids=keep_ids)
@@ -52,7 +74,18 @@ def compute_plan(src_clients, dst_clients, selection, keep_ids=False):
              ', '.join('%s %d' % kv for kv in sorted(
                  totals['actions'].items())) or 'nothing to do',
              totals['bytes'])
-    return plan, resolved
+    return plan
+
+
+def compute_plan(src_clients, dst_clients, selection, keep_ids=False):
+    """Read both clouds and return ``(plan, resolved selection)``.
+
+    Selection problems raise :class:`errors.UsageError` listing them all.
+    """
+    source = read_source(src_clients)
+    resolved = resolve(selection, source)
+    return plan_selected(src_clients, dst_clients, source, resolved,
+                         keep_ids), resolved
 
 
 SAVED_FIELDS = (('Action', 'action'), ('Dest ID', 'dest_id'),
@@ -85,17 +118,13 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids):
     missing = [image_id for image_id in saved
                if image_id not in source.images]
     selection.images = [i for i in saved if i in source.images]
+    if not selection.images:
+        return [], missing  # never an empty selection: that is everything
     selection.projects = []
     selection.include_public_and_shared = False
-    try:
-        resolved = selection_mod.resolve(selection, source)
-    except selection_mod.SelectionError as e:
-        raise errors.UsageError(str(e))
-    selected = selection_mod.select(source, resolved)
-    dest = read_dest(dst_clients, source)
-    plan = planning.make_plan(source, dest, selected,
-                              project_map=resolved.project_map,
-                              keep_ids=keep_ids)
+    resolved = resolve(selection, source)
+    plan = plan_selected(src_clients, dst_clients, source, resolved,
+                         keep_ids)
     for item in plan:
         row = saved.get(item.source_id)
         if row is None:

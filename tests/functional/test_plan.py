@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import re
 import uuid
 
 import pytest
@@ -214,3 +215,48 @@ def test_bad_filter_file_lists_every_problem(sandbox, tmp_path):
     assert len(line.splitlines()) == 1
     for word in ('tenant_id', 'exclude_images_list', 'date', 'surprise'):
         assert word in line
+
+
+def glance_requests(stderr):
+    """(method, path) of every Glance request keystoneauth logged."""
+    found = []
+    for line in stderr.splitlines():
+        match = re.search(r'REQ: curl -g -i -X (\w+) http://[^/ ]+(/v2/\S*)',
+                          line)
+        if match:
+            found.append((match.group(1), match.group(2).split('?')[0]))
+    return found
+
+
+def test_plan_requests_are_bounded(sandbox, scene):
+    """Pages plus member lists of shared images; no per-image GET."""
+    result = sandbox.openstack('--debug', 'image', 'migrate', 'plan',
+                               '--dest-cloud', 'dst', '--project', 'demo',
+                               '-f', 'json')
+    requests = glance_requests(result.stderr)
+    assert requests and all(method == 'GET' for method, _ in requests)
+    listings = [p for _, p in requests if p == '/v2/images']
+    members = [p for _, p in requests if p.endswith('/members')]
+    assert len(listings) == 4  # both clouds, both os_hidden values
+    assert len(listings) + len(members) == len(requests)
+    shared_in_source = {
+        i['id'] for i in sandbox.clients('src').glance.images.list(
+            filters={'visibility': 'shared'})}
+    shared_in_source |= {
+        i['id'] for i in sandbox.clients('src').glance.images.list(
+            filters={'visibility': 'shared', 'os_hidden': True})}
+    member_ids = {p.split('/')[3] for p in members}
+    assert scene['accepted'] in member_ids
+    # Source member calls only for shared images; none for the others.
+    assert not member_ids & {scene['private'], scene['public'],
+                             scene['community']}
+    assert len(members) <= 2 * len(shared_in_source)
+
+
+def test_named_images_read_only_their_members(sandbox, scene):
+    result = sandbox.openstack('--debug', 'image', 'migrate', 'plan',
+                               '--dest-cloud', 'dst', '--image',
+                               scene['accepted'], '-f', 'json')
+    members = [p for _, p in glance_requests(result.stderr)
+               if p.endswith('/members')]
+    assert members == ['/v2/images/%s/members' % scene['accepted']]
