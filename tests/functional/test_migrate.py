@@ -250,3 +250,27 @@ def test_killed_mid_stream_then_rerun(sandbox):
     assert rows[image['id']]['Result'] == 'migrated'
     assert rows[image['id']]['Dest ID'] == image['id']
     assert sha256(sandbox.image_data('dst', image['id'])) == sha256(blob)
+
+
+def test_run_that_died_before_final_state_is_finished(sandbox):
+    """Data already copied, visibility/members/protection not yet."""
+    blob = os.urandom(2 * MiB)
+    alt = sandbox.project_id('src', 'alt_demo')
+    image = sandbox.create_image(data=blob, visibility='shared',
+                                 protected=True,
+                                 owner=sandbox.project_id('src', 'demo'))
+    sandbox.clients('src').glance.image_members.create(image['id'], alt)
+    sandbox.create_image('dst', data=blob, id=image['id'],
+                         name=image['name'], visibility='private',
+                         owner=sandbox.project_id('dst', 'demo'))
+    plan, _ = sandbox.migrate_json('plan', '--dest-cloud', 'dst', '--image',
+                                   image['id'])
+    assert plan[image['id']]['Action'] == 'finish'
+    rows, run = migrate(sandbox, '--image', image['id'])
+    assert rows[image['id']]['Result'] == 'finished'
+    copy = sandbox.image('dst', image['id'])
+    assert (copy['visibility'], copy['protected']) == ('shared', True)
+    members = list(sandbox.clients('dst').glance.image_members.list(
+        image['id']))
+    assert [(m['member_id'], m['status']) for m in members] == [
+        (sandbox.project_id('dst', 'alt_demo'), 'pending')]
