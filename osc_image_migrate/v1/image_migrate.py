@@ -12,6 +12,7 @@ from osc_image_migrate import execution
 from osc_image_migrate import filter_file
 from osc_image_migrate.i18n import _
 from osc_image_migrate import image_copy
+from osc_image_migrate import metadata
 from osc_image_migrate import migration
 from osc_image_migrate import progress as progress_mod
 from osc_image_migrate import selection as selection_mod
@@ -127,7 +128,7 @@ def plan_row(item, long=False):
         return row
     image = item.source_image
     properties = {k: v for k, v in image.items()
-                  if k not in KNOWN_FIELDS}
+                  if k not in metadata.CORE and not metadata.is_read_only(k)}
     return row + (
         item.status, item.disk_format, item.container_format,
         format_columns.ListColumn(
@@ -137,14 +138,6 @@ def plan_row(item, long=False):
         format_columns.DictColumn(properties),
         format_columns.ListColumn(item.depends_on),
     )
-
-
-KNOWN_FIELDS = frozenset((
-    'id', 'name', 'owner', 'visibility', 'size', 'status', 'disk_format',
-    'container_format', 'tags', 'checksum', 'os_hash_algo', 'os_hash_value',
-    'created_at', 'updated_at', 'virtual_size', 'min_disk', 'min_ram',
-    'protected', 'os_hidden', 'file', 'schema', 'self', 'locations',
-    'direct_url', 'stores'))
 
 
 RESULT_COLUMNS = ('Source ID', 'Dest ID', 'Name', 'Result', 'Size',
@@ -181,9 +174,8 @@ class _MigrateCommand(command.Lister):
     def plan(self, parsed_args):
         selection = selection_from_args(parsed_args)
         source, dest = self.clients(parsed_args)
-        plan, resolved = migration.compute_plan(
-            source, dest, selection, keep_ids=parsed_args.keep_ids)
-        return source, dest, plan, resolved
+        return migration.compute_plan(source, dest, selection,
+                                      keep_ids=parsed_args.keep_ids)[0]
 
     def plan_listing(self, plan, long=False):
         columns = PLAN_COLUMNS + (PLAN_LONG_COLUMNS if long else ())
@@ -204,8 +196,7 @@ class PlanImageMigration(_MigrateCommand):
         return parser
 
     def take_action(self, parsed_args):
-        plan = self.plan(parsed_args)[2]
-        return self.plan_listing(plan, parsed_args.long)
+        return self.plan_listing(self.plan(parsed_args), parsed_args.long)
 
 
 class MigrateImage(_MigrateCommand):
@@ -262,7 +253,7 @@ class MigrateImage(_MigrateCommand):
         if parsed_args.retries < 0:
             raise errors.UsageError(_('--retries cannot be negative'))
         if parsed_args.dry_run:
-            return self.plan_listing(self.plan(parsed_args)[2],
+            return self.plan_listing(self.plan(parsed_args),
                                      parsed_args.long)
         selection = selection_from_args(parsed_args)
         source, dest = self.clients(parsed_args)
