@@ -86,6 +86,14 @@ def _label(inv, project_id):
     return '%s (%s)' % (project.name, project_id)
 
 
+def _unlisted(dest):
+    """Why a mapping may have failed when Keystone could not be listed."""
+    if dest.projects_complete:
+        return ''
+    return (' (the destination credential may not list projects: map it '
+            'with --map-project SRC=<dest project ID>)')
+
+
 def _dest_project(dest, ref):
     if ref in dest.projects:
         return dest.projects[ref]
@@ -149,8 +157,8 @@ def _map_owner_and_members(item, source, dest, image, project_map):
         raise _Blocked('source image has no owner')
     target = _map_project(source, dest, owner, project_map)
     if target is None:
-        raise _Blocked('no destination project for owner %s'
-                       % _label(source, owner))
+        raise _Blocked('no destination project for owner %s%s'
+                       % (_label(source, owner), _unlisted(dest)))
     item.dest_owner, item.dest_owner_name = target.id, target.name
     if image.get('visibility') != 'shared':
         return
@@ -163,8 +171,8 @@ def _map_owner_and_members(item, source, dest, image, project_map):
             item.members.append({'member_id': mapped.id,
                                  'status': member.get('status')})
     if missing:
-        raise _Blocked('no destination project for member %s'
-                       % ', '.join(missing))
+        raise _Blocked('no destination project for member %s%s'
+                       % (', '.join(missing), _unlisted(dest)))
 
 
 def _check_rights(item, source, dest, to_apply):
