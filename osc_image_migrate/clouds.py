@@ -9,6 +9,7 @@ each cloud keeps its own ``verify``/``cacert``/``cert``/``key`` settings.
 
 import dataclasses
 import logging
+import threading
 
 from glanceclient import client as glance_client
 from keystoneauth1 import adapter
@@ -40,6 +41,8 @@ class CloudClients:
     glance: object
     image: adapter.Adapter
     identity: adapter.Adapter
+    _refresh_lock: threading.Lock = dataclasses.field(
+        default_factory=threading.Lock, repr=False, compare=False)
 
     def access(self):
         """The credential's current token data (authenticates if needed)."""
@@ -49,13 +52,37 @@ class CloudClients:
         """Re-authenticate now if the token expires within the window.
 
         Called between images, so that no data request is ever the one to
-        hit an expired token (keystoneauth would re-send its body).
+        hit an expired token (keystoneauth would re-send its body). The
+        window is at most half the token's lifetime: with tokens shorter
+        than twice the window (Keystone may issue 60 s tokens) a fixed
+        window would call every fresh token stale and re-authenticate
+        before each image. Parallel copies renew the token once, not once
+        each. Returns True when it re-authenticated.
         """
-        if self.access().will_expire_soon(stale_duration=within_seconds):
-            LOG.debug('Token for cloud %s expires soon; re-authenticating',
+        with self._refresh_lock:
+            access = self.access()
+            window = within_seconds
+            if access.expires and access.issued:
+                lifetime = (access.expires - access.issued).total_seconds()
+                if lifetime > 0:
+                    window = min(window, lifetime / 2)
+            if not access.will_expire_soon(stale_duration=window):
+                return False
+            LOG.debug('Token for cloud %s expires within %d s; '
+                      're-authenticating', self.name, window)
+            self._renew()
+            return True
+
+    def reauthenticate(self):
+        """Get a new token now (the old one was rejected)."""
+        with self._refresh_lock:
+            LOG.debug('Token for cloud %s was rejected; re-authenticating',
                       self.name)
-            self.session.auth.invalidate()
-            self.access()
+            self._renew()
+
+    def _renew(self):
+        self.session.auth.invalidate()
+        self.access()
 
 
 def build_clients(name, session, region_name=None, interface=None,

@@ -140,11 +140,15 @@ class Executor:
         on_bytes = (self.progress.bytes_done(item)
                     if self.progress is not None else None)
         attempt = 0
+        renew = False
         while True:
             try:
                 for clients in (self.src, self.dst):
                     with errors.translated('cloud %s' % clients.name):
-                        clients.refresh_token_if_expiring(TOKEN_MARGIN)
+                        if renew:
+                            clients.reauthenticate()
+                        else:
+                            clients.refresh_token_if_expiring(TOKEN_MARGIN)
                 return copy.run(dict(self.id_map), on_bytes=on_bytes,
                                 stop=self.stop)
             except transfer.Interrupted:
@@ -155,6 +159,11 @@ class Executor:
                              or errors.is_transient(e))
                 message = (str(e) if isinstance(e, transfer.TransferError)
                            else errors.describe(e))
+                # A data request never re-authenticates by itself (that
+                # would replay its body): after a 401 the retry needs a new
+                # token, even when the old one looks valid to us.
+                renew = 401 in (getattr(e, 'status', None),
+                                getattr(e, 'http_status', None))
             if (not retriable or attempt >= self.retries
                     or self.stop.is_set()):
                 LOG.debug('Image %s failed: %s', item.source_id, message)

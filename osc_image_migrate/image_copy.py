@@ -4,10 +4,19 @@ The order is what keeps data safe: the destination record is created first
 (it reserves the ID), the data second, and only once the destination's own
 size and hash match the source are visibility, members, protection and
 deactivation applied. Nothing here ever deletes a destination image.
+
+Two ways a destination can spoil a record, and what is done instead of
+deleting it (which would burn its ID): a record left ``saving`` by an upload
+the destination lost (Glance restarted mid-upload; Glance never takes data
+into it again) is given up for a new record with a new ID that records the
+source ID; a record that went ``active`` with data that differs from the
+source (changed on the way in) is deactivated, so that nobody boots it.
 """
 
 import dataclasses
 import logging
+import threading
+import time
 
 from glanceclient import exc as glance_exc
 
@@ -24,6 +33,11 @@ SKIPPED = 'skipped'
 FINISHED = 'finished'
 FAILED = 'failed'
 BLOCKED = 'blocked'
+
+# Seconds after a broken upload during which a ``saving`` record may still
+# be put back to ``queued`` by Glance; after that its upload is lost.
+SAVING_GRACE = 20
+POLL_SECONDS = 1
 
 
 @dataclasses.dataclass
@@ -51,6 +65,8 @@ class ImageCopy:
         ) else item.dest_id
         self.notes = []
         self._existing_id = None
+        self._upload_broke_at = None
+        self._id_map = {}
 
     def run(self, id_map, on_bytes=None, stop=None):
         """One attempt; raises transfer.TransferError on failure."""
@@ -58,6 +74,7 @@ class ImageCopy:
         if item.action == planning.SKIP:
             return Outcome(SKIPPED, item.dest_id, detail=item.reason)
         has_data = item.action != planning.METADATA_ONLY
+        self._id_map = id_map
         if self.dest_id is None:
             self.dest_id = self._create(id_map)
             if self.dest_id is None:
@@ -65,18 +82,80 @@ class ImageCopy:
                                detail='already in the destination')
         sent = 0
         if item.action != planning.FINISH and has_data:
-            record = self.dst.glance.images.get(self.dest_id)
-            if record['status'] == 'queued':
-                sent = transfer.copy_data(self.src, self.dst,
-                                          item.source_image, self.dest_id,
-                                          on_bytes=on_bytes, stop=stop)
-            transfer.verify_destination(self.dst, self.dest_id,
-                                        item.source_image)
+            if self._status(stop) == 'queued':
+                try:
+                    sent = transfer.copy_data(
+                        self.src, self.dst, item.source_image, self.dest_id,
+                        on_bytes=on_bytes, stop=stop)
+                except Exception:
+                    self._upload_broke_at = time.monotonic()
+                    raise
+            self._verify()
         self._apply_final_state()
         result = {planning.FINISH: FINISHED,
                   planning.METADATA_ONLY: METADATA_ONLY}.get(
                       item.action, MIGRATED)
         return Outcome(result, self.dest_id, sent, '; '.join(self.notes))
+
+    def _status(self, stop):
+        """The record's status, once Glance has settled a broken upload.
+
+        ``saving`` means an upload is running. After our own upload broke
+        off, Glance normally puts the record back to ``queued`` at once;
+        if it is still ``saving`` after SAVING_GRACE, the destination lost
+        the upload (it restarted) and the record can never take data again:
+        the copy moves to a new record. Another client's upload is left
+        alone.
+        """
+        status = self.dst.glance.images.get(self.dest_id)['status']
+        if status != 'saving':
+            return status
+        if self._upload_broke_at is None:
+            raise transfer.TransferError(
+                'destination image %s is being uploaded by another client '
+                '(status saving)' % self.dest_id)
+        stop = stop or threading.Event()
+        while (status == 'saving' and time.monotonic()
+               < self._upload_broke_at + SAVING_GRACE):
+            if stop.wait(POLL_SECONDS):
+                raise transfer.Interrupted('interrupted')
+            status = self.dst.glance.images.get(self.dest_id)['status']
+        if status != 'saving':
+            return status
+        lost = self.dest_id
+        if self.keep_ids:
+            raise transfer.TransferError(
+                'destination image %s is stuck in saving: the destination '
+                'lost its upload (e.g. Glance restarted) and cannot take '
+                'data into it again; --keep-ids forbids a new ID' % lost)
+        body = metadata.create_body(self.item.source_image, None,
+                                    self.item.dest_owner, self._id_map,
+                                    record_source_id=True)
+        self.dest_id = self._post(body)
+        self._upload_broke_at = None
+        self.notes.append(
+            'destination image %s was left saving by a lost upload (e.g. '
+            'Glance restarted) and can never take data: copied to a new '
+            'ID recorded with property %s; %s holds no data and may be '
+            'deleted' % (lost, inventory.SOURCE_ID_PROPERTY, lost))
+        return 'queued'
+
+    def _verify(self):
+        """Compare the records; deactivate a copy that holds other data."""
+        try:
+            transfer.verify_destination(self.dst, self.dest_id,
+                                        self.item.source_image)
+        except transfer.DataMismatch as e:
+            try:
+                self.dst.glance.images.deactivate(self.dest_id)
+                contained = ('deactivated destination image %s so that '
+                             'nobody uses it; a re-run copies to a new ID'
+                             % self.dest_id)
+            except glance_exc.HTTPException as failure:
+                contained = ('could not deactivate destination image %s '
+                             '(HTTP %s): do not use it'
+                             % (self.dest_id, failure.code))
+            raise transfer.TransferError('%s; %s' % (e, contained))
 
     def _create(self, id_map):
         """Create the destination record; return its ID (None: present)."""

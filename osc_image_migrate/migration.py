@@ -97,14 +97,15 @@ def load_plan_file(path):
     try:
         with open(path) as f:
             rows = json.load(f)
-        saved = {row['Source ID']: row for row in rows}
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise errors.UsageError('plan file %s: %s' % (path, e))
-    except (KeyError, TypeError):
+    if not isinstance(rows, list) or not all(
+            isinstance(row, dict) and isinstance(row.get('Source ID'), str)
+            and row['Source ID'].strip() for row in rows):
         raise errors.UsageError(
             'plan file %s: not a plan saved with "image migrate plan -f '
             'json"' % path)
-    return saved
+    return {row['Source ID']: row for row in rows}
 
 
 def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids):

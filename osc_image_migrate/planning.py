@@ -134,20 +134,24 @@ def _find(image, dest, by_source_id):
     """The destination image standing for ``image``, and how it compares.
 
     The same ID is looked at first; a copy that recorded the source ID
-    (it got a new ID in an earlier run) is used when the ID is taken.
+    (it got a new ID in an earlier run) is used when the ID is taken. Such
+    a copy is made only when the same ID could not take the data (taken,
+    or left ``saving`` by an upload the destination lost), so it also wins
+    over a same-ID record that is ``queued`` or ``saving``.
     """
     same = dest.images.get(image['id'])
     verdict = _verdict(image, same) if same is not None else None
-    if verdict not in (None, _OTHER):
+    if verdict == _PRESENT:
         return same, verdict
     tagged = by_source_id.get(image['id'])
     if tagged is not None and tagged is not same:
         tagged_verdict = _verdict(image, tagged)
-        if tagged_verdict == _OTHER:
+        if tagged_verdict != _OTHER:
+            return tagged, tagged_verdict
+        if verdict in (None, _OTHER):
             raise _Blocked(
                 'destination image %s records this source image but holds '
                 'other data (status %s)' % (tagged['id'], tagged['status']))
-        return tagged, tagged_verdict
     return same, verdict
 
 
@@ -209,8 +213,12 @@ def _decide(item, source, dest, image, project_map, keep_ids, by_source):
     item.dest_image = copy.deepcopy(found)
     to_apply = list(metadata.FINAL_STATE_KEYS)
     if verdict == _BUSY:
-        raise _Blocked('destination upload in progress or interrupted '
-                       '(image %s is %s)' % (found['id'], found['status']))
+        raise _Blocked(
+            'destination upload in progress or interrupted (image %s is %s '
+            'since %s); if no upload is running, the destination lost it '
+            '(Glance cannot take data into that record again): delete it '
+            'and run again, the copy then gets a new ID'
+            % (found['id'], found['status'], found.get('updated_at')))
     if verdict == _PRESENT:
         item.dest_id = found['id']
         wanted = metadata.final_state(image, item.members)
@@ -275,6 +283,12 @@ def _plan_one(source, dest, image_id, reasons, project_map, keep_ids,
     except _Blocked as e:
         item.action, item.members = BLOCKED, []
         item.reason = str(e)
+    same = dest.images.get(image_id)
+    if (same is not None and item.dest_image is not None
+            and item.dest_image['id'] != image_id
+            and same.get('status') in ('queued',) + IN_PROGRESS_STATUSES):
+        notes.append('destination image %s (the source ID) is %s and '
+                     'unused' % (image_id, same['status']))
     item.reason = '; '.join([item.reason] + notes)
     return item
 

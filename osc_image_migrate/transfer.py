@@ -14,11 +14,14 @@ So the data PUT disables every replay, the body refuses a second iteration,
 and aborts are raised as a non-``OSError`` exception.
 """
 
+import functools
 import hashlib
 import logging
+import time
 
 from keystoneauth1 import exceptions as ks_exc
 import requests
+from urllib3 import exceptions as urllib3_exc
 
 from osc_image_migrate import clouds
 from osc_image_migrate import planning
@@ -26,6 +29,13 @@ from osc_image_migrate import planning
 LOG = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
+# The source is read in small pieces, gathered into CHUNK_SIZE pieces for
+# the upload; a piece goes out after FLUSH_SECONDS even when not full. A
+# destination Glance served by uWSGI fails an upload (HTTP 500) that stays
+# silent for its socket timeout (4 s by default), which waiting for a full
+# MiB from a slow source (< 256 KiB/s) used to cause.
+READ_SIZE = 64 * 1024
+FLUSH_SECONDS = 1.0
 
 # Per-request switches that stop keystoneauth from replaying a data request.
 NO_REPLAY = {
@@ -45,6 +55,15 @@ class TransferError(Exception):
         super().__init__(message)
         self.retriable = retriable
         self.status = status
+
+
+class DataMismatch(TransferError):
+    """The destination activated data that differs from the source's.
+
+    Glance activates whatever complete body it received; nothing in its
+    API lets a client veto that, so bytes changed on the way in (after
+    our hash check) are only found by comparing the records afterwards.
+    """
 
 
 class Interrupted(Exception):
@@ -71,13 +90,17 @@ def expected_digest(image):
 class VerifiedStream:
     """A one-shot request body that checks size and hash before its end.
 
-    Iterating it reads the source response in ``CHUNK_SIZE`` pieces, hashes
-    them, and yields each piece only once the next one has been read, so the
+    Iterating it reads the source response in ``read_size`` pieces, hashes
+    them, gathers them into pieces of up to ``chunk_size`` bytes, and yields
+    a gathered piece only once more data has been read after it, so the
     final piece is released only when the whole stream has been verified.
+    A piece that is not full goes out anyway after ``FLUSH_SECONDS``, so a
+    slow source never leaves the destination waiting long for data.
     """
 
     def __init__(self, source_response, size, algo, digest,
-                 on_bytes=None, stop=None, chunk_size=CHUNK_SIZE):
+                 on_bytes=None, stop=None, chunk_size=CHUNK_SIZE,
+                 read_size=READ_SIZE, clock=time.monotonic):
         self._response = source_response
         self._size = size
         self._algo = algo
@@ -85,6 +108,8 @@ class VerifiedStream:
         self._on_bytes = on_bytes
         self._stop = stop
         self._chunk_size = chunk_size
+        self._read_size = read_size
+        self._clock = clock
         self._started = False
         self.sent = 0
         self.failure = None
@@ -103,16 +128,32 @@ class VerifiedStream:
         raise _AbortUpload(str(error))
 
     def _read(self):
+        """The source's bytes as they arrive, at most ``chunk_size`` each.
+
+        ``raw.read1`` hands over what the connection holds without waiting
+        to fill a piece, so a slow source is forwarded as it comes while a
+        fast one is read in few large pieces (``read_size`` pieces cost
+        ~0.4 CPU s/GiB more: see benchmarks/). Responses without it (test
+        fakes, older urllib3) are read ``read_size`` at a time.
+        """
+        read1 = getattr(getattr(self._response, 'raw', None), 'read1', None)
+        if read1 is not None:
+            pieces = iter(functools.partial(read1, self._chunk_size,
+                                            decode_content=True), b'')
+        else:
+            pieces = self._response.iter_content(self._read_size)
         try:
-            yield from self._response.iter_content(self._chunk_size)
-        except (requests.RequestException, OSError) as e:
+            yield from pieces
+        except (requests.RequestException, OSError,
+                urllib3_exc.HTTPError) as e:
             self._fail(TransferError(
                 'source download broke off after %d bytes: %s'
                 % (self.sent, type(e).__name__), retriable=True))
 
     def _chunks(self):
         hasher = hashlib.new(self._algo) if self._algo else None
-        held = None
+        held, held_size = [], 0
+        last_sent = self._clock()
         for chunk in self._read():
             if not chunk:
                 continue
@@ -120,11 +161,15 @@ class VerifiedStream:
                 self._fail(Interrupted('interrupted'))
             if hasher is not None:
                 hasher.update(chunk)
-            if held is not None:
-                yield held
-                self._count(len(held))
-            held = chunk
-        received = self.sent + (len(held) if held else 0)
+            if held and (held_size + len(chunk) > self._chunk_size or
+                         self._clock() - last_sent >= FLUSH_SECONDS):
+                yield b''.join(held)
+                self._count(held_size)
+                held, held_size = [], 0
+                last_sent = self._clock()
+            held.append(chunk)
+            held_size += len(chunk)
+        received = self.sent + held_size
         if self._size is not None and received != self._size:
             self._fail(TransferError(
                 'source sent %d bytes, its record says %d'
@@ -134,9 +179,9 @@ class VerifiedStream:
                 'data %s does not match the source record (%s %s...)'
                 % (self._algo, hasher.hexdigest()[:12], self._digest[:12]),
                 retriable=True))
-        if held is not None:
-            yield held
-            self._count(len(held))
+        if held:
+            yield b''.join(held)
+            self._count(held_size)
 
     def _count(self, n):
         self.sent += n
@@ -222,8 +267,16 @@ def verify_destination(dst, dest_id, source_image):
         raise TransferError('destination image is %s after upload'
                             % record.get('status'), retriable=True)
     if not planning.same_data(source_image, record):
-        raise TransferError(
-            'destination size/hash differ from the source after upload '
-            '(size %s vs %s)' % (record.get('size'),
-                                 source_image.get('size')))
+        algo = source_image.get('os_hash_algo')
+        if algo and algo == record.get('os_hash_algo'):
+            mine, theirs = (record.get('os_hash_value'),
+                            source_image.get('os_hash_value'))
+        else:
+            algo, mine, theirs = ('md5', record.get('checksum'),
+                                  source_image.get('checksum'))
+        raise DataMismatch(
+            'destination data differs from the source after upload '
+            '(%s %.12s... vs %.12s..., size %s vs %s): changed on the way '
+            'in' % (algo, mine, theirs, record.get('size'),
+                    source_image.get('size')))
     return record

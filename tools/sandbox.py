@@ -79,6 +79,10 @@ DEFAULT_OPTIONS = {
     'token_expiration': 3600,
     'src_image_size_cap': 1099511627776,
     'dst_image_size_cap': 1099511627776,
+    # 1: Glance rejects data that does not match disk_format (HTTP 415),
+    # its default. 0 lets a cloud hold mislabelled images, as old clouds do.
+    'src_require_image_format_match': 1,
+    'dst_require_image_format_match': 1,
 }
 START_TIMEOUT = 60
 CHUNKED_INPUT_LIMIT = 16 * 1024 * 1024
@@ -159,6 +163,13 @@ lock_path = {dir}/locks
 [oslo_policy]
 enforce_new_defaults = true
 enforce_scope = true
+"""
+
+# Appended to glance-api.conf only when the check is turned off, so the
+# default config (and a running sandbox) stays as it was.
+GLANCE_NO_FORMAT_MATCH = """
+[image_format]
+require_image_format_match = false
 """
 
 # Runs in the venv: the four keystone-manage steps in one process (saves
@@ -584,6 +595,8 @@ class Sandbox:
                 image_size_cap=opts[cloud + '_image_size_cap'],
                 keystone=self.url(cloud + '-keystone'), region=REGION,
                 password=self.passwords[cloud]['glance'])
+            if not opts[cloud + '_require_image_format_match']:
+                text += GLANCE_NO_FORMAT_MATCH
             if _write(os.path.join(gdir, 'glance-api.conf'), text, 0o600):
                 changed.add(cloud + '-glance')
             paste = os.path.join(self.venv, 'etc', 'glance',
@@ -1022,19 +1035,24 @@ def _quiet(quiet):
 
 def up(state_dir=None, port_base=None, venv=None, python=None,
        token_expiration=None, src_image_size_cap=None,
-       dst_image_size_cap=None, quiet=False):
+       dst_image_size_cap=None, quiet=False,
+       src_require_image_format_match=None,
+       dst_require_image_format_match=None):
     """Bring the sandbox up (idempotent); return info() as a dict.
 
     Options left at None keep the value stored in the state (or the
     default on the first run); a changed value rewrites the config and
-    restarts the affected servers.
+    restarts the affected servers. ``*_require_image_format_match=False``
+    lets that Glance accept data that does not match its disk_format.
     """
     _quiet(quiet)
     return Sandbox(state_dir).up(
         port_base=port_base, venv=venv, python=python,
         token_expiration=token_expiration,
         src_image_size_cap=src_image_size_cap,
-        dst_image_size_cap=dst_image_size_cap)
+        dst_image_size_cap=dst_image_size_cap,
+        src_require_image_format_match=src_require_image_format_match,
+        dst_require_image_format_match=dst_require_image_format_match)
 
 
 def down(state_dir=None, wipe=False, wipe_venv=False, quiet=False):
@@ -1095,6 +1113,11 @@ def main(argv=None):
     p.add_argument('--token-expiration', type=int, metavar='SECONDS')
     p.add_argument('--src-image-size-cap', type=int, metavar='BYTES')
     p.add_argument('--dst-image-size-cap', type=int, metavar='BYTES')
+    for cloud in CLOUDS:
+        p.add_argument('--%s-require-image-format-match' % cloud,
+                       type=int, choices=(0, 1), metavar='0|1',
+                       help='0: %s Glance accepts data that does not match '
+                       'disk_format (default 1)' % cloud)
     p = sub.add_parser('down', help='stop the servers')
     p.add_argument('--wipe', action='store_true',
                    help='delete the state too (except the venv)')
@@ -1112,7 +1135,11 @@ def main(argv=None):
             result = up(args.state_dir, args.port_base, args.venv,
                         args.python, args.token_expiration,
                         args.src_image_size_cap, args.dst_image_size_cap,
-                        quiet=args.quiet)
+                        quiet=args.quiet,
+                        src_require_image_format_match=(
+                            args.src_require_image_format_match),
+                        dst_require_image_format_match=(
+                            args.dst_require_image_format_match))
             log('sandbox up in %.1f s; clouds: %s' % (
                 time.monotonic() - _T0, ', '.join(result['cloud_names'])))
             print('export OS_CLIENT_CONFIG_FILE=%s'

@@ -107,3 +107,8 @@ def sandbox():
     if result.returncode != 0:
         pytest.fail('sandbox did not come up:\n' + result.stderr[-3000:])
     return Sandbox(state_dir() / 'clouds.yaml')
+
+
+# The extra sandboxes of the fault tests (see faults_support).
+from tests.functional.faults_support import caps_box  # noqa: E402,F401
+from tests.functional.faults_support import token_box  # noqa: E402,F401

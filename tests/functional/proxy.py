@@ -2,21 +2,30 @@
 
 It forwards 127.0.0.1:<port> to a target on 127.0.0.1. On each connection,
 after ``after_bytes`` of the server's answer it either flips one byte
-(``mode='flip'``) or cuts the connection (``mode='cut'``). Bounded: it
+(``mode='flip'``), cuts the connection (``mode='cut'``) or stops
+forwarding while keeping it open (``mode='stall'``, until closed);
+``mode=None`` only forwards. ``max_faults`` limits how many connections are damaged (the
+later ones pass intact, so a retry can succeed); ``rate`` slows the damaged
+direction down to that many bytes per second. A target that is down gets
+the client's connection closed, as a stopped server would. Bounded: it
 serves until closed, and every thread is a daemon.
 """
 
 import socket
 import threading
+import time
 
 
 class FaultProxy:
     def __init__(self, target_port, mode='flip', after_bytes=1024 * 1024,
-                 direction='response'):
+                 direction='response', max_faults=None, rate=None):
         self.target = ('127.0.0.1', target_port)
         self.mode = mode
         self.after_bytes = after_bytes
         self.direction = direction
+        self.max_faults = max_faults
+        self.rate = rate
+        self._fault_lock = threading.Lock()
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(('127.0.0.1', 0))
@@ -40,32 +49,56 @@ class FaultProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            server = socket.create_connection(self.target)
+            try:
+                server = socket.create_connection(self.target)
+            except OSError:
+                client.close()
+                continue
             damaged_up = self.direction == 'request'
             threading.Thread(target=self._pipe, daemon=True,
                              args=(client, server, damaged_up)).start()
             threading.Thread(target=self._pipe, daemon=True,
                              args=(server, client, not damaged_up)).start()
 
+    def _take_fault(self):
+        with self._fault_lock:
+            if self.mode is None or (self.max_faults is not None
+                                     and self.faults >= self.max_faults):
+                return False
+            self.faults += 1
+            return True
+
     def _pipe(self, source, sink, damage):
         seen = 0
         done = False
+        started = time.monotonic()
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
+                if damage and self.rate:
+                    ahead = seen / self.rate - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
                 if damage and not done and seen + len(data) > \
                         self.after_bytes:
+                    done = True
+                    if not self._take_fault():
+                        seen += len(data)
+                        sink.sendall(data)
+                        continue
                     offset = self.after_bytes - seen
                     if self.mode == 'cut':
                         sink.sendall(data[:offset])
-                        self.faults += 1
+                        break
+                    if self.mode == 'stall':
+                        sink.sendall(data[:offset])
+                        while not self.closed:
+                            time.sleep(0.05)
                         break
                     data = (data[:offset] + bytes([data[offset] ^ 0xFF])
                             + data[offset + 1:])
-                    self.faults += 1
-                    done = True
                 seen += len(data)
                 sink.sendall(data)
         except OSError:

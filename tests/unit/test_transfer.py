@@ -49,7 +49,8 @@ def test_good_stream_passes_every_byte():
 def test_last_chunk_is_held_until_verified():
     """Before the last chunk is out, the whole source was read and hashed."""
     chunks = [b'1' * 4, b'2' * 4, b'3' * 4]
-    body = stream_for(chunks, data=b'1' * 4 + b'2' * 4 + b'X' * 4)
+    body = stream_for(chunks, data=b'1' * 4 + b'2' * 4 + b'X' * 4,
+                      chunk_size=4)
     sent = []
     with pytest.raises(transfer._AbortUpload):
         for chunk in body:
@@ -92,7 +93,7 @@ def test_broken_source_aborts_with_retriable_error():
 
 def test_stop_event_interrupts():
     stop = threading.Event()
-    body = stream_for([b'a', b'b', b'c'], stop=stop)
+    body = stream_for([b'a', b'b', b'c'], stop=stop, chunk_size=1)
     iterator = iter(body)
     next(iterator)
     stop.set()
@@ -117,3 +118,48 @@ def test_status_errors_say_whether_to_retry(status, retriable):
     error = transfer.status_error('destination upload', status)
     assert error.retriable is retriable
     assert str(status) in str(error)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_small_reads_are_gathered_into_full_pieces():
+    chunks = [b'x' * 4] * 10
+    body = stream_for(chunks, chunk_size=8, read_size=4, clock=FakeClock())
+    assert consume(body) == [b'x' * 8] * 5
+
+
+def test_a_slow_source_is_forwarded_without_waiting_for_a_full_piece():
+    """A destination must not sit for seconds without data (uWSGI 500s)."""
+    clock = FakeClock()
+
+    class SlowResponse(FakeResponse):
+        def iter_content(self, chunk_size):
+            for chunk in self.chunks:
+                clock.now += transfer.FLUSH_SECONDS
+                yield chunk
+
+    chunks = [b'a' * 3, b'b' * 3, b'c' * 3]
+    digest = hashlib.sha512(b''.join(chunks)).hexdigest()
+    body = transfer.VerifiedStream(SlowResponse(chunks), 9, 'sha512',
+                                   digest, clock=clock)
+    assert consume(body) == chunks
+
+
+def test_source_is_read_in_small_pieces():
+    seen = []
+
+    class Recording(FakeResponse):
+        def iter_content(self, chunk_size):
+            seen.append(chunk_size)
+            return super().iter_content(chunk_size)
+
+    digest = hashlib.md5(b'abc').hexdigest()
+    consume(transfer.VerifiedStream(Recording([b'abc']), 3, 'md5', digest))
+    assert seen == [transfer.READ_SIZE]
+    assert transfer.READ_SIZE < transfer.CHUNK_SIZE

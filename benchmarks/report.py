@@ -1,0 +1,228 @@
+"""Tables and target checks, from the measured cases.
+
+Throughput ratios are written ``migrate x``: the reference's median wall
+time divided by migrate's, i.e. migrate's MiB/s over the reference's
+(above 1: migrate is faster).
+"""
+
+import dataclasses
+
+import measure
+from measure import GiB
+from measure import MiB
+
+RSS_LIMIT = 150 * MiB
+RSS_GROWTH = 1.10
+PLAN_LIMIT = 15.0
+
+
+@dataclasses.dataclass
+class Table:
+    title: str
+    columns: tuple
+    rows: list
+    notes: list = dataclasses.field(default_factory=list)
+    targets: list = dataclasses.field(default_factory=list)  # (what, met)
+
+    def render(self):
+        cells = [tuple(str(c) for c in self.columns)] + [
+            tuple('' if c is None else str(c) for c in row)
+            for row in self.rows]
+        widths = [max(len(row[i]) for row in cells)
+                  for i in range(len(self.columns))]
+        lines = [self.title, '']
+        for number, row in enumerate(cells):
+            lines.append('  ' + '  '.join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(row, widths))).rstrip())
+            if number == 0:
+                lines.append('  ' + '  '.join('-' * w for w in widths))
+        lines += ['  ' + note for note in self.notes]
+        lines += ['  target: %s  %s' % ('MET ' if met else 'MISS', what)
+                  for what, met in self.targets]
+        return '\n'.join(lines)
+
+
+def size(n):
+    if n >= GiB and n % GiB == 0:
+        return '%d GiB' % (n // GiB)
+    if n >= MiB and n % MiB == 0:
+        return '%d MiB' % (n // MiB)
+    return '%d bytes' % n
+
+
+def parse_size(text):
+    """'1G', '256M', '512K' or a plain number of MiB -> bytes."""
+    text = text.strip().upper().rstrip('IB')
+    units = {'K': 1024, 'M': MiB, 'G': GiB, 'T': 1024 * GiB}
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(float(text) * MiB)
+
+
+def paired(reference, runs):
+    """Median over the rounds of reference time / time, round by round.
+
+    Each round ran the cases back to back, so pairing them cancels most
+    of the load that other work on the machine adds to a whole round.
+    ``runs`` are Runs or plain seconds.
+    """
+    def seconds(run):
+        return getattr(run, 'wall', run)
+
+    return measure.median([seconds(r) / seconds(m)
+                           for r, m in zip(reference, runs)])
+
+
+def _share(case, service):
+    return '%d%%' % round(100 * case.server_share(service))
+
+
+def copy_table(title, results, total, main):
+    """Rows: each case's wall time, MiB/s, ratio, CPU, RSS, server CPU."""
+    ref = results[main]
+    rows = []
+    for name, case in results.items():
+        rows.append((
+            name, len(case.runs), '%.2f' % case.wall,
+            measure.spread([r.wall for r in case.runs]),
+            '%.1f' % (total / MiB / case.wall),
+            '%.2f' % paired(case.runs, ref.runs),
+            '%.2f' % case.cpu, '%.0f' % (case.maxrss / MiB),
+            _share(case, 'src-glance'), _share(case, 'dst-glance')))
+    table = Table(title, (
+        'case', 'runs', 'median s', 'range s', 'MiB/s', 'migrate x',
+        'client CPU s', 'peak RSS MiB', 'src Glance CPU',
+        'dst Glance CPU'), rows)
+    if ref.copy_seconds:
+        copy_s = measure.median(ref.copy_seconds)
+        rows.insert(1, (
+            '%s, copy phase' % main, len(ref.copy_seconds),
+            '%.2f' % copy_s, measure.spread(ref.copy_seconds),
+            '%.1f' % (total / MiB / copy_s), '', '', '', '', ''))
+        table.notes.append(
+            "'%s, copy phase' = the Seconds column %s prints itself: "
+            "record creation, data, checks, final state; the other %.1f s "
+            "of the command are start-up (OpenStackClient), login and "
+            "planning" % (main, main, ref.wall - copy_s))
+    table.notes.append(
+        "'migrate x' = median over rounds of this case's wall time / "
+        "migrate's in the same round (above 1: migrate faster); Glance CPU "
+        "= share of one core used by that server's processes during the "
+        "run (median)")
+    return table
+
+
+def add_ratio_target(table, results, main, reference, minimum, what,
+                     copy_phase=True):
+    """Check the whole command against the reference, then its copy phase.
+
+    The copy phase is compared only with references that are bare data
+    pipes whose set-up (tokens, records) happened before the clock ran.
+    """
+    ref = results[reference].runs
+    ratio = paired(ref, results[main].runs)
+    table.targets.append((
+        '%s, whole command (%.2f x, need >= %.2f)' % (what, ratio, minimum),
+        ratio >= minimum))
+    if copy_phase and results[main].copy_seconds:
+        ratio = paired(ref, results[main].copy_seconds)
+        table.targets.append((
+            '%s, copy phase (%.2f x, need >= %.2f)'
+            % (what, ratio, minimum), ratio >= minimum))
+
+
+def memory_table(baseline, rows):
+    smallest = rows[0][1].maxrss
+    table_rows = [('image migrate plan (no data)', '-',
+                   '%.2f' % baseline.wall, '-',
+                   '%.0f' % (baseline.maxrss / MiB), '%.2f' % baseline.cpu,
+                   '')]
+    for image_size, run, copy_s in rows:
+        table_rows.append((
+            'image migrate', size(image_size), '%.2f' % run.wall,
+            '%.1f' % (image_size / MiB / copy_s),
+            '%.0f' % (run.maxrss / MiB), '%.2f' % run.cpu,
+            '%.3f' % (run.maxrss / smallest)))
+    table = Table('3. Memory: peak RSS of the migrate process', (
+        'run', 'image', 'wall s', 'copy MiB/s', 'peak RSS MiB', 'CPU s',
+        'RSS / smallest'), table_rows)
+    table.notes.append('peak RSS = VmHWM of the CLI process itself, '
+                       'sampled from /proc every 10 ms')
+    largest = max(run.maxrss for _, run, _ in rows)
+    table.targets.append((
+        'peak RSS < %d MiB at any size (max %.0f MiB)'
+        % (RSS_LIMIT // MiB, largest / MiB), largest < RSS_LIMIT))
+    growth = rows[-1][1].maxrss / smallest
+    table.targets.append((
+        '%s within %d %% of %s (%.3f x)' % (
+            size(rows[-1][0]), round((RSS_GROWTH - 1) * 100),
+            size(rows[0][0]), growth), growth <= RSS_GROWTH))
+    return table
+
+
+def cpu_table(results, image_size, micro, baseline):
+    """CPU of the large-image runs beyond the 1 MiB baseline, per GiB."""
+    base = results[baseline]
+    gib = (image_size - MiB) / GiB
+    rows = []
+    for name, case in results.items():
+        per_gib = '' if name == baseline else '%.2f' % (
+            (case.cpu - base.cpu) / gib)
+        copy_s = measure.median(case.copy_seconds)
+        mib_s = '' if name == baseline else '%.1f' % (
+            image_size / MiB / copy_s)
+        rows.append((name, len(case.runs), '%.2f' % case.wall, mib_s,
+                     '%.2f' % case.cpu, per_gib))
+    for algo, seconds in micro.items():
+        rows.append(('VerifiedStream in memory, hash %s' % algo, '', '',
+                     '', '', '%.2f' % seconds))
+    table = Table(
+        '5. CPU seconds per GiB copied (image of %s)' % size(image_size),
+        ('case', 'runs', 'median s', 'copy MiB/s', 'CPU s (user+sys)',
+         'CPU s/GiB'), rows)
+    table.notes += [
+        "CPU s/GiB = (median CPU of the run - median CPU of '%s') / GiB "
+        "of difference: the baseline has the same start-up, login, "
+        "planning and per-image calls" % baseline,
+        "'hashing off' = benchmarks/nohash.py: the same CLI with "
+        "transfer.expected_digest() patched to say 'no hash' (benchmark "
+        "only; the product has no such switch)",
+        "'VerifiedStream in memory' = the same stream class fed from "
+        "memory, in this process: the stream's own cost, no network",
+    ]
+    return table
+
+
+def plan_targets(table, points, limit):
+    """Time target; requests must grow with pages, not with images."""
+    count, _, _, wall = points[-1]
+    table.targets.append(('plan of %d images < %.0f s (%.2f s)'
+                          % (count, limit, wall), wall < limit))
+    first, last = points[0], points[-1]
+    grown = []
+    for service in ('src-glance', 'dst-glance', 'src-keystone',
+                    'dst-keystone'):
+        kinds = ('keystone',) if service.endswith('keystone') else (
+            'other',)
+        grown += ['%s %s %d -> %d' % (service, k, first[2][service][k],
+                                      last[2][service][k])
+                  for k in kinds
+                  if last[2][service][k] > first[2][service][k]]
+    table.targets.append((
+        'requests other than list pages and member lists do not grow '
+        'with images (%d -> %d images)%s' % (
+            first[0], last[0], ': ' + ', '.join(grown) if grown else ''),
+        not grown))
+    pages = (sum(last[1].values()) - sum(first[1].values())) // 1000 + 1
+    extra = (last[2]['src-glance']['list']
+             - first[2]['src-glance']['list'])
+    table.targets.append((
+        'source list requests grow with pages of 1000 (+%d requests for '
+        '+%d images)' % (extra, sum(last[1].values())
+                         - sum(first[1].values())), extra <= pages))
+    shared = last[1].get('shared', 0)
+    members = last[2]['src-glance']['members']
+    table.targets.append((
+        'member lists read once per shared source image, no more (%d '
+        'reads, %d shared images)' % (members, shared), members <= shared))

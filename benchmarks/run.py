@@ -1,0 +1,211 @@
+"""Benchmark ``openstack image migrate`` against references, on the sandbox.
+
+Brings the local two-cloud sandbox up (tools/sandbox.py), creates its own
+test images (set-up, not measured), then measures side by side, in one
+run, alternating the cases (A B C A B C ...) and comparing medians, since
+the machine is usually busy with other work:
+
+1. ``single``: one large image: ``image migrate`` vs the raw HTTP pipe
+   ``curl GET src | curl -T - PUT dst``, a bare Python GET->PUT pipe and
+   ``openstack image save | openstack image create``;
+2. ``parallel``: N images with ``--parallel N`` vs N pipes at once;
+3. ``memory``: peak RSS of the migrate process, small vs large image;
+4. ``plan``: plan time and requests per server for many small images;
+5. ``cpu``: CPU seconds per GiB copied, with and without hashing.
+
+Every image it creates is deleted at the end. Usage::
+
+    tox -e bench [-- --quick] [-- --only plan --repeat 5]
+    python benchmarks/run.py --help
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import sys
+import time
+
+import cloud
+import measure
+import plans
+import report
+import transfers
+
+# Numbered as in the table; run in this order (plan last: its thousands
+# of images would slow every other plan).
+SECTIONS = ('single', 'parallel', 'memory', 'cpu', 'plan')
+NUMBERS = {'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4, 'cpu': 5}
+FULL = {'size': '1G', 'parallel_count': 4, 'parallel_size': '256M',
+        'memory_sizes': '64M,2G', 'plan_counts': '100,500,2000',
+        'cpu_size': '512M', 'repeat': 3}
+QUICK = {'size': '64M', 'parallel_count': 4, 'parallel_size': '16M',
+         'memory_sizes': '16M,128M', 'plan_counts': '20,50,100',
+         'cpu_size': '64M', 'repeat': 1}
+_T0 = time.monotonic()
+
+
+def log(message):
+    sys.stderr.write('[bench %6.1fs] %s\n'
+                     % (time.monotonic() - _T0, message))
+    sys.stderr.flush()
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog='benchmarks/run.py', description=__doc__.split('\n')[0])
+    parser.add_argument(
+        '--only', metavar='<section>', action='append', choices=SECTIONS,
+        help='run only this section: %s (repeat option to run several; '
+             'default: all)' % ', '.join(SECTIONS))
+    parser.add_argument(
+        '--quick', action='store_true',
+        help='small sizes and one round: a smoke run of a minute or two')
+    parser.add_argument(
+        '--repeat', metavar='<count>', type=int,
+        help='rounds of each comparison (default: 3; 1 with --quick)')
+    parser.add_argument(
+        '--size', metavar='<size>',
+        help='image size for "single", e.g. 1G, 512M (default: 1G)')
+    parser.add_argument(
+        '--parallel', metavar='<count>', type=int, dest='parallel_count',
+        help='images copied at once in "parallel" (default: 4)')
+    parser.add_argument(
+        '--parallel-size', metavar='<size>',
+        help='size of each image in "parallel" (default: 256M)')
+    parser.add_argument(
+        '--memory-sizes', metavar='<size>,<size>',
+        help='small and large image for "memory" (default: 64M,2G)')
+    parser.add_argument(
+        '--plan-counts', metavar='<count>,...',
+        help='image counts for "plan" (default: 100,500,2000)')
+    parser.add_argument(
+        '--cpu-size', metavar='<size>',
+        help='image size for "cpu" (default: 512M)')
+    parser.add_argument(
+        '--state-dir', metavar='<dir>',
+        help='sandbox state folder (default: $OSC_IMAGE_MIGRATE_SANDBOX or '
+             '<repo>/.sandbox)')
+    parser.add_argument(
+        '--port-base', metavar='<port>', type=int,
+        help='sandbox port base (default: $OSC_IMAGE_MIGRATE_SANDBOX_PORT_'
+             'BASE or 25000)')
+    parser.add_argument(
+        '--sandbox-venv', metavar='<dir>',
+        help='venv with keystone and glance for a new sandbox (default: '
+             '<state-dir>/venv, installed on first use)')
+    parser.add_argument(
+        '--sweep', action='store_true',
+        help='only delete the images every earlier benchmark run left '
+             'behind (tag %s), then exit' % cloud.TAG)
+    args = parser.parse_args(argv)
+    defaults = QUICK if args.quick else FULL
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.repeat < 1 or args.parallel_count < 1:
+        parser.error('--repeat and --parallel must be at least 1')
+    try:
+        args.size = report.parse_size(args.size)
+        args.parallel_size = report.parse_size(args.parallel_size)
+        args.cpu_size = report.parse_size(args.cpu_size)
+        args.memory_sizes = sorted(report.parse_size(s) for s in
+                                   args.memory_sizes.split(','))
+        args.plan_counts = sorted(int(c) for c in
+                                  args.plan_counts.split(','))
+    except ValueError as e:
+        parser.error(str(e))
+    return args
+
+
+def machine():
+    model = '?'
+    try:
+        with open('/proc/cpuinfo') as f:
+            model = next(line.split(':', 1)[1].strip() for line in f
+                         if line.startswith('model name'))
+    except (OSError, StopIteration):
+        pass
+    mem = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    return ('%d cores (%s), %.0f GiB RAM, %s, Python %s'
+            % (os.cpu_count(), model, mem / measure.GiB,
+               platform.platform(terse=True), platform.python_version()))
+
+
+def load():
+    return '%.2f %.2f %.2f' % os.getloadavg()
+
+
+def run_sections(bench, args):
+    only = args.only or SECTIONS
+    jobs = {
+        'single': lambda: transfers.single(bench, args.size, args.repeat,
+                                           log),
+        'parallel': lambda: transfers.parallel(
+            bench, args.parallel_count, args.parallel_size, args.repeat,
+            log),
+        'memory': lambda: transfers.memory(bench, args.memory_sizes, log),
+        'cpu': lambda: transfers.cpu(bench, args.cpu_size, args.repeat,
+                                     log),
+        'plan': lambda: plans.plan_scale(bench, args.plan_counts,
+                                         args.repeat, log),
+    }
+    tables, failed = [], []
+    for name in SECTIONS:
+        if name not in only:
+            continue
+        log('section %s' % name)
+        try:
+            table = jobs[name]()
+        except measure.BenchError as e:
+            failed.append(name)
+            table = report.Table('%d. %s: FAILED' % (NUMBERS[name], name),
+                                 ('error',), [(str(e),)])
+        tables.append((NUMBERS[name], table))
+    return [table for _, table in sorted(tables, key=lambda t: t[0])], failed
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    only = args.only or SECTIONS
+    if {'single', 'parallel'} & set(only) and not shutil.which('curl'):
+        sys.stderr.write('benchmarks: curl is needed for the raw pipe '
+                         'reference (apt-get install curl)\n')
+        return 2
+    log('bringing the sandbox up')
+    bench = cloud.Bench(args.state_dir, args.port_base, args.sandbox_venv,
+                        quiet=True)
+    try:
+        if args.sweep:
+            log('deleted %d images' % bench.sweep(cloud.TAG))
+            return 0
+        started_load = load()
+        try:
+            tables, failed = run_sections(bench, args)
+        finally:
+            log('cleaning up: deleting the images of this run')
+            log('deleted %d images' % bench.sweep())
+    finally:
+        bench.close()
+    print('osc-image-migrate benchmark, %s' % time.strftime('%Y-%m-%d %H:%M'))
+    print('machine: %s' % machine())
+    print('sandbox: %s (ports from %d); load average at start %s, at end '
+          '%s' % (bench.state_dir, bench.info['port_base'], started_load,
+                  load()))
+    print('repeat %d, medians; run took %.0f s' % (
+        args.repeat, time.monotonic() - _T0))
+    for table in tables:
+        print()
+        print(table.render())
+    missed = [what for table in tables for what, met in table.targets
+              if not met]
+    print()
+    print('targets: %d met, %d missed%s' % (
+        sum(met for table in tables for _, met in table.targets),
+        len(missed), '; sections failed: ' + ', '.join(failed)
+        if failed else ''))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

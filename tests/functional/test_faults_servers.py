@@ -1,0 +1,161 @@
+"""Faults of the servers themselves, on sandboxes of their own.
+
+A destination Glance restarted mid-upload, Keystone tokens that expire
+during a run, and a destination that refuses data (413 over its size cap,
+415 for data that does not match its disk_format). These change or stop
+servers, so they run on the extra sandboxes of ``faults_support``.
+"""
+
+import threading
+import time
+
+from osc_image_migrate import inventory
+from tests.functional import faults_support as fs
+from tests.functional import proxy
+
+MiB = fs.MiB
+
+
+def test_destination_glance_restarted_mid_upload(token_box, tmp_path):
+    box = token_box
+    images = fs.Images(box)
+    big = images.make('a-big', 48 * MiB)
+    later = images.make('b-later', MiB)
+    slow = proxy.FaultProxy(fs.glance_port(box, 'src'), mode=None,
+                            rate=16 * MiB)
+    env = fs.bent_env(box, tmp_path, src=slow.url)
+    restarted = threading.Event()
+
+    def restart_when_saving():
+        if fs.wait_for(lambda: fs.dest_status(box, big['id']) == 'saving',
+                       timeout=60):
+            time.sleep(0.5)
+            box.tool.stop_service('dst-glance', state_dir=box.state_dir,
+                                  quiet=True)
+            time.sleep(1)
+            box.tool.start_service('dst-glance', state_dir=box.state_dir,
+                                   quiet=True)
+            restarted.set()
+
+    restarter = threading.Thread(target=restart_when_saving)
+    restarter.start()
+    try:
+        rows, run = fs.migrate(box, '--parallel', '1',
+                               *fs.image_args(big, later), env=env)
+    finally:
+        restarter.join()
+        slow.close()
+    assert restarted.is_set()
+    assert run.returncode == 0, run.stderr
+    assert 'destination upload broke off' in run.stderr
+    row = rows[big['id']]
+    assert row['Result'] == 'migrated'
+    assert rows[later['id']]['Result'] == 'migrated'
+    good = fs.assert_one_good_copy(box, big, images.data[big['id']])
+    assert good['id'] == row['Dest ID']
+    if row['Dest ID'] != big['id']:
+        # The restart killed Glance's upload: the record stays "saving"
+        # for good (Glance has no way back to "queued" then), so the copy
+        # went to a new ID that records the source ID.
+        assert 'left saving by a lost upload' in row['Detail']
+        assert good[inventory.SOURCE_ID_PROPERTY] == big['id']
+        assert fs.dest_status(box, big['id']) == 'saving'
+
+    rows, run = fs.migrate(box, *fs.image_args(big, later))
+    assert run.returncode == 0, run.stderr
+    assert {r['Result'] for r in rows.values()} == {'skipped'}
+    fs.assert_one_good_copy(box, big, images.data[big['id']])
+
+
+def test_tokens_expire_during_a_long_run(token_box, tmp_path):
+    """60 s tokens, a run of more than 60 s: every image gets through."""
+    box = token_box
+    images = fs.Images(box)
+    made = [images.make('%s-token' % letter, 4 * MiB) for letter in 'abc']
+    slow = proxy.FaultProxy(fs.glance_port(box, 'src'), mode=None,
+                            rate=200 * 1024)
+    env = fs.bent_env(box, tmp_path, src=slow.url)
+    started = time.monotonic()
+    try:
+        rows, run = fs.migrate(box, '--parallel', '1', '--debug',
+                               *fs.image_args(*made), env=env)
+    finally:
+        slow.close()
+    took = time.monotonic() - started
+    assert took > 61, took
+    assert run.returncode == 0, run.stderr[-3000:]
+    for image in made:
+        assert rows[image['id']]['Result'] == 'migrated'
+        fs.assert_one_good_copy(box, image, images.data[image['id']])
+    # Tokens were renewed along the way (keystoneauth renews any token
+    # with less than 120 s left, so a 60 s token before every request),
+    # and no request was refused for an expired token.
+    logins = run.stderr.count('POST /v3/auth/tokens HTTP/1.1" 201')
+    assert logins > 2 * len(made), logins
+    assert ' 401 ' not in run.stderr
+    assert 'retrying' not in run.stderr
+
+
+def test_destination_size_cap_413_then_rerun_after_raising_it(caps_box):
+    box = caps_box
+    images = fs.Images(box)
+    big = images.make('a-big', fs.CAPS_SIZE_CAP + MiB)
+    fine = images.make('b-fine', MiB)
+    rows, run = fs.migrate(box, '--parallel', '1',
+                           *fs.image_args(big, fine))
+    assert run.returncode == 1
+    assert rows[big['id']]['Result'] == 'failed'
+    assert rows[big['id']]['Detail'] == (
+        'destination upload: HTTP 413, too large for the destination '
+        '(image_size_cap or storage quota)')
+    assert 'retrying' not in run.stderr  # a 413 is not retried blindly
+    assert rows[fine['id']]['Result'] == 'migrated'
+    assert fs.dest_status(box, big['id']) == 'queued'
+
+    # The operator raises the cap; the re-run uploads into the same record.
+    box.tool.up(state_dir=box.state_dir, quiet=True,
+                dst_image_size_cap=64 * MiB)
+    try:
+        rows, run = fs.migrate(box, *fs.image_args(big, fine))
+    finally:
+        box.tool.up(state_dir=box.state_dir, quiet=True,
+                    dst_image_size_cap=fs.CAPS_SIZE_CAP)
+    assert run.returncode == 0, run.stderr
+    assert (rows[big['id']]['Result'], rows[big['id']]['Dest ID']) == (
+        'migrated', big['id'])
+    fs.assert_one_good_copy(box, big, images.data[big['id']])
+
+
+def test_data_not_matching_disk_format_415(caps_box):
+    """A source image mislabelled long ago (its Glance did not check)."""
+    box = caps_box
+    images = fs.Images(box)
+    mislabelled = images.make('a-mislabelled', MiB, disk_format='qcow2')
+    assert mislabelled['status'] == 'active'
+    fine = images.make('b-fine', MiB)
+    rows, run = fs.migrate(box, '--parallel', '1',
+                           *fs.image_args(mislabelled, fine))
+    assert run.returncode == 1
+    row = rows[mislabelled['id']]
+    assert (row['Result'], row['Dest ID']) == ('failed', mislabelled['id'])
+    assert row['Detail'] == ('destination upload: HTTP 415, data does not '
+                             'match its disk_format')
+    assert 'retrying' not in run.stderr
+    assert rows[fine['id']]['Result'] == 'migrated'
+    assert [(r['id'], r['status']) for r in fs.copies(
+        box, mislabelled['id'])] == [(mislabelled['id'], 'queued')]
+
+    # A re-run tries the same record again and fails the same image only.
+    # (Glance 33 leaves the refused data in its store, so the second
+    # upload into that record gets HTTP 500 "Duplicate" instead of 415.)
+    rows, run = fs.migrate(box, '--retries', '0',
+                           *fs.image_args(mislabelled, fine))
+    assert run.returncode == 1
+    row = rows[mislabelled['id']]
+    assert (row['Result'], row['Dest ID']) == ('failed', mislabelled['id'])
+    assert row['Detail'] in (
+        'destination upload: HTTP 415, data does not match its disk_format',
+        'destination upload: HTTP 500, server error')
+    assert rows[fine['id']]['Result'] == 'skipped'
+    assert [(r['id'], r['status']) for r in fs.copies(
+        box, mislabelled['id'])] == [(mislabelled['id'], 'queued')]

@@ -1,0 +1,177 @@
+"""One plan item under faults: lost uploads and data changed on the way in."""
+
+import hashlib
+import threading
+import types
+import uuid
+
+from glanceclient import exc as glance_exc
+import pytest
+
+from osc_image_migrate import image_copy
+from osc_image_migrate import inventory
+from osc_image_migrate import planning
+from osc_image_migrate import transfer
+from tests.unit import fakes
+
+DATA = b'image data'
+OWNER = fakes.project('demo', 'dst')
+
+
+class FakeImages:
+    """Just enough of glanceclient's ``images`` for ImageCopy."""
+
+    def __init__(self):
+        self.records = {}
+        self.statuses = {}     # image ID -> statuses to report, in turn
+        self.deactivated = []
+        self.forbid_deactivate = False
+
+    def create(self, **body):
+        body.setdefault('id', str(uuid.uuid4()))
+        record = dict(body, status='queued', size=None, checksum=None,
+                      os_hash_algo=None, os_hash_value=None)
+        self.records[body['id']] = record
+        return record
+
+    def get(self, image_id):
+        record = self.records[image_id]
+        pending = self.statuses.get(image_id)
+        if pending:
+            record['status'] = pending.pop(0)
+        return dict(record)
+
+    def update(self, image_id, **changes):
+        self.records[image_id].update(changes)
+
+    def deactivate(self, image_id):
+        if self.forbid_deactivate:
+            raise glance_exc.HTTPForbidden()
+        self.deactivated.append(image_id)
+        self.records[image_id]['status'] = 'deactivated'
+
+
+def make_copy(keep_ids=False):
+    source = fakes.image('x', fakes.project('demo'), data=DATA)
+    item = planning.PlanItem(
+        source_id=source['id'], name='x', action=planning.COPY,
+        dest_id=source['id'], dest_owner=OWNER.id, source_image=source)
+    images = FakeImages()
+    dst = types.SimpleNamespace(glance=types.SimpleNamespace(
+        images=images, image_members=None))
+    return image_copy.ImageCopy(None, dst, item, keep_ids), images, source
+
+
+@pytest.fixture(autouse=True)
+def quick_grace(monkeypatch):
+    monkeypatch.setattr(image_copy, 'SAVING_GRACE', 0.05)
+    monkeypatch.setattr(image_copy, 'POLL_SECONDS', 0.01)
+
+
+def uploads(monkeypatch, *behaviours):
+    """Make copy_data break or store the data, one behaviour per call."""
+    calls = []
+
+    def copy_data(src, dst, source_image, dest_id, **kwargs):
+        calls.append(dest_id)
+        behaviour = behaviours[len(calls) - 1]
+        if behaviour == 'break':
+            dst.glance.images.records[dest_id]['status'] = 'saving'
+            raise transfer.TransferError('broke off', retriable=True)
+        record = dst.glance.images.records[dest_id]
+        data = DATA if behaviour == 'good' else b'image dat@'
+        record.update(status='active', size=len(data),
+                      checksum=hashlib.md5(data).hexdigest(),
+                      os_hash_algo='sha512',
+                      os_hash_value=hashlib.sha512(data).hexdigest())
+        return len(data)
+
+    monkeypatch.setattr(transfer, 'copy_data', copy_data)
+    return calls
+
+
+def test_record_put_back_to_queued_takes_the_retry(monkeypatch):
+    copy, images, source = make_copy()
+    calls = uploads(monkeypatch, 'break', 'good')
+    with pytest.raises(transfer.TransferError):
+        copy.run({})
+    images.statuses[source['id']] = ['saving', 'queued']
+    outcome = copy.run({})
+    assert outcome.result == image_copy.MIGRATED
+    assert calls == [source['id'], source['id']]
+    assert outcome.dest_id == source['id']
+
+
+def test_record_lost_in_saving_moves_to_a_new_id(monkeypatch):
+    copy, images, source = make_copy()
+    calls = uploads(monkeypatch, 'break', 'good')
+    with pytest.raises(transfer.TransferError):
+        copy.run({})
+    outcome = copy.run({})
+    assert outcome.result == image_copy.MIGRATED
+    new_id = outcome.dest_id
+    assert new_id != source['id'] and calls == [source['id'], new_id]
+    assert images.records[new_id][inventory.SOURCE_ID_PROPERTY] == \
+        source['id']
+    assert images.records[source['id']]['status'] == 'saving'
+    assert 'left saving by a lost upload' in outcome.detail
+    assert source['id'] in outcome.detail
+    assert len(images.records) == 2
+
+
+def test_record_lost_in_saving_with_keep_ids_fails(monkeypatch):
+    copy, images, source = make_copy(keep_ids=True)
+    uploads(monkeypatch, 'break')
+    with pytest.raises(transfer.TransferError):
+        copy.run({})
+    with pytest.raises(transfer.TransferError) as raised:
+        copy.run({})
+    assert '--keep-ids' in str(raised.value)
+    assert not raised.value.retriable
+    assert list(images.records) == [source['id']]
+
+
+def test_someone_elses_upload_is_left_alone(monkeypatch):
+    copy, images, source = make_copy()
+    calls = uploads(monkeypatch)
+    copy.dest_id = source['id']
+    images.create(id=source['id'])
+    images.statuses[source['id']] = ['saving']
+    with pytest.raises(transfer.TransferError) as raised:
+        copy.run({})
+    assert 'another client' in str(raised.value)
+    assert not raised.value.retriable
+    assert calls == []
+
+
+def test_stop_during_the_wait_interrupts(monkeypatch):
+    monkeypatch.setattr(image_copy, 'SAVING_GRACE', 30)
+    copy, images, source = make_copy()
+    uploads(monkeypatch, 'break')
+    with pytest.raises(transfer.TransferError):
+        copy.run({})
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(transfer.Interrupted):
+        copy.run({}, stop=stop)
+
+
+@pytest.mark.parametrize('forbidden', [False, True])
+def test_data_changed_on_the_way_in_is_deactivated(monkeypatch, forbidden):
+    copy, images, source = make_copy()
+    uploads(monkeypatch, 'corrupt')
+    images.forbid_deactivate = forbidden
+    with pytest.raises(transfer.TransferError) as raised:
+        copy.run({})
+    message = str(raised.value)
+    assert not raised.value.retriable
+    assert 'differs from the source' in message
+    if forbidden:
+        assert images.deactivated == []
+        assert 'could not deactivate' in message
+        assert 'do not use it' in message
+    else:
+        assert images.deactivated == [source['id']]
+        assert 'deactivated destination image %s' % source['id'] in message
+    # Visibility, members and protection were never applied.
+    assert images.records[source['id']]['visibility'] == 'private'

@@ -1,0 +1,57 @@
+"""Planning around destination records a fault left behind.
+
+A record left ``saving`` by an upload the destination lost (Glance restarted
+mid-upload) can never take data again; the copy then moves to a new ID that
+records the source ID. A later plan must use that copy, not the dead record.
+"""
+
+import pytest
+
+from osc_image_migrate import planning
+from tests.unit import fakes
+from tests.unit import test_planning as tp
+
+
+@pytest.mark.parametrize('status', ['saving', 'queued'])
+def test_copy_under_a_new_id_wins_over_a_dead_same_id_record(status):
+    image = fakes.image('x', tp.S_DEMO)
+    dead = tp._copy_in_dest(image, status=status, size=None, checksum=None,
+                            os_hash_value=None)
+    tagged = tp._tagged_copy(image)
+    item = tp._one(tp._src([image]), tp._dst([dead, tagged]))
+    assert (item.action, item.dest_id) == (planning.SKIP, tagged['id'])
+    assert '%s (the source ID) is %s and unused' % (image['id'], status) \
+        in item.reason
+
+
+def test_unfinished_copy_under_a_new_id_is_resumed_not_the_dead_record():
+    image = fakes.image('x', tp.S_DEMO)
+    dead = tp._copy_in_dest(image, status='saving', size=None)
+    tagged = tp._tagged_copy(image, status='queued', size=None)
+    item = tp._one(tp._src([image]), tp._dst([dead, tagged]))
+    assert (item.action, item.dest_id) == (planning.RESUME, tagged['id'])
+
+
+def test_saving_record_without_a_copy_is_still_blocked():
+    image = fakes.image('x', tp.S_DEMO)
+    dead = tp._copy_in_dest(image, status='saving', size=None)
+    item = tp._one(tp._src([image]), tp._dst([dead]))
+    assert item.action == planning.BLOCKED
+    assert 'in progress or interrupted' in item.reason
+
+
+def test_finished_same_id_copy_still_wins_over_a_tagged_one():
+    image = fakes.image('x', tp.S_DEMO)
+    same = tp._copy_in_dest(image)
+    tagged = tp._tagged_copy(image, status='queued', size=None)
+    item = tp._one(tp._src([image]), tp._dst([same, tagged]))
+    assert (item.action, item.dest_id) == (planning.SKIP, image['id'])
+    assert 'unused' not in item.reason
+
+
+def test_tagged_copy_with_other_data_does_not_hide_a_resumable_record():
+    image = fakes.image('x', tp.S_DEMO)
+    queued = tp._copy_in_dest(image, status='queued', size=None)
+    tagged = tp._tagged_copy(image, checksum='o', os_hash_value='o')
+    item = tp._one(tp._src([image]), tp._dst([queued, tagged]))
+    assert (item.action, item.dest_id) == (planning.RESUME, image['id'])

@@ -1,0 +1,139 @@
+"""Re-authentication between images: the margin and its thread safety."""
+
+import datetime
+import threading
+import time
+
+from keystoneauth1 import access
+from keystoneauth1 import fixture
+import pytest
+
+from osc_image_migrate import clouds
+from osc_image_migrate import execution
+from osc_image_migrate import image_copy
+from osc_image_migrate import planning
+from osc_image_migrate import transfer
+
+
+def token(lifetime, left):
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    body = fixture.V3Token(
+        issued=now - datetime.timedelta(seconds=lifetime - left),
+        expires=now + datetime.timedelta(seconds=left))
+    return access.create(body=body)
+
+
+class FakeAuth:
+    """An auth plugin whose every authentication gives a fresh token."""
+
+    def __init__(self, lifetime, left):
+        self.lifetime = lifetime
+        self.current = token(lifetime, left)
+        self.authentications = 0
+        self.lock = threading.Lock()
+        self.delay = 0
+
+    def get_access(self, session):
+        with self.lock:
+            if self.current is None:
+                self.authentications += 1
+                self.current = token(self.lifetime, self.lifetime)
+            current = self.current
+        time.sleep(self.delay)  # the caller holds a stale answer meanwhile
+        return current
+
+    def invalidate(self):
+        self.current = None
+        return True
+
+
+class FakeSession:
+    def __init__(self, auth):
+        self.auth = auth
+
+
+def clients_with(auth):
+    return clouds.CloudClients(name='dst', session=FakeSession(auth),
+                               glance=None, image=None, identity=None)
+
+
+@pytest.mark.parametrize('lifetime,left,renewed', [
+    (3600, 3000, False),   # plenty left
+    (3600, 500, True),     # inside the 600 s margin
+    (60, 50, False),       # a fresh 60 s token is not stale...
+    (60, 20, True),        # ...but one with under half its life left is
+    (600, 400, False),     # the margin is capped at half the lifetime
+    (600, 250, True),
+])
+def test_margin_is_capped_at_half_the_lifetime(lifetime, left, renewed):
+    auth = FakeAuth(lifetime, left)
+    result = clients_with(auth).refresh_token_if_expiring(
+        execution.TOKEN_MARGIN)
+    assert result is renewed
+    assert auth.authentications == (1 if renewed else 0)
+
+
+def test_a_short_lived_token_is_not_renewed_before_every_image():
+    auth = FakeAuth(60, 60)
+    dst = clients_with(auth)
+    for _ in range(5):
+        dst.refresh_token_if_expiring(execution.TOKEN_MARGIN)
+    assert auth.authentications == 0
+
+
+def test_parallel_copies_renew_the_token_once():
+    auth = FakeAuth(3600, 10)
+    auth.delay = 0.03
+    dst = clients_with(auth)
+
+    def refresh(n):
+        time.sleep(0.003 * n)
+        dst.refresh_token_if_expiring(execution.TOKEN_MARGIN)
+
+    threads = [threading.Thread(target=refresh, args=(n,))
+               for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert auth.authentications == 1
+
+
+class CountingClients:
+    def __init__(self, name):
+        self.name = name
+        self.refreshes = 0
+        self.reauthentications = 0
+
+    def refresh_token_if_expiring(self, within_seconds):
+        self.refreshes += 1
+        return False
+
+    def reauthenticate(self):
+        self.reauthentications += 1
+
+
+def test_a_rejected_token_is_renewed_before_the_retry(monkeypatch):
+    """A data request never re-authenticates by itself (no replay)."""
+    failures = [transfer.status_error('destination upload', 401)]
+
+    class FlakyCopy:
+        dest_id = 'dest'
+
+        def __init__(self, *args):
+            pass
+
+        def run(self, id_map, on_bytes=None, stop=None):
+            if failures:
+                raise failures.pop()
+            return image_copy.Outcome(image_copy.MIGRATED, 'dest', 3)
+
+    monkeypatch.setattr(image_copy, 'ImageCopy', FlakyCopy)
+    src, dst = CountingClients('source'), CountingClients('dst')
+    executor = execution.Executor(src, dst, parallel=1, backoff=(0,))
+    item = planning.PlanItem(source_id='s', name='s', action=planning.COPY,
+                             size=3)
+    (result,) = executor.run([item])
+    assert result.result == image_copy.MIGRATED
+    assert (src.reauthentications, dst.reauthentications) == (1, 1)
+    assert (src.refreshes, dst.refreshes) == (1, 1)

@@ -1,0 +1,64 @@
+"""The source is read with ``raw.read1`` when the response offers it."""
+
+import hashlib
+
+import pytest
+from urllib3 import exceptions as urllib3_exc
+
+from osc_image_migrate import transfer
+
+
+class FakeRaw:
+    """urllib3's HTTPResponse: read1 returns what has arrived, <= amt."""
+
+    def __init__(self, pieces, fail_after=None):
+        self.pieces = list(pieces)
+        self.fail_after = fail_after
+        self.asked = []
+
+    def read1(self, amt, decode_content=None):
+        self.asked.append((amt, decode_content))
+        if self.fail_after is not None and len(self.asked) > self.fail_after:
+            raise urllib3_exc.ProtocolError('Connection broken')
+        if not self.pieces:
+            return b''
+        piece = self.pieces.pop(0)
+        assert len(piece) <= amt
+        return piece
+
+
+class FakeResponse:
+    def __init__(self, raw):
+        self.raw = raw
+
+    def iter_content(self, chunk_size):  # pragma: no cover - must not run
+        raise AssertionError('read1 was available')
+
+
+def stream(pieces, chunk_size, **kwargs):
+    data = b''.join(pieces)
+    raw = FakeRaw(pieces, **kwargs)
+    body = transfer.VerifiedStream(
+        FakeResponse(raw), len(data), 'sha512',
+        hashlib.sha512(data).hexdigest(), chunk_size=chunk_size)
+    return body, raw, data
+
+
+def test_uneven_arrivals_go_out_whole_and_never_above_chunk_size():
+    pieces = [b'a' * 3, b'b' * 7, b'c' * 8, b'd' * 1, b'e' * 8, b'f' * 2]
+    body, raw, data = stream(pieces, chunk_size=8)
+    sent = list(body)
+    assert b''.join(sent) == data
+    assert all(len(chunk) <= 8 for chunk in sent)
+    assert body.sent == len(data)
+    # Asked for a whole chunk each time, decoded like iter_content.
+    assert set(raw.asked) == {(8, True)}
+
+
+def test_a_broken_read1_aborts_with_a_retriable_error():
+    body, _, _ = stream([b'x' * 8] * 4, chunk_size=8, fail_after=2)
+    with pytest.raises(transfer._AbortUpload):
+        list(body)
+    assert isinstance(body.failure, transfer.TransferError)
+    assert body.failure.retriable
+    assert 'broke off' in str(body.failure)
