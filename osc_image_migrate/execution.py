@@ -8,7 +8,6 @@ with backoff; each attempt opens a fresh source stream and first refreshes
 a token that is close to expiry.
 """
 
-import concurrent.futures
 import dataclasses
 import logging
 import threading
@@ -24,6 +23,11 @@ LOG = logging.getLogger(__name__)
 # Re-authenticate between attempts when the token has less than this left.
 TOKEN_MARGIN = 600
 BACKOFF = (2, 5, 10, 20)
+# Seconds that Ctrl-C waits for running copies to abort cleanly. A copy
+# blocked on a stalled peer (for up to the read timeout) is abandoned
+# instead: its upload is cut when the process exits, and Glance puts the
+# record back to queued, as after a kill.
+STOP_GRACE = 5
 
 
 @dataclasses.dataclass
@@ -69,6 +73,7 @@ class Executor:
         self.stop = threading.Event()
         self.id_map = {}
         self.results = {}
+        self.running = {}
         self._lock = threading.Lock()
 
     def run(self, plan):
@@ -86,23 +91,63 @@ class Executor:
         return self.run_results(plan)
 
     def run_results(self, plan):
-        """Results in plan order; images never started count as failed."""
-        return [self.results.get(item.source_id) or Result(
-            item.source_id, None, item.name, image_copy.FAILED, item.size,
-            0, 0, 'not started: the run was interrupted') for item in plan]
+        """Results in plan order; unfinished images count as failed."""
+        results = []
+        for item in plan:
+            result = self.results.get(item.source_id)
+            copy = self.running.get(item.source_id)
+            if result is None and copy is not None:
+                result = Result(item.source_id, copy.dest_id, item.name,
+                                image_copy.FAILED, item.size, 0, 0,
+                                'interrupted')
+            results.append(result or Result(
+                item.source_id, None, item.name, image_copy.FAILED,
+                item.size, 0, 0, 'not started: the run was interrupted'))
+        return results
 
     def _run_wave(self, wave):
-        with concurrent.futures.ThreadPoolExecutor(self.parallel) as pool:
-            futures = [pool.submit(self._run_item, item) for item in wave]
+        """Run the wave's items on ``parallel`` daemon threads.
+
+        Not a ThreadPoolExecutor: its threads are joined at interpreter
+        exit, so after Ctrl-C a copy stuck on a stalled peer would hold
+        the exit for minutes. Here Ctrl-C stops new copies, waits
+        STOP_GRACE for running ones to abort, and leaves the rest.
+        """
+        pending = list(reversed(wave))
+        crashed = []
+
+        def work(finished):
             try:
-                for future in concurrent.futures.as_completed(futures):
-                    future.result()
-            except BaseException:
-                # Ctrl-C: let running uploads abort, start nothing new.
+                while not self.stop.is_set():
+                    with self._lock:
+                        if not pending:
+                            return
+                        item = pending.pop()
+                    self._run_item(item)
+            except Exception as e:  # noqa: a bug; raised below
+                crashed.append(e)
                 self.stop.set()
-                for future in futures:
-                    future.cancel()
-                raise
+            finally:
+                finished.set()
+
+        # Events, not Thread.join: after a join is interrupted by Ctrl-C,
+        # Python 3.11 can take a running thread for finished.
+        finished = [threading.Event()
+                    for _ in range(min(self.parallel, len(wave)))]
+        for event in finished:
+            threading.Thread(target=work, args=(event,), daemon=True).start()
+        try:
+            for event in finished:
+                event.wait()
+        except BaseException:
+            # Ctrl-C: let running uploads abort, start nothing new.
+            self.stop.set()
+            deadline = time.monotonic() + STOP_GRACE
+            for event in finished:
+                event.wait(max(0, deadline - time.monotonic()))
+            raise
+        if crashed:
+            raise crashed[0]
 
     def _record(self, item, outcome, started):
         seconds = time.monotonic() - started
@@ -137,6 +182,7 @@ class Executor:
 
     def _attempts(self, item):
         copy = image_copy.ImageCopy(self.src, self.dst, item, self.keep_ids)
+        self.running[item.source_id] = copy
         on_bytes = (self.progress.bytes_done(item)
                     if self.progress is not None else None)
         attempt = 0

@@ -4,11 +4,11 @@ It forwards 127.0.0.1:<port> to a target on 127.0.0.1. On each connection,
 after ``after_bytes`` of the server's answer it either flips one byte
 (``mode='flip'``), cuts the connection (``mode='cut'``) or stops
 forwarding while keeping it open (``mode='stall'``, until closed);
-``mode=None`` only forwards. ``max_faults`` limits how many connections are damaged (the
-later ones pass intact, so a retry can succeed); ``rate`` slows the damaged
-direction down to that many bytes per second. A target that is down gets
-the client's connection closed, as a stopped server would. Bounded: it
-serves until closed, and every thread is a daemon.
+``mode=None`` only forwards. ``max_faults`` limits how many connections
+are damaged (the later ones pass intact, so a retry can succeed); ``rate``
+slows the damaged direction down to that many bytes per second. A target
+that is down gets the client's connection closed, as a stopped server
+would. Bounded: it serves until closed, and every thread is a daemon.
 """
 
 import socket

@@ -25,7 +25,7 @@ from osc_image_migrate import selection
 from tests.functional import faults_support as fs
 from tests.functional.faults_support import run_cli
 
-EXAMPLES = settings(max_examples=30, deadline=None, derandomize=False,
+EXAMPLES = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 

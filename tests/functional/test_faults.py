@@ -338,3 +338,41 @@ def test_source_changed_between_plan_and_run(sandbox, tmp_path):
     assert 'only an admin can download' in rows[off_demo['id']]['Detail']
     with pytest.raises(glance_exc.HTTPNotFound):
         sandbox.image('dst', off_demo['id'])
+
+
+def test_ctrl_c_with_a_stalled_source_still_exits(sandbox, tmp_path):
+    """A copy blocked on a silent peer is left behind after a grace."""
+    images = fs.Images(sandbox)
+    stuck = images.make('a-stuck', 8 * MiB)
+    later = images.make('b-later', MiB)
+    staller = proxy.FaultProxy(fs.glance_port(sandbox, 'src'),
+                               mode='stall', after_bytes=2 * MiB)
+    env = fs.bent_env(sandbox, tmp_path, src=staller.url)
+    args = ['image', 'migrate', '--dest-cloud', 'dst', '--no-progress',
+            '--parallel', '1', '-f', 'json'] + fs.image_args(stuck, later)
+    process = _start(args, env)
+    try:
+        assert fs.wait_for(lambda: staller.faults == 1, timeout=60)
+        time.sleep(1)
+        interrupted = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        took = time.monotonic() - interrupted
+    finally:
+        staller.close()
+    assert process.returncode == 130, err
+    # The stuck copy is given execution.STOP_GRACE (5 s) to abort.
+    assert took < 10, took
+    rows = {row['Source ID']: row for row in json.loads(out)}
+    assert (rows[stuck['id']]['Result'], rows[stuck['id']]['Dest ID'],
+            rows[stuck['id']]['Detail']) == ('failed', stuck['id'],
+                                             'interrupted')
+    assert 'not started' in rows[later['id']]['Detail']
+    assert fs.wait_for(lambda: fs.dest_status(sandbox, stuck['id']) ==
+                       'queued', timeout=30)
+
+    rows, run = fs.migrate(sandbox, *fs.image_args(stuck, later))
+    assert run.returncode == 0, run.stderr
+    for image in (stuck, later):
+        assert rows[image['id']]['Dest ID'] == image['id']
+        fs.assert_one_good_copy(sandbox, image, images.data[image['id']])

@@ -1,0 +1,78 @@
+"""Ctrl-C during a run: prompt even when a copy is stuck on a stalled peer."""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from osc_image_migrate import execution
+from osc_image_migrate import image_copy
+from osc_image_migrate import planning
+
+
+class Clients:
+    name = 'cloud'
+
+    def refresh_token_if_expiring(self, within_seconds):
+        return False
+
+
+def items(*names):
+    return [planning.PlanItem(source_id=name, name=name,
+                              action=planning.COPY, size=1)
+            for name in names]
+
+
+def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch):
+    monkeypatch.setattr(execution, 'STOP_GRACE', 0.3)
+    released = threading.Event()
+
+    class Copy:
+        def __init__(self, src, dst, item, keep_ids):
+            self.item = item
+            self.dest_id = None
+
+        def run(self, id_map, on_bytes=None, stop=None):
+            if self.item.name == 'quick':
+                return image_copy.Outcome(image_copy.MIGRATED, 'd-quick', 1)
+            self.dest_id = 'd-stuck'
+            threading.Timer(0.2, os.kill, (os.getpid(),
+                                           signal.SIGINT)).start()
+            released.wait(30)  # blocked in a read that ignores ``stop``
+            return image_copy.Outcome(image_copy.MIGRATED, 'd-stuck', 1)
+
+    monkeypatch.setattr(image_copy, 'ImageCopy', Copy)
+    executor = execution.Executor(Clients(), Clients(), parallel=1)
+    plan = items('quick', 'stuck', 'later')
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        executor.run(plan)
+    assert time.monotonic() - started < 5
+    released.set()
+    quick, stuck, later = executor.run_results(plan)
+    assert (quick.result, quick.dest_id) == ('migrated', 'd-quick')
+    assert (stuck.result, stuck.dest_id, stuck.detail) == (
+        'failed', 'd-stuck', 'interrupted')
+    assert (later.result, later.dest_id) == ('failed', None)
+    assert later.detail == 'not started: the run was interrupted'
+
+
+def test_a_bug_in_one_copy_stops_the_run_and_is_raised(monkeypatch):
+    class Copy:
+        def __init__(self, src, dst, item, keep_ids):
+            self.dest_id = None
+
+        def run(self, id_map, on_bytes=None, stop=None):
+            return image_copy.Outcome(image_copy.MIGRATED, 'd', 1)
+
+    def broken_record(item, outcome, started):
+        raise RuntimeError('bug')
+
+    monkeypatch.setattr(image_copy, 'ImageCopy', Copy)
+    executor = execution.Executor(Clients(), Clients(), parallel=2)
+    monkeypatch.setattr(executor, '_record', broken_record)
+    with pytest.raises(RuntimeError):
+        executor.run(items('a', 'b', 'c'))
+    assert executor.stop.is_set()
