@@ -439,13 +439,15 @@ class Sandbox:
     def init_state(self, port_base, venv, options):
         """Create or update the stored settings (ports, venv, options)."""
         env_base = os.environ.get('OSC_IMAGE_MIGRATE_SANDBOX_PORT_BASE')
-        if port_base is None and env_base:
+        stored = self.state.get('port_base')
+        # The variable picks the ports of a new sandbox; an existing one
+        # keeps its own (an explicit --port-base must still agree).
+        if port_base is None and env_base and stored is None:
             try:
                 port_base = int(env_base)
             except ValueError:
                 raise SandboxError('OSC_IMAGE_MIGRATE_SANDBOX_PORT_BASE=%r '
                                    'is not a number' % env_base)
-        stored = self.state.get('port_base')
         if stored is not None and port_base not in (None, stored):
             raise SandboxError(
                 'sandbox %s uses port base %d, not %d; pass --port-base %d '

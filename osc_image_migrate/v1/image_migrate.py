@@ -95,7 +95,7 @@ def selection_from_args(parsed_args):
     """The selection the options and the filter file describe together."""
     try:
         updated_since = (selection_mod.parse_date(parsed_args.updated_since)
-                         if parsed_args.updated_since else None)
+                         if parsed_args.updated_since is not None else None)
         from_cli = selection_mod.Selection(
             images=list(parsed_args.images) + parsed_args.more_images,
             exclude_images=parsed_args.exclude_image,

@@ -78,10 +78,11 @@ class TestParsers(base.TestCommand):
                          .include_public_and_shared)
 
     def test_bad_date_is_usage_error(self):
-        parsed = self.check_parser(self.plan_cmd, [
-            '--dest-cloud', 'd', '--updated-since', 'soon'], [])
-        self.assertRaises(image_migrate.errors.UsageError,
-                          image_migrate.selection_from_args, parsed)
+        for value in ('soon', ''):
+            parsed = self.check_parser(self.plan_cmd, [
+                '--dest-cloud', 'd', '--updated-since', value], [])
+            self.assertRaises(image_migrate.errors.UsageError,
+                              image_migrate.selection_from_args, parsed)
 
     def write_tmp(self, name, text):
         folder = self.useFixture(fixtures.TempDir()).path
