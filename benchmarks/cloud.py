@@ -7,6 +7,7 @@ copies made by ``image migrate`` keep their tags, and ``image create``
 is given the tag, so the clean-up finds those too.
 """
 
+import atexit
 import collections
 import concurrent.futures
 import contextlib
@@ -73,7 +74,8 @@ class Bench:
         self.servers = measure.ServerCpu(
             {name: st['pid'] for name, st in status.items()})
         self.requests = measure.RequestLog(self.info['logs'])
-        self._private = tempfile.mkdtemp(prefix='osc-bench-')
+        self._private = None  # folder for token header files, 0700
+        atexit.register(self.close)
 
     def clients(self, cloud):
         return self.src if cloud == 'src' else self.dst
@@ -99,6 +101,8 @@ class Bench:
         Keeps the token off command lines (visible in ``ps``) and out of
         any output.
         """
+        if self._private is None:
+            self._private = tempfile.mkdtemp(prefix='osc-bench-')
         path = os.path.join(self._private, cloud + '.header')
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, 'w') as f:
@@ -195,7 +199,10 @@ class Bench:
         return deleted
 
     def close(self):
-        shutil.rmtree(self._private, ignore_errors=True)
+        """Delete the token header files (also run at exit)."""
+        if self._private is not None:
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
 
     def check_disk(self, needed):
         """Refuse to start a section that would fill the disk."""

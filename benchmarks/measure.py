@@ -202,6 +202,7 @@ class RequestLog:
         self.logs = dict(logs)  # service name -> uWSGI log path
 
     def mark(self):
+        time.sleep(0.3)  # let earlier requests' lines reach the logs
         return {name: os.path.getsize(path)
                 for name, path in self.logs.items()}
 

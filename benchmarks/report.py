@@ -79,7 +79,10 @@ def _share(case, service):
 
 
 def copy_table(title, results, total, main):
-    """Rows: each case's wall time, MiB/s, ratio, CPU, RSS, server CPU."""
+    """Rows: each case's wall time, MiB/s, ratio, CPU, RSS, server CPU.
+
+    A migrate case also gets a row for its copy phase alone.
+    """
     ref = results[main]
     rows = []
     for name, case in results.items():
@@ -90,27 +93,39 @@ def copy_table(title, results, total, main):
             '%.2f' % paired(case.runs, ref.runs),
             '%.2f' % case.cpu, '%.0f' % (case.maxrss / MiB),
             _share(case, 'src-glance'), _share(case, 'dst-glance')))
+        if case.copy_seconds:
+            copy_s = measure.median(case.copy_seconds)
+            rows.append((
+                '%s, copy phase' % name, len(case.copy_seconds),
+                '%.2f' % copy_s, measure.spread(case.copy_seconds),
+                '%.1f' % (total / MiB / copy_s), '', '', '', '', ''))
     table = Table(title, (
         'case', 'runs', 'median s', 'range s', 'MiB/s', 'migrate x',
         'client CPU s', 'peak RSS MiB', 'src Glance CPU',
         'dst Glance CPU'), rows)
     if ref.copy_seconds:
-        copy_s = measure.median(ref.copy_seconds)
-        rows.insert(1, (
-            '%s, copy phase' % main, len(ref.copy_seconds),
-            '%.2f' % copy_s, measure.spread(ref.copy_seconds),
-            '%.1f' % (total / MiB / copy_s), '', '', '', '', ''))
         table.notes.append(
-            "'%s, copy phase' = the Seconds column %s prints itself: "
-            "record creation, data, checks, final state; the other %.1f s "
+            "'copy phase' = the Seconds column migrate prints itself "
+            "(record creation, data, checks, final state); the other %.1f s "
             "of the command are start-up (OpenStackClient), login and "
-            "planning" % (main, main, ref.wall - copy_s))
+            "planning" % (ref.wall - measure.median(ref.copy_seconds)))
     table.notes.append(
-        "'migrate x' = median over rounds of this case's wall time / "
-        "migrate's in the same round (above 1: migrate faster); Glance CPU "
-        "= share of one core used by that server's processes during the "
-        "run (median)")
+        "'migrate x' = median over rounds of this row's time / migrate's "
+        "whole command in the same round (above 1: migrate faster); "
+        "Glance CPU = share of one core used by that server's processes "
+        "during the run (median)")
+    table.notes.append(
+        "'hashing off' = benchmarks/nohash.py: the same CLI with the "
+        "sha512 check of the stream patched out (benchmark only)")
     return table
+
+
+def add_copy_ratio_note(table, results, case, reference):
+    """How a migrate variant's copy phase compares with a reference."""
+    if results[case].copy_seconds:
+        table.notes.append('%s, copy phase: %.2f x the %s (paired rounds)' % (
+            case, paired(results[reference].runs,
+                         results[case].copy_seconds), reference))
 
 
 def add_ratio_target(table, results, main, reference, minimum, what,

@@ -25,6 +25,7 @@ import platform
 import shutil
 import sys
 import time
+import traceback
 
 import cloud
 import measure
@@ -157,10 +158,12 @@ def run_sections(bench, args):
         log('section %s' % name)
         try:
             table = jobs[name]()
-        except measure.BenchError as e:
+        except Exception as e:  # noqa: one broken section, not the run
+            if not isinstance(e, measure.BenchError):
+                traceback.print_exc()
             failed.append(name)
             table = report.Table('%d. %s: FAILED' % (NUMBERS[name], name),
-                                 ('error',), [(str(e),)])
+                                 ('error',), [(str(e) or repr(e),)])
         tables.append((NUMBERS[name], table))
     return [table for _, table in sorted(tables, key=lambda t: t[0])], failed
 
