@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from osc_image_migrate import inventory
+from tests.functional import proxy
 
 MiB = 1024 * 1024
 PORT_BASE = int(os.environ.get('OSC_IMAGE_MIGRATE_FAULTS_PORT_BASE', 28000))
@@ -287,39 +288,22 @@ def make_certificate(directory):
     return str(cert_path), str(key_path)
 
 
-class TLSProxy:
+class TLSProxy(proxy.LoopbackProxy):
     """Terminates TLS on 127.0.0.1 and forwards in clear to a local port."""
 
+    scheme = 'https'
+
     def __init__(self, target_port, cert, key):
-        self.target = ('127.0.0.1', target_port)
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(cert, key)
-        self.listener = socket.socket()
-        self.listener.bind(('127.0.0.1', 0))
-        self.listener.listen(16)
-        self.port = self.listener.getsockname()[1]
         self.handshakes = 0
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    @property
-    def url(self):
-        return 'https://127.0.0.1:%d' % self.port
-
-    def close(self):
-        self.closed = True
-        self.listener.close()
-
-    def _accept(self):
-        while not self.closed:
-            try:
-                raw, _ = self.listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(raw,),
-                             daemon=True).start()
+        super().__init__(target_port)
 
     def _serve(self, raw):
+        threading.Thread(target=self._relay, args=(raw,),
+                         daemon=True).start()
+
+    def _relay(self, raw):
         try:
             raw.settimeout(10)
             client = self.context.wrap_socket(raw, server_side=True)

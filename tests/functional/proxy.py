@@ -16,28 +16,24 @@ import threading
 import time
 
 
-class FaultProxy:
-    def __init__(self, target_port, mode='flip', after_bytes=1024 * 1024,
-                 direction='response', max_faults=None, rate=None):
+class LoopbackProxy:
+    """Listens on a free 127.0.0.1 port; each connection to ``_serve``."""
+
+    scheme = 'http'
+
+    def __init__(self, target_port):
         self.target = ('127.0.0.1', target_port)
-        self.mode = mode
-        self.after_bytes = after_bytes
-        self.direction = direction
-        self.max_faults = max_faults
-        self.rate = rate
-        self._fault_lock = threading.Lock()
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(('127.0.0.1', 0))
         self.listener.listen(16)
         self.port = self.listener.getsockname()[1]
-        self.faults = 0
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
     def url(self):
-        return 'http://127.0.0.1:%d' % self.port
+        return '%s://127.0.0.1:%d' % (self.scheme, self.port)
 
     def close(self):
         self.closed = True
@@ -49,16 +45,35 @@ class FaultProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            damaged_up = self.direction == 'request'
-            threading.Thread(target=self._pipe, daemon=True,
-                             args=(client, server, damaged_up)).start()
-            threading.Thread(target=self._pipe, daemon=True,
-                             args=(server, client, not damaged_up)).start()
+            self._serve(client)
+
+    def _serve(self, client):
+        raise NotImplementedError
+
+
+class FaultProxy(LoopbackProxy):
+    def __init__(self, target_port, mode='flip', after_bytes=1024 * 1024,
+                 direction='response', max_faults=None, rate=None):
+        self.mode = mode
+        self.after_bytes = after_bytes
+        self.direction = direction
+        self.max_faults = max_faults
+        self.rate = rate
+        self._fault_lock = threading.Lock()
+        self.faults = 0
+        super().__init__(target_port)
+
+    def _serve(self, client):
+        try:
+            server = socket.create_connection(self.target)
+        except OSError:
+            client.close()
+            return
+        damaged_up = self.direction == 'request'
+        threading.Thread(target=self._pipe, daemon=True,
+                         args=(client, server, damaged_up)).start()
+        threading.Thread(target=self._pipe, daemon=True,
+                         args=(server, client, not damaged_up)).start()
 
     def _take_fault(self):
         with self._fault_lock:
