@@ -66,7 +66,6 @@ class ImageCopy:
         self.notes = []
         self._existing_id = None
         self._upload_broke_at = None
-        self._id_map = {}
 
     def run(self, id_map, on_bytes=None, stop=None):
         """One attempt; raises transfer.TransferError on failure."""
@@ -74,7 +73,6 @@ class ImageCopy:
         if item.action == planning.SKIP:
             return Outcome(SKIPPED, item.dest_id, detail=item.reason)
         has_data = item.action != planning.METADATA_ONLY
-        self._id_map = id_map
         if self.dest_id is None:
             self.dest_id = self._create(id_map)
             if self.dest_id is None:
@@ -82,7 +80,7 @@ class ImageCopy:
                                detail='already in the destination')
         sent = 0
         if item.action != planning.FINISH and has_data:
-            if self._status(stop) == 'queued':
+            if self._status(id_map, stop) == 'queued':
                 try:
                     sent = transfer.copy_data(
                         self.src, self.dst, item.source_image, self.dest_id,
@@ -97,7 +95,7 @@ class ImageCopy:
                       item.action, MIGRATED)
         return Outcome(result, self.dest_id, sent, '; '.join(self.notes))
 
-    def _status(self, stop):
+    def _status(self, id_map, stop):
         """The record's status, once Glance has settled a broken upload.
 
         ``saving`` means an upload is running. After our own upload broke
@@ -128,10 +126,7 @@ class ImageCopy:
                 'destination image %s is stuck in saving: the destination '
                 'lost its upload (e.g. Glance restarted) and cannot take '
                 'data into it again; --keep-ids forbids a new ID' % lost)
-        body = metadata.create_body(self.item.source_image, None,
-                                    self.item.dest_owner, self._id_map,
-                                    record_source_id=True)
-        self.dest_id = self._post(body)
+        self.dest_id = self._create_with_new_id(id_map)
         self._upload_broke_at = None
         self.notes.append(
             'destination image %s was left saving by a lost upload (e.g. '
@@ -179,13 +174,17 @@ class ImageCopy:
             raise transfer.TransferError(
                 'ID %s is taken in the destination (--keep-ids)'
                 % item.source_id)
-        body = metadata.create_body(item.source_image, None, item.dest_owner,
-                                    id_map, record_source_id=True)
-        dest_id = self._post(body)
+        dest_id = self._create_with_new_id(id_map)
         self.notes.append('source ID taken in the destination; new ID '
                           'recorded with property %s'
                           % inventory.SOURCE_ID_PROPERTY)
         return dest_id
+
+    def _create_with_new_id(self, id_map):
+        """A record under a new ID that names its source image."""
+        return self._post(metadata.create_body(
+            self.item.source_image, None, self.item.dest_owner, id_map,
+            record_source_id=True))
 
     def _post(self, body):
         body = {k: v for k, v in body.items() if v is not None}

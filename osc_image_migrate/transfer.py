@@ -29,11 +29,12 @@ from osc_image_migrate import planning
 LOG = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
-# The source is read in small pieces, gathered into CHUNK_SIZE pieces for
-# the upload; a piece goes out after FLUSH_SECONDS even when not full. A
-# destination Glance served by uWSGI fails an upload (HTTP 500) that stays
-# silent for its socket timeout (4 s by default), which waiting for a full
-# MiB from a slow source (< 256 KiB/s) used to cause.
+# The source is read as it arrives, in pieces of at most CHUNK_SIZE (see
+# VerifiedStream._read); a piece goes out after FLUSH_SECONDS even when not
+# full. A destination Glance served by uWSGI fails an upload (HTTP 500)
+# that stays silent for its socket timeout (4 s by default), which waiting
+# for a full MiB from a slow source (< 256 KiB/s) used to cause. READ_SIZE
+# is for responses that cannot hand over what has arrived.
 READ_SIZE = 64 * 1024
 FLUSH_SECONDS = 1.0
 
@@ -90,8 +91,8 @@ def expected_digest(image):
 class VerifiedStream:
     """A one-shot request body that checks size and hash before its end.
 
-    Iterating it reads the source response in ``read_size`` pieces, hashes
-    them, gathers them into pieces of up to ``chunk_size`` bytes, and yields
+    Iterating it reads the source response as it arrives, hashes it,
+    gathers it into pieces of up to ``chunk_size`` bytes, and yields
     a gathered piece only once more data has been read after it, so the
     final piece is released only when the whole stream has been verified.
     A piece that is not full goes out anyway after ``FLUSH_SECONDS``, so a
