@@ -62,12 +62,13 @@ class Executor:
     """Runs plan items with a thread pool; collects one Result each."""
 
     def __init__(self, src, dst, parallel=4, retries=3, keep_ids=False,
-                 progress=None, backoff=BACKOFF):
+                 check_format=True, progress=None, backoff=BACKOFF):
         self.src = src
         self.dst = dst
         self.parallel = parallel
         self.retries = retries
         self.keep_ids = keep_ids
+        self.check_format = check_format
         self.progress = progress
         self.backoff = backoff
         self.stop = threading.Event()
@@ -181,7 +182,8 @@ class Executor:
             self._record(item, outcome, started)
 
     def _attempts(self, item):
-        copy = image_copy.ImageCopy(self.src, self.dst, item, self.keep_ids)
+        copy = image_copy.ImageCopy(self.src, self.dst, item, self.keep_ids,
+                                    self.check_format)
         self.running[item.source_id] = copy
         on_bytes = (self.progress.bytes_done(item)
                     if self.progress is not None else None)

@@ -24,6 +24,7 @@ import requests
 from urllib3 import exceptions as urllib3_exc
 
 from osc_image_migrate import clouds
+from osc_image_migrate import format_check
 from osc_image_migrate import planning
 
 LOG = logging.getLogger(__name__)
@@ -97,15 +98,18 @@ class VerifiedStream:
     final piece is released only when the whole stream has been verified.
     A piece that is not full goes out anyway after ``FLUSH_SECONDS``, so a
     slow source never leaves the destination waiting long for data.
+    ``check`` (a format_check.FormatCheck) sees the first bytes, so data
+    the destination would refuse is stopped before the rest is sent.
     """
 
     def __init__(self, source_response, size, algo, digest,
                  on_bytes=None, stop=None, chunk_size=CHUNK_SIZE,
-                 read_size=READ_SIZE, clock=time.monotonic):
+                 read_size=READ_SIZE, clock=time.monotonic, check=None):
         self._response = source_response
         self._size = size
         self._algo = algo
         self._digest = digest
+        self._check = check
         self._on_bytes = on_bytes
         self._stop = stop
         self._chunk_size = chunk_size
@@ -162,6 +166,8 @@ class VerifiedStream:
                 self._fail(Interrupted('interrupted'))
             if hasher is not None:
                 hasher.update(chunk)
+            if self._check is not None and not self._check.done:
+                self._inspect(chunk, self.sent + held_size + len(chunk))
             if held and (held_size + len(chunk) > self._chunk_size or
                          self._clock() - last_sent >= FLUSH_SECONDS):
                 yield b''.join(held)
@@ -180,9 +186,23 @@ class VerifiedStream:
                 'data %s does not match the source record (%s %s...)'
                 % (self._algo, hasher.hexdigest()[:12], self._digest[:12]),
                 retriable=True))
+        if self._check is not None:
+            self._inspect(None, received)
         if held:
             yield b''.join(held)
             self._count(held_size)
+
+    def _inspect(self, chunk, received):
+        """Feed the format check (``None``: the end); stop on a problem."""
+        try:
+            if chunk is None:
+                self._check.finish()
+            else:
+                self._check.feed(chunk)
+        except format_check.FormatProblem as e:
+            self._fail(TransferError(
+                '%s (stopped after %d of %s bytes)'
+                % (e, received, self._size)))
 
     def _count(self, n):
         self.sent += n
@@ -248,13 +268,18 @@ def status_error(what, status):
                          retriable=retriable, status=status)
 
 
-def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None):
+def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
+              check_format=True):
     """Stream, verify and upload one image's data; return bytes sent."""
     algo, digest = expected_digest(source_image)
+    check = format_check.FormatCheck(
+        source_image.get('disk_format'),
+        source_image.get('container_format')) if check_format else None
     response = open_source(src, source_image['id'])
     try:
         body = VerifiedStream(response, source_image.get('size'), algo,
-                              digest, on_bytes=on_bytes, stop=stop)
+                              digest, on_bytes=on_bytes, stop=stop,
+                              check=check)
         upload(dst, dest_id, body, source_image.get('size'))
         return body.sent
     finally:

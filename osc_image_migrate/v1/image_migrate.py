@@ -241,6 +241,20 @@ class MigrateImage(_MigrateCommand):
             '--no-progress', dest='progress', action='store_false',
             help=_('Do not show progress'),
         )
+        check_group = parser.add_mutually_exclusive_group()
+        check_group.add_argument(
+            '--check-format', dest='check_format', action='store_true',
+            default=None,
+            help=_('Inspect the first bytes of each image and stop one '
+                   'whose data does not match its disk_format or fails '
+                   'the safety checks Glance applies, before the rest is '
+                   'sent (default)'),
+        )
+        check_group.add_argument(
+            '--no-check-format', dest='check_format', action='store_false',
+            help=_('Send the data without inspecting it; the destination '
+                   'Glance still applies its own checks at the end'),
+        )
         parser.add_argument(
             '--long', action='store_true', default=False,
             help=_('With --dry-run, list additional fields in output'),
@@ -273,6 +287,7 @@ class MigrateImage(_MigrateCommand):
         executor = execution.Executor(
             source, dest, parallel=parsed_args.parallel,
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
+            check_format=parsed_args.check_format is not False,
             progress=self._progress(parsed_args))
         try:
             results = executor.run(plan)

@@ -6,7 +6,11 @@ import threading
 import pytest
 import requests
 
+from osc_image_migrate import format_check
 from osc_image_migrate import transfer
+from tests.unit.test_format_check import qcow2
+
+MiB = 1024 * 1024
 
 
 class FakeResponse:
@@ -163,3 +167,25 @@ def test_source_is_read_in_small_pieces():
     consume(transfer.VerifiedStream(Recording([b'abc']), 3, 'md5', digest))
     assert seen == [transfer.READ_SIZE]
     assert transfer.READ_SIZE < transfer.CHUNK_SIZE
+
+
+def test_format_problem_stops_the_stream_before_the_rest_is_sent():
+    """Data that the destination would refuse is cut off at its start."""
+    data = qcow2(length=2 * MiB) + b'\0' * (30 * MiB)
+    chunks = [data[i:i + MiB] for i in range(0, len(data), MiB)]
+    body = stream_for(chunks, check=format_check.FormatCheck('raw', 'bare'))
+    sent = []
+    with pytest.raises(transfer._AbortUpload):
+        for chunk in body:
+            sent.append(chunk)
+    assert sent == []
+    assert not body.failure.retriable
+    assert str(body.failure).startswith(
+        'data is qcow2 but its disk_format is raw')
+    assert 'stopped after 1048576 of 33554432 bytes' in str(body.failure)
+
+
+def test_format_check_passes_matching_data_through():
+    chunks = [bytes([n]) * 300 * 1024 for n in range(1, 8)]
+    body = stream_for(chunks, check=format_check.FormatCheck('raw', 'bare'))
+    assert b''.join(consume(body)) == b''.join(chunks)

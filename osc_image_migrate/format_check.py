@@ -1,0 +1,105 @@
+"""Spot data the destination Glance will refuse, from its first bytes.
+
+Glance (2024.2 and later) inspects every upload with oslo.utils' format
+inspector and refuses, once the whole body has arrived, data that does not
+match the image's ``disk_format`` or that fails its safety checks (a qcow2
+with a backing file or an external data file, a broken GPT...). Running
+the same inspector over the first bytes of the stream finds those images
+after a few hundred KiB instead of after the whole image crossed the
+network. The rules follow Glance's upload path (``glance/location.py``),
+with one difference: data of a known format declared ``raw`` is stopped
+too, since Glance keeps it as raw and no server could boot it as declared.
+"""
+
+from oslo_utils.imageutils import format_inspector
+
+# The inspectors decide within the first 256 KiB for the formats seen here;
+# one still undecided after this much data is left to Glance's own check.
+INSPECT_LIMIT = 16 * 1024 * 1024
+# Glance tolerates an invalid MBR in kernel and ramdisk images.
+MBR_TOLERANT = ('aki', 'ari')
+
+
+class FormatProblem(Exception):
+    """The data is not what its record declares, or is unsafe."""
+
+
+class _Feed:
+    """The file-like source that hands InspectWrapper one chunk per read."""
+
+    chunk = b''
+
+    def read(self, size):
+        return self.chunk
+
+
+class FormatCheck:
+    """Feeds a stream's first bytes to the inspectors and judges them."""
+
+    def __init__(self, disk_format, container_format,
+                 limit=INSPECT_LIMIT):
+        self.disk_format = disk_format
+        # Glance inspects only bare images; so does this check.
+        self.done = container_format != 'bare' or not disk_format
+        self.detected = None
+        self._limit = limit
+        self._seen = 0
+        self._feed = _Feed()
+        self._wrapper = format_inspector.InspectWrapper(self._feed)
+
+    def feed(self, chunk):
+        """Inspect one more chunk; raise FormatProblem once it is sure."""
+        if self.done:
+            return
+        self._feed.chunk = chunk
+        try:
+            self._wrapper.read(len(chunk))
+        finally:
+            self._feed.chunk = b''
+        self._seen += len(chunk)
+        if self._wrapper.formats is not None:
+            self._judge()
+        elif self._seen >= self._limit:
+            self.done = True
+
+    def finish(self):
+        """The stream ended: judge what was seen if undecided so far."""
+        if self.done:
+            return
+        self._wrapper.close()
+        self._judge()
+
+    def _judge(self):
+        self.done = True
+        matches = {str(i): i for i in self._wrapper.formats}
+        if matches.keys() == {'iso', 'gpt'}:
+            # A bootable ISO may carry a GPT boot loader: Glance allows it.
+            matches = {'iso': matches['iso']}
+        if len(matches) > 1:
+            raise FormatProblem(
+                'data matches several formats (%s), declared %s: refused as '
+                'a possible disguised image'
+                % (', '.join(sorted(matches)), self.disk_format))
+        (self.detected, inspector), = matches.items()
+        declared = self.disk_format
+        if self.detected != declared and not (
+                self.detected == 'raw' and
+                declared not in format_inspector.ALL_FORMATS):
+            raise FormatProblem(
+                'data is %s but its disk_format is %s: the destination '
+                'would refuse it or keep it unbootable'
+                % (self.detected, declared))
+        try:
+            inspector.safety_check()
+        except format_inspector.ImageFormatError:
+            return  # cannot be checked from what was seen: Glance will
+        except format_inspector.SafetyCheckFailed as e:
+            failed = set(e.failures)
+            if declared in MBR_TOLERANT:
+                failed.discard('mbr')
+            if failed:
+                raise FormatProblem(
+                    '%s data fails the safety checks Glance applies (%s)'
+                    % (self.detected, ', '.join(
+                        '%s: %s' % (name, e.failures[name])
+                        for name in sorted(failed))))
