@@ -6,7 +6,7 @@ hash match the source record; on any mismatch the upload is aborted
 mid-stream, so Glance puts the record back to ``queued`` and bad data never
 becomes ``active``.
 
-Two traps shape this code (see the notes on Glance pitfalls): keystoneauth
+Two traps shape this code (both reproduced on the sandbox): keystoneauth
 re-sends a request body after a 401, on connect/status retries and on
 redirects, which for a consumed stream means an empty or partial upload that
 can succeed; and urllib3 swallows ``OSError`` raised from a body iterator.

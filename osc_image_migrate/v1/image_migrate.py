@@ -84,9 +84,9 @@ def add_selection_options(parser):
     )
     parser.add_argument(
         '--keep-ids', action='store_true', default=False,
-        help=_('Fail an image whose ID is taken in the destination instead '
-               'of giving it a new ID (default: new ID, recorded on the '
-               'copy)'),
+        help=_('Never give an image a new ID: one whose ID is taken in the '
+               'destination is blocked by the plan or fails (default: a '
+               'new ID, recorded on the copy)'),
     )
     return parser
 
