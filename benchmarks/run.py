@@ -11,7 +11,9 @@ the machine is usually busy with other work:
 2. ``parallel``: N images with ``--parallel N`` vs N pipes at once;
 3. ``memory``: peak RSS of the migrate process, small vs large image;
 4. ``plan``: plan time and requests per server for many small images;
-5. ``cpu``: CPU seconds per GiB copied, with and without hashing.
+5. ``cpu``: CPU seconds per GiB copied, with and without hashing;
+6. ``limit-rate``: the rate ``--limit-rate`` achieves vs the limit, one
+   image and several at once.
 
 Every image it creates is deleted at the end. Usage::
 
@@ -28,6 +30,7 @@ import time
 import traceback
 
 import cloud
+import limits
 import measure
 import plans
 import report
@@ -35,14 +38,17 @@ import transfers
 
 # Numbered as in the table; run in this order (plan last: its thousands
 # of images would slow every other plan).
-SECTIONS = ('single', 'parallel', 'memory', 'cpu', 'plan')
-NUMBERS = {'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4, 'cpu': 5}
+SECTIONS = ('single', 'parallel', 'memory', 'cpu', 'limit-rate', 'plan')
+NUMBERS = {'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4, 'cpu': 5,
+           'limit-rate': 6}
 FULL = {'size': '1G', 'parallel_count': 4, 'parallel_size': '256M',
         'memory_sizes': '64M,2G', 'plan_counts': '100,500,2000',
-        'cpu_size': '512M', 'repeat': 3}
+        'cpu_size': '512M', 'limit_rate': '20M', 'limit_size': '128M',
+        'repeat': 3}
 QUICK = {'size': '64M', 'parallel_count': 4, 'parallel_size': '16M',
          'memory_sizes': '16M,128M', 'plan_counts': '20,50,100',
-         'cpu_size': '64M', 'repeat': 1}
+         'cpu_size': '64M', 'limit_rate': '8M', 'limit_size': '24M',
+         'repeat': 1}
 _T0 = time.monotonic()
 
 
@@ -84,6 +90,12 @@ def parse_args(argv):
         '--cpu-size', metavar='<size>',
         help='image size for "cpu" (default: 512M)')
     parser.add_argument(
+        '--limit-rate', metavar='<size>',
+        help='the limit for "limit-rate", per second (default: 20M)')
+    parser.add_argument(
+        '--limit-size', metavar='<size>',
+        help='size of each image in "limit-rate" (default: 128M)')
+    parser.add_argument(
         '--state-dir', metavar='<dir>',
         help='sandbox state folder (default: $OSC_IMAGE_MIGRATE_SANDBOX or '
              '<repo>/.sandbox)')
@@ -110,6 +122,8 @@ def parse_args(argv):
         args.size = report.parse_size(args.size)
         args.parallel_size = report.parse_size(args.parallel_size)
         args.cpu_size = report.parse_size(args.cpu_size)
+        args.limit_rate = report.parse_size(args.limit_rate)
+        args.limit_size = report.parse_size(args.limit_size)
         args.memory_sizes = sorted(report.parse_size(s) for s in
                                    args.memory_sizes.split(','))
         args.plan_counts = sorted(int(c) for c in
@@ -148,6 +162,9 @@ def run_sections(bench, args):
         'memory': lambda: transfers.memory(bench, args.memory_sizes, log),
         'cpu': lambda: transfers.cpu(bench, args.cpu_size, args.repeat,
                                      log),
+        'limit-rate': lambda: limits.limit_rate(
+            bench, args.limit_rate, args.limit_size, args.parallel_count,
+            args.repeat, log),
         'plan': lambda: plans.plan_scale(bench, args.plan_counts,
                                          args.repeat, log),
     }

@@ -31,7 +31,7 @@ HASHING_OFF = 'migrate, hashing off'
 
 # -- the commands ----------------------------------------------------------
 
-def migrate(bench, image_ids, hashing=True, parallel=None):
+def migrate(bench, image_ids, hashing=True, parallel=None, extra=()):
     """``image migrate`` of these images.
 
     Returns the Run, the copy phase in seconds (the longest of the
@@ -44,6 +44,7 @@ def migrate(bench, image_ids, hashing=True, parallel=None):
         args += ['--image', image_id]
     if parallel:
         args += ['--parallel', str(parallel)]
+    args += list(extra)
     argv = bench.cli('src', *args, runner=None if hashing else NOHASH)
     run = measure.run_processes([[argv]], bench.env,
                                 servers=bench.servers)

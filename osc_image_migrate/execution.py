@@ -62,13 +62,14 @@ class Executor:
     """Runs plan items with a thread pool; collects one Result each."""
 
     def __init__(self, src, dst, parallel=4, retries=3, keep_ids=False,
-                 check_format=True, progress=None, backoff=BACKOFF):
+                 stream_options=transfer.StreamOptions(), progress=None,
+                 backoff=BACKOFF):
         self.src = src
         self.dst = dst
         self.parallel = parallel
         self.retries = retries
         self.keep_ids = keep_ids
-        self.check_format = check_format
+        self.stream_options = stream_options
         self.progress = progress
         self.backoff = backoff
         self.stop = threading.Event()
@@ -183,7 +184,7 @@ class Executor:
 
     def _attempts(self, item):
         copy = image_copy.ImageCopy(self.src, self.dst, item, self.keep_ids,
-                                    self.check_format)
+                                    self.stream_options)
         self.running[item.source_id] = copy
         on_bytes = (self.progress.bytes_done(item)
                     if self.progress is not None else None)

@@ -55,12 +55,13 @@ class ImageCopy:
     record the first attempt created instead of creating another.
     """
 
-    def __init__(self, src, dst, item, keep_ids=False, check_format=True):
+    def __init__(self, src, dst, item, keep_ids=False,
+                 stream_options=transfer.StreamOptions()):
         self.src = src
         self.dst = dst
         self.item = item
         self.keep_ids = keep_ids
-        self.check_format = check_format
+        self.stream_options = stream_options
         self.dest_id = None if item.action in (
             planning.COPY, planning.METADATA_ONLY, planning.NEW_ID
         ) else item.dest_id
@@ -86,7 +87,7 @@ class ImageCopy:
                     sent = transfer.copy_data(
                         self.src, self.dst, item.source_image, self.dest_id,
                         on_bytes=on_bytes, stop=stop,
-                        check_format=self.check_format)
+                        options=self.stream_options)
                 except Exception:
                     self._upload_broke_at = time.monotonic()
                     raise

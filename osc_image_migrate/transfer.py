@@ -14,6 +14,7 @@ So the data PUT disables every replay, the body refuses a second iteration,
 and aborts are raised as a non-``OSError`` exception.
 """
 
+import dataclasses
 import functools
 import hashlib
 import logging
@@ -48,6 +49,17 @@ NO_REPLAY = {
     'raise_exc': False,
     'timeout': (clouds.CONNECT_TIMEOUT, clouds.READ_TIMEOUT),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamOptions:
+    """What every stream of a run does besides copying: checks, limits.
+
+    ``limiter`` is a bandwidth.Limiter shared by all streams, or None.
+    """
+
+    check_format: bool = True
+    limiter: object = None
 
 
 class TransferError(Exception):
@@ -99,17 +111,20 @@ class VerifiedStream:
     A piece that is not full goes out anyway after ``FLUSH_SECONDS``, so a
     slow source never leaves the destination waiting long for data.
     ``check`` (a format_check.FormatCheck) sees the first bytes, so data
-    the destination would refuse is stopped before the rest is sent.
+    the destination would refuse is stopped before the rest is sent;
+    ``limiter`` (a bandwidth.Limiter) paces the reads from the source.
     """
 
     def __init__(self, source_response, size, algo, digest,
                  on_bytes=None, stop=None, chunk_size=CHUNK_SIZE,
-                 read_size=READ_SIZE, clock=time.monotonic, check=None):
+                 read_size=READ_SIZE, clock=time.monotonic, check=None,
+                 limiter=None):
         self._response = source_response
         self._size = size
         self._algo = algo
         self._digest = digest
         self._check = check
+        self._limiter = limiter
         self._on_bytes = on_bytes
         self._stop = stop
         self._chunk_size = chunk_size
@@ -141,14 +156,21 @@ class VerifiedStream:
         ~0.4 CPU s/GiB more: see benchmarks/). Responses without it (test
         fakes, older urllib3) are read ``read_size`` at a time.
         """
+        size = self._chunk_size
+        if self._limiter is not None:
+            size = min(size, self._limiter.piece)
         read1 = getattr(getattr(self._response, 'raw', None), 'read1', None)
         if read1 is not None:
-            pieces = iter(functools.partial(read1, self._chunk_size,
+            pieces = iter(functools.partial(read1, size,
                                             decode_content=True), b'')
         else:
-            pieces = self._response.iter_content(self._read_size)
+            pieces = self._response.iter_content(min(self._read_size, size))
         try:
-            yield from pieces
+            for piece in pieces:
+                if self._limiter is not None and not self._limiter.take(
+                        len(piece), self._stop):
+                    self._fail(Interrupted('interrupted'))
+                yield piece
         except (requests.RequestException, OSError,
                 urllib3_exc.HTTPError) as e:
             self._fail(TransferError(
@@ -269,17 +291,18 @@ def status_error(what, status):
 
 
 def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
-              check_format=True):
+              options=StreamOptions()):
     """Stream, verify and upload one image's data; return bytes sent."""
     algo, digest = expected_digest(source_image)
     check = format_check.FormatCheck(
         source_image.get('disk_format'),
-        source_image.get('container_format')) if check_format else None
+        source_image.get('container_format')
+    ) if options.check_format else None
     response = open_source(src, source_image['id'])
     try:
         body = VerifiedStream(response, source_image.get('size'), algo,
                               digest, on_bytes=on_bytes, stop=stop,
-                              check=check)
+                              check=check, limiter=options.limiter)
         upload(dst, dest_id, body, source_image.get('size'))
         return body.sent
     finally:

@@ -6,6 +6,7 @@ from osc_lib.cli import format_columns
 from osc_lib.cli import parseractions
 from osc_lib.command import command
 
+from osc_image_migrate import bandwidth
 from osc_image_migrate import clouds
 from osc_image_migrate import errors
 from osc_image_migrate import execution
@@ -16,6 +17,7 @@ from osc_image_migrate import metadata
 from osc_image_migrate import migration
 from osc_image_migrate import progress as progress_mod
 from osc_image_migrate import selection as selection_mod
+from osc_image_migrate import transfer
 
 LOG = logging.getLogger(__name__)
 
@@ -241,6 +243,12 @@ class MigrateImage(_MigrateCommand):
             '--no-progress', dest='progress', action='store_false',
             help=_('Do not show progress'),
         )
+        parser.add_argument(
+            '--limit-rate', metavar='<rate>',
+            help=_('Cap the bandwidth of the whole run, all parallel copies '
+                   'together, in bytes per second; K, M and G mean KiB, MiB '
+                   'and GiB (e.g. 50M; default: no limit)'),
+        )
         check_group = parser.add_mutually_exclusive_group()
         check_group.add_argument(
             '--check-format', dest='check_format', action='store_true',
@@ -266,6 +274,13 @@ class MigrateImage(_MigrateCommand):
             raise errors.UsageError(_('--parallel must be at least 1'))
         if parsed_args.retries < 0:
             raise errors.UsageError(_('--retries cannot be negative'))
+        limiter = None
+        if parsed_args.limit_rate is not None:
+            try:
+                limiter = bandwidth.Limiter(
+                    bandwidth.parse_rate(parsed_args.limit_rate))
+            except ValueError as e:
+                raise errors.UsageError('--limit-rate: %s' % e)
         if parsed_args.dry_run:
             return self.plan_listing(self.plan(parsed_args),
                                      parsed_args.long)
@@ -287,7 +302,9 @@ class MigrateImage(_MigrateCommand):
         executor = execution.Executor(
             source, dest, parallel=parsed_args.parallel,
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
-            check_format=parsed_args.check_format is not False,
+            stream_options=transfer.StreamOptions(
+                check_format=parsed_args.check_format is not False,
+                limiter=limiter),
             progress=self._progress(parsed_args))
         try:
             results = executor.run(plan)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import pytest
 import yaml
 
+from osc_image_migrate import bandwidth
 from osc_image_migrate import selection
 from tests.functional import faults_support as fs
 from tests.functional.faults_support import run_cli
@@ -184,6 +185,14 @@ def _not_an_int(text):
     return False
 
 
+def _not_a_rate(text):
+    try:
+        bandwidth.parse_rate(text)
+    except ValueError:
+        return True
+    return False
+
+
 option_values = st.one_of(
     st.integers(max_value=0).map(lambda n: ['--parallel', str(n)]),
     st.integers(max_value=-1).map(lambda n: ['--retries', str(n)]),
@@ -191,6 +200,8 @@ option_values = st.one_of(
         lambda t: ['--parallel', t]),
     st.text(max_size=8).filter(_not_an_int).map(
         lambda t: ['--retries', t]),
+    st.text(max_size=8).filter(_not_a_rate).map(
+        lambda t: ['--limit-rate', t]),
     st.text(max_size=20).filter(
         lambda t: selection.as_datetime(t) is None).map(
         lambda t: ['--updated-since', t]),
@@ -220,7 +231,8 @@ def test_malformed_option_values(box, command):
         argv = [arg for option in options for arg in option]
         if command[-1] == 'plan':
             argv = [a for a in argv if a not in ('--parallel', '--retries',
-                                                 '--plan-file')] or [
+                                                 '--plan-file',
+                                                 '--limit-rate')] or [
                 '--image', 'no such image']
         assert_usage_error(*run_cli(*command, '--dest-cloud', 'dst', *argv))
 

@@ -30,7 +30,7 @@ def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch):
     released = threading.Event()
 
     class Copy:
-        def __init__(self, src, dst, item, keep_ids, check_format=True):
+        def __init__(self, src, dst, item, keep_ids, stream_options=None):
             self.item = item
             self.dest_id = None
 
@@ -61,7 +61,7 @@ def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch):
 
 def test_a_bug_in_one_copy_stops_the_run_and_is_raised(monkeypatch):
     class Copy:
-        def __init__(self, src, dst, item, keep_ids, check_format=True):
+        def __init__(self, src, dst, item, keep_ids, stream_options=None):
             self.dest_id = None
 
         def run(self, id_map, on_bytes=None, stop=None):
