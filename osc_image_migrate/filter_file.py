@@ -1,7 +1,8 @@
 """The CloudFerry-style YAML filter file, checked and read.
 
 CloudFerry users reuse their filter files unchanged; ``project_map`` and
-``orphans_to`` are our additions. Every problem in a file is collected and reported at once.
+``orphans_to`` are our additions. Every problem in a file is collected
+and reported at once.
 """
 
 import difflib

@@ -192,7 +192,9 @@ def _present(item, source, dest, image, found, by_source):
     elif set(to_apply) <= set(metadata.FINAL_STATE_KEYS):
         item.action, item.reason = FINISH, (
             'same data in the destination as %s; still to apply: %s'
-            % (found['id'], ', '.join(to_apply)))
+            % (found['id'], ', '.join(
+                'reactivated' if c.field == drift.DEACTIVATED and not c.new
+                else c.field for c in syncable)))
     else:
         item.action, item.reason = UPDATE, _changed(found['id'], syncable)
     if fixed:
@@ -365,15 +367,15 @@ def source_deleted(source, dest, project_ids, project_map=None):
     destination projects' copies are looked at, or ``selection.ALL`` for
     every copy. Such a copy is listed, never deleted.
     """
-    owners = None
+    kept_by = None
     if project_ids != selection.ALL:
-        owners = {getattr(owners.map_project(source, dest, project_id,
-                                       project_map or {}), 'id', None)
-                  for project_id in project_ids} - {None}
+        kept_by = {getattr(owners.map_project(
+            source, dest, project_id, project_map or {}), 'id', None)
+            for project_id in project_ids} - {None}
     items = []
     for source_id, image in sorted(dest.images_by_source_id().items()):
         if source_id in source.images or (
-                owners is not None and image.get('owner') not in owners):
+                kept_by is not None and image.get('owner') not in kept_by):
             continue
         items.append(PlanItem(
             source_id=source_id, name=image.get('name'),
