@@ -10,6 +10,10 @@ import re
 import uuid
 
 from glanceclient import exc as glance_exc
+from hypothesis import HealthCheck
+from hypothesis import settings
+from hypothesis import stateful
+from hypothesis import strategies as st
 import pytest
 
 from osc_image_migrate import inventory
@@ -323,3 +327,100 @@ def test_orphans(sandbox):
     rows, run = plan(sandbox, '--image', orphan, '--image', shared,
                      '--orphans-to', 'admin', '--detailed-exit-code')
     assert {r['Action'] for r in rows.values()} == {'skip'}
+
+
+class SourceEdits(stateful.RuleBasedStateMachine):
+    """Random source metadata edits, each sync checked field by field."""
+
+    sandbox = None
+    ids = ()
+
+    def __init__(self):
+        super().__init__()
+        self.src = self.sandbox.clients('src').glance
+        self.projects = [self.sandbox.project_id('src', name)
+                         for name in ('demo', 'alt_demo', 'admin')]
+
+    images = stateful.Bundle('images')
+
+    @stateful.initialize(target=images)
+    def the_images(self):
+        return stateful.multiple(*self.ids)
+
+    @stateful.rule(image=images, key=st.sampled_from(['os_distro', 'k2']),
+                   value=st.sampled_from(['a', 'b', None]))
+    def set_property(self, image, key, value):
+        if value is None:
+            if key in self.sandbox.image('src', image):
+                self.src.images.update(image, remove_props=[key])
+        else:
+            self.src.images.update(image, **{key: value})
+
+    @stateful.rule(image=images, name=st.sampled_from(['p', 'q']),
+                   min_ram=st.integers(0, 2), min_disk=st.integers(0, 2),
+                   tags=st.lists(st.sampled_from('abc'), max_size=2),
+                   flags=st.tuples(st.booleans(), st.booleans()))
+    def set_fields(self, image, name, min_ram, min_disk, tags, flags):
+        self.src.images.update(image, name='%s-%s' % (name, image[:8]),
+                               min_ram=min_ram, min_disk=min_disk,
+                               tags=tags, protected=flags[0],
+                               os_hidden=flags[1])
+
+    @stateful.rule(image=images, visibility=st.sampled_from(
+        ['private', 'shared', 'community', 'public']))
+    def set_visibility(self, image, visibility):
+        self.src.images.update(image, visibility=visibility)
+
+    @stateful.rule(image=images, owner=st.integers(0, 1))
+    def set_owner(self, image, owner):
+        self.src.images.update(image, owner=self.projects[owner])
+
+    @stateful.rule(image=images, member=st.integers(0, 2),
+                   status=st.sampled_from(['pending', 'accepted',
+                                           'rejected', None]))
+    def set_member(self, image, member, status):
+        if self.sandbox.image('src', image)['visibility'] != 'shared':
+            return
+        project = self.projects[member]
+        present = dict(members(self.sandbox, 'src', image))
+        if status is None:
+            if project in present:
+                self.src.image_members.delete(image, project)
+            return
+        if project not in present:
+            self.src.image_members.create(image, project)
+        self.src.image_members.update(image, project, status)
+
+    @stateful.rule(image=images, deactivated=st.booleans())
+    def set_status(self, image, deactivated):
+        status = self.sandbox.image('src', image)['status']
+        if deactivated and status == 'active':
+            self.src.images.deactivate(image)
+        elif not deactivated and status == 'deactivated':
+            self.src.images.reactivate(image)
+
+    @stateful.rule()
+    def sync(self):
+        result = self.sandbox.openstack(
+            '--debug', 'image', 'migrate', '--dest-cloud', 'dst',
+            '--no-progress', '-f', 'json', *image_args(*self.ids))
+        assert data_requests(result.stderr) == []
+        rows, _ = plan(self.sandbox, *image_args(*self.ids))
+        assert {r['Action'] for r in rows.values()} == {'skip'}, rows
+        for image in self.ids:
+            assert_equal_copy(self.sandbox, image)
+
+    def teardown(self):
+        self.sync()
+
+
+def test_any_edits_then_migrate_give_an_equal_copy(sandbox):
+    demo = sandbox.project_id('src', 'demo')
+    ids = [sandbox.create_image(data=os.urandom(KiB), owner=demo,
+                                visibility='shared')['id']
+           for _ in range(2)]
+    migrate(sandbox, *image_args(*ids))
+    SourceEdits.sandbox, SourceEdits.ids = sandbox, tuple(ids)
+    stateful.run_state_machine_as_test(SourceEdits, settings=settings(
+        max_examples=4, stateful_step_count=6, deadline=None,
+        suppress_health_check=list(HealthCheck)))
