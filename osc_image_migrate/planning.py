@@ -136,10 +136,9 @@ def _check_rights(item, source, dest, to_apply):
     if dest.is_admin:
         return
     owner = item.dest_owner
-    if item.action in (RESUME, FINISH, UPDATE):
+    if item.action in (RESUME, FINISH, UPDATE) and 'owner' not in to_apply:
         owner = item.dest_image.get('owner') or owner
     if owner != dest.project_id or 'owner' in to_apply:
-        owner = item.dest_owner if 'owner' in to_apply else owner
         project = dest.projects.get(owner)
         raise _Blocked('needs admin on the destination to create images '
                        'owned by %s' % (project.name if project else owner))
@@ -170,36 +169,41 @@ def _copy_ids(source, dest, by_source, image):
     return found_ids
 
 
-def _changed(dest_id, changes):
-    return ('same data in the destination as %s; changed in the source: %s'
-            % (dest_id, drift.describe(changes)))
+def _classify(item):
+    """Skip, finish or update a copy that holds the data, by its changes.
 
-
-def _present(item, source, dest, image, found, by_source):
-    """Decide for a copy that holds the data: skip, finish or update."""
-    item.dest_id = found['id']
-    item.changes = drift.changes(
-        image, found, item.dest_owner, item.members,
-        dest.members.get(found['id'], []),
-        _copy_ids(source, dest, by_source, image))
+    Returns the names of the fields to apply.
+    """
     syncable = [c for c in item.changes if c.syncable]
     fixed = [c for c in item.changes if not c.syncable]
     to_apply = [c.field for c in syncable]
     if not syncable:
         item.action, item.reason = SKIP, (
             'already in the destination as %s with the same data'
-            % found['id'])
+            % item.dest_id)
     elif set(to_apply) <= set(metadata.FINAL_STATE_KEYS):
         item.action, item.reason = FINISH, (
             'same data in the destination as %s; still to apply: %s'
-            % (found['id'], ', '.join(
+            % (item.dest_id, ', '.join(
                 'reactivated' if c.field == drift.DEACTIVATED and not c.new
                 else c.field for c in syncable)))
     else:
-        item.action, item.reason = UPDATE, _changed(found['id'], syncable)
+        item.action, item.reason = UPDATE, (
+            'same data in the destination as %s; changed in the source: %s'
+            % (item.dest_id, drift.describe(syncable)))
     if fixed:
         item.reason += '; differs: %s' % drift.describe(fixed)
     return to_apply
+
+
+def _present(item, source, dest, image, found, by_source):
+    """Compare a copy that holds the data with its source image."""
+    item.dest_id = found['id']
+    item.changes = drift.changes(
+        image, found, item.dest_owner, item.members,
+        dest.members.get(found['id'], []),
+        _copy_ids(source, dest, by_source, image))
+    return _classify(item)
 
 
 def _decide(item, source, dest, image, plan_options, by_source):
@@ -316,11 +320,11 @@ def _ordered(items):
 
 def _follow_new_ids(item, moving):
     """A finished copy whose kernel or ramdisk gets a new ID in this run."""
-    item.changes = [drift.Change(key, item.dest_image.get(key),
-                                 'new ID of %s' % item.source_image[key])
-                    for key in metadata.DEPENDENCY_KEYS
-                    if item.source_image.get(key) in moving]
-    item.action, item.reason = UPDATE, _changed(item.dest_id, item.changes)
+    item.changes += [drift.Change(key, item.dest_image.get(key),
+                                  'new ID of %s' % item.source_image[key])
+                     for key in metadata.DEPENDENCY_KEYS
+                     if item.source_image.get(key) in moving]
+    _classify(item)
 
 
 def make_plan(source, dest, selected, project_map=None, keep_ids=False,
