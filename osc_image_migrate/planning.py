@@ -183,8 +183,8 @@ def _classify(item):
             % item.dest_id)
     elif set(to_apply) <= set(metadata.FINAL_STATE_KEYS):
         item.action, item.reason = FINISH, (
-            'same data in the destination as %s; still to apply: %s'
-            % (item.dest_id, ', '.join(
+            'same data in the destination as %s; %s; still to apply: %s'
+            % (item.dest_id, drift.describe(syncable), ', '.join(
                 'reactivated' if c.field == drift.DEACTIVATED and not c.new
                 else c.field for c in syncable)))
     else:

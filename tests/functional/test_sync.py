@@ -130,7 +130,7 @@ def synced(sandbox):
 
     # The source changes, in every way a copy keeps.
     src.images.update(ids['record'], name='sync-renamed-%s' % tag,
-                      min_ram=512, min_disk=3, os_hidden=True,
+                      min_ram=512, min_disk=3, os_hidden=True, protected=True,
                       tags=['b', 'c'], os_distro='ubuntu', added='new',
                       remove_props=['dropped'])
     src.image_members.delete(ids['members'], admin)
@@ -163,7 +163,8 @@ def test_drift_is_planned_as_update_with_each_field(synced):
     reason = row['Reason']
     for text in ("name 'sync-record-", "-> 'sync-renamed-",
                  'min_ram 0 -> 512', 'min_disk 0 -> 3',
-                 'os_hidden False -> True', "tags ['a', 'b'] -> ['b', 'c']",
+                 'os_hidden False -> True', 'protected False -> True',
+                 "tags ['a', 'b'] -> ['b', 'c']",
                  "property:os_distro 'debian' -> 'ubuntu'",
                  "property:dropped 'soon' -> (none)",
                  "property:added (none) -> 'new'",

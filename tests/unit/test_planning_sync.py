@@ -52,7 +52,8 @@ def test_reactivated_in_the_source_is_finish_named_reactivated():
     dest = _dst([_copy_in_dest(image, status='deactivated')])
     item = _one(_src([image]), dest)
     assert item.action == planning.FINISH
-    assert item.reason.endswith('still to apply: reactivated')
+    assert item.reason.endswith(
+        'deactivated True -> False; still to apply: reactivated')
 
 
 def test_fixed_field_difference_is_reported_not_synced():
