@@ -238,10 +238,10 @@ def check_unlisted(source, resolved):
     Run once the selected images' members are read: a project ID that
     Keystone does not list can be mapped when it is a member.
     """
-    seen = {member.get('member_id') for members in source.members.values()
-            for member in members}
     if not source.projects_complete:
         return
+    seen = {member.get('member_id') for members in source.members.values()
+            for member in members}
     problems = ['no project %r in the source (neither in Keystone nor an '
                 'owner or member of a selected image)' % ref
                 for ref in resolved.unlisted_map if ref not in seen]
