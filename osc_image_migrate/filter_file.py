@@ -1,7 +1,8 @@
 """The CloudFerry-style YAML filter file, checked and read.
 
-CloudFerry users reuse their filter files unchanged; ``project_map`` is our
-addition. Every problem in a file is collected and reported at once.
+CloudFerry users reuse their filter files unchanged; ``project_map`` and
+``orphans_to`` are our additions. Every problem in a file is collected
+and reported at once.
 """
 
 import difflib
@@ -96,7 +97,8 @@ _IMAGE_KEYS = ('images_list', 'exclude_images_list', 'date',
 # CloudFerry sections about other resources: accepted so its files work
 # unchanged, and ignored.
 _IGNORED_SECTIONS = ('instances', 'volumes')
-_TOP_KEYS = ('tenants', 'images', 'project_map') + _IGNORED_SECTIONS
+_TOP_KEYS = ('tenants', 'images', 'project_map',
+             'orphans_to') + _IGNORED_SECTIONS
 
 
 def _from_document(doc):
@@ -134,6 +136,12 @@ def _from_document(doc):
         elif key == 'project_map':
             chosen.project_map = _project_map(
                 value, 'project_map', problems)
+        elif key == 'orphans_to':
+            if isinstance(value, str) and value.strip():
+                chosen.orphans_to = value
+            else:
+                problems.append('orphans_to: must be a destination project '
+                                'name or ID, not %s' % _kind(value))
         elif key in _IGNORED_SECTIONS:
             LOG.info('Filter file section %s ignored: it is not about '
                      'images', key)

@@ -20,6 +20,7 @@ import time
 
 from glanceclient import exc as glance_exc
 
+from osc_image_migrate import drift
 from osc_image_migrate import inventory
 from osc_image_migrate import metadata
 from osc_image_migrate import planning
@@ -31,8 +32,13 @@ MIGRATED = 'migrated'
 METADATA_ONLY = 'metadata-only'
 SKIPPED = 'skipped'
 FINISHED = 'finished'
+UPDATED = 'updated'
+KEPT = 'kept'
 FAILED = 'failed'
 BLOCKED = 'blocked'
+
+# Content type of Glance's JSON-patch image updates.
+PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 
 # Seconds after a broken upload during which a ``saving`` record may still
 # be put back to ``queued`` by Glance; after that its upload is lost.
@@ -74,6 +80,8 @@ class ImageCopy:
         item = self.item
         if item.action == planning.SKIP:
             return Outcome(SKIPPED, item.dest_id, detail=item.reason)
+        if item.action == planning.SOURCE_DELETED:
+            return Outcome(KEPT, item.dest_id, detail=item.reason)
         has_data = item.action != planning.METADATA_ONLY
         if self.dest_id is None:
             self.dest_id = self._create(id_map)
@@ -81,7 +89,7 @@ class ImageCopy:
                 return Outcome(SKIPPED, self._existing_id,
                                detail='already in the destination')
         sent = 0
-        if item.action != planning.FINISH and has_data:
+        if item.action not in planning.IN_PLACE_ACTIONS and has_data:
             if self._status(id_map, stop) == 'queued':
                 try:
                     sent = transfer.copy_data(
@@ -92,8 +100,8 @@ class ImageCopy:
                     self._upload_broke_at = time.monotonic()
                     raise
             self._verify()
-        self._apply_final_state()
-        result = {planning.FINISH: FINISHED,
+        self._sync(id_map)
+        result = {planning.FINISH: FINISHED, planning.UPDATE: UPDATED,
                   planning.METADATA_ONLY: METADATA_ONLY}.get(
                       item.action, MIGRATED)
         return Outcome(result, self.dest_id, sent, '; '.join(self.notes))
@@ -205,31 +213,42 @@ class ImageCopy:
         except glance_exc.HTTPNotFound:
             return None
 
-    def _apply_final_state(self):
-        """Visibility, members, protection and deactivation, in order."""
-        glance = self.dst.glance
-        source = self.item.source_image
-        record = glance.images.get(self.dest_id)
-        changes = {}
-        for key in ('visibility', 'protected'):
-            if key in source and record.get(key) != source[key]:
-                changes[key] = source[key]
-        if changes:
-            glance.images.update(self.dest_id, **changes)
-        if source.get('visibility') == 'shared':
-            self._apply_members()
-        if (source.get('status') == 'deactivated'
-                and record.get('status') != 'deactivated'):
-            glance.images.deactivate(self.dest_id)
+    def _sync(self, id_map):
+        """Make the record, members and status equal to the source's.
 
-    def _apply_members(self):
+        One JSON patch for the record (visibility and protection included:
+        a new record was created private and unprotected), then members,
+        then deactivation or reactivation. Never the data.
+        """
+        item = self.item
+        source = item.source_image
+        record = dict(self.dst.glance.images.get(self.dest_id))
+        patch = drift.json_patch(record, drift.record_changes(
+            source, record, item.dest_owner, id_map))
+        if patch:
+            self.dst.image.patch('/v2/images/%s' % self.dest_id, json=patch,
+                                 headers={'Content-Type': PATCH_TYPE})
+        if source.get('visibility') == 'shared':
+            self._sync_members()
+        deactivated = source.get('status') == 'deactivated'
+        if deactivated and record.get('status') == 'active':
+            self.dst.glance.images.deactivate(self.dest_id)
+        elif not deactivated and record.get('status') == 'deactivated':
+            self.dst.glance.images.reactivate(self.dest_id)
+
+    def _sync_members(self):
+        """Add, re-status and remove members to match the mapped source."""
         members = self.dst.glance.image_members
         current = {m['member_id']: m['status']
                    for m in members.list(self.dest_id)}
         for member in self.item.members:
-            member_id, status = member['member_id'], member['status']
+            member_id = member['member_id']
+            status = member['status'] or 'pending'
             if member_id not in current:
                 members.create(self.dest_id, member_id)
                 current[member_id] = 'pending'
             if current[member_id] != status:
                 members.update(self.dest_id, member_id, status)
+        wanted = {m['member_id'] for m in self.item.members}
+        for member_id in sorted(set(current) - wanted):
+            members.delete(self.dest_id, member_id)

@@ -47,6 +47,10 @@ def select(src_clients, source, resolved):
             source.members.update(inventory.read_members(
                 src_clients, source.images,
                 lambda image: image['id'] in selected))
+    try:
+        selection_mod.check_unlisted(source, resolved)
+    except selection_mod.SelectionError as e:
+        raise errors.UsageError(str(e))
     return selected
 
 
@@ -61,13 +65,26 @@ def read_dest(dst_clients, selected):
                                         members_wanted=may_be_copy)
 
 
+def _deleted_in(resolved):
+    """Whose copies of deleted source images the plan lists (see planning).
+
+    Those of the selected projects, or all with a whole-cloud selection;
+    none when images are named (a named image that is gone is an error).
+    """
+    if resolved.image_ids:
+        return None
+    return resolved.project_ids or selection_mod.ALL
+
+
 def plan_selected(src_clients, dst_clients, source, resolved, keep_ids):
     """The plan for a resolved selection; logs a summary."""
     selected = select(src_clients, source, resolved)
     dest = read_dest(dst_clients, selected)
     plan = planning.make_plan(source, dest, selected,
                               project_map=resolved.project_map,
-                              keep_ids=keep_ids)
+                              keep_ids=keep_ids,
+                              orphans_to=resolved.orphans_to,
+                              deleted_in=_deleted_in(resolved))
     totals = planning.summary(plan)
     LOG.info('Plan: %d images, %s; %d bytes to copy',
              len(plan),
@@ -116,11 +133,18 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids):
     the reason; ``missing`` lists source IDs that no longer exist.
     """
     source = read_source(src_clients)
+    kept = [planning.PlanItem(
+        source_id=image_id, name=row.get('Name'), dest_id=row.get('Dest ID'),
+        action=planning.SOURCE_DELETED, reason=row.get('Reason') or '')
+        for image_id, row in saved.items()
+        if row.get('Action') == planning.SOURCE_DELETED
+        and image_id not in source.images]
     missing = [image_id for image_id in saved
-               if image_id not in source.images]
+               if image_id not in source.images
+               and saved[image_id].get('Action') != planning.SOURCE_DELETED]
     selection.images = [i for i in saved if i in source.images]
     if not selection.images:
-        return [], missing  # never an empty selection: that is everything
+        return kept, missing  # never an empty selection: that is everything
     selection.projects = []
     selection.include_public_and_shared = False
     resolved = resolve(selection, source)
@@ -138,4 +162,4 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids):
         if changes and item.action not in unchanged:
             item.action = planning.BLOCKED
             item.reason = 'changed since the plan: ' + '; '.join(changes)
-    return plan, missing
+    return plan + kept, missing

@@ -10,19 +10,25 @@ import copy
 import dataclasses
 import heapq
 
-from osc_image_migrate import inventory
+from osc_image_migrate import drift
 from osc_image_migrate import metadata
+from osc_image_migrate import owners
 from osc_image_migrate import selection
 
 COPY = 'copy'                    # create with the source ID, upload data
 METADATA_ONLY = 'metadata-only'  # the source has no data: create, no upload
 SKIP = 'skip'                    # already there, finished
 FINISH = 'finish'                # data there; visibility, members... not yet
+UPDATE = 'update'                # data there; metadata changed in the source
+SOURCE_DELETED = 'source-deleted'  # a copy whose source image is gone: kept
 RESUME = 'resume'                # a queued destination record: upload into it
 NEW_ID = 'new-id'                # ID taken by other data: copy to a new ID
 BLOCKED = 'blocked'              # cannot be done; the reason says why
-ACTIONS = (COPY, METADATA_ONLY, SKIP, FINISH, RESUME, NEW_ID, BLOCKED)
+ACTIONS = (COPY, METADATA_ONLY, SKIP, FINISH, UPDATE, RESUME, NEW_ID,
+           BLOCKED, SOURCE_DELETED)
 DATA_ACTIONS = (COPY, RESUME, NEW_ID)
+# Actions on a copy that already holds the data.
+IN_PLACE_ACTIONS = (SKIP, FINISH, UPDATE)
 
 UNSUPPORTED_STATUSES = ('killed', 'deleted', 'pending_delete', 'saving',
                         'importing', 'uploading')
@@ -54,12 +60,16 @@ class PlanItem:
     selected: list = dataclasses.field(default_factory=list)
     members: list = dataclasses.field(default_factory=list)
     depends_on: list = dataclasses.field(default_factory=list)
+    changes: list = dataclasses.field(default_factory=list)
     source_image: dict = None
     dest_image: dict = None
 
 
 class _Blocked(Exception):
     """Raised inside planning of one image; its message is the reason."""
+
+
+_NOT_DONE = (_Blocked, owners.Unmapped)
 
 
 def has_data(image):
@@ -77,44 +87,6 @@ def same_data(one, other):
         return one['os_hash_value'] == other['os_hash_value']
     return bool(one.get('checksum')) and (
         one.get('checksum') == other.get('checksum'))
-
-
-def _label(inv, project_id):
-    project = inv.projects.get(project_id)
-    if project is None:
-        return '%s (not in the project list)' % project_id
-    return '%s (%s)' % (project.name, project_id)
-
-
-def _unlisted(dest):
-    """Why a mapping may have failed when Keystone could not be listed."""
-    if dest.projects_complete:
-        return ''
-    return (' (the destination credential may not list projects: map it '
-            'with --map-project SRC=<dest project ID>)')
-
-
-def _dest_project(dest, ref):
-    if ref in dest.projects:
-        return dest.projects[ref]
-    named = [p for p in dest.projects.values() if p.name == ref]
-    if len(named) == 1:
-        return named[0]
-    if not named and not dest.projects_complete and (
-            selection.looks_like_id(ref)):
-        return inventory.Project(id=ref, name=ref)
-    return None
-
-
-def _map_project(source, dest, project_id, project_map):
-    """The destination project for a source project, or None."""
-    if project_id in project_map:
-        return _dest_project(dest, project_map[project_id])
-    project = source.projects.get(project_id)
-    if project is None:
-        return None
-    same = [p for p in dest.projects.values() if p.key == project.key]
-    return same[0] if len(same) == 1 else None
 
 
 def _verdict(image, candidate):
@@ -155,30 +127,6 @@ def _find(image, dest, by_source_id):
     return same, verdict
 
 
-def _map_owner_and_members(item, source, dest, image, project_map):
-    owner = image.get('owner')
-    if not owner:
-        raise _Blocked('source image has no owner')
-    target = _map_project(source, dest, owner, project_map)
-    if target is None:
-        raise _Blocked('no destination project for owner %s%s'
-                       % (_label(source, owner), _unlisted(dest)))
-    item.dest_owner, item.dest_owner_name = target.id, target.name
-    if image.get('visibility') != 'shared':
-        return
-    missing = []
-    for member in source.members.get(image['id'], []):
-        mapped = _map_project(source, dest, member['member_id'], project_map)
-        if mapped is None:
-            missing.append(_label(source, member['member_id']))
-        else:
-            item.members.append({'member_id': mapped.id,
-                                 'status': member.get('status')})
-    if missing:
-        raise _Blocked('no destination project for member %s%s'
-                       % (', '.join(missing), _unlisted(dest)))
-
-
 def _check_rights(item, source, dest, to_apply):
     """Block what the credentials cannot do, before anything is written."""
     if (item.action in DATA_ACTIONS and item.status == 'deactivated'
@@ -188,9 +136,9 @@ def _check_rights(item, source, dest, to_apply):
     if dest.is_admin:
         return
     owner = item.dest_owner
-    if item.action in (RESUME, FINISH):
+    if item.action in (RESUME, FINISH, UPDATE) and 'owner' not in to_apply:
         owner = item.dest_image.get('owner') or owner
-    if owner != dest.project_id:
+    if owner != dest.project_id or 'owner' in to_apply:
         project = dest.projects.get(owner)
         raise _Blocked('needs admin on the destination to create images '
                        'owned by %s' % (project.name if project else owner))
@@ -205,10 +153,66 @@ def _check_rights(item, source, dest, to_apply):
                        'status of %s' % ', '.join(pending))
 
 
-def _decide(item, source, dest, image, project_map, keep_ids, by_source):
+def _copy_ids(source, dest, by_source, image):
+    """Source ID -> destination ID of the image's kernel and ramdisk."""
+    found_ids = {}
+    for key in metadata.DEPENDENCY_KEYS:
+        ref = image.get(key)
+        if ref not in source.images:
+            continue
+        try:
+            found, verdict = _find(source.images[ref], dest, by_source)
+        except _Blocked:
+            continue
+        if found is not None and verdict in (_PRESENT, _RESUMABLE):
+            found_ids[ref] = found['id']
+    return found_ids
+
+
+def _classify(item):
+    """Skip, finish or update a copy that holds the data, by its changes.
+
+    Returns the names of the fields to apply.
+    """
+    syncable = [c for c in item.changes if c.syncable]
+    fixed = [c for c in item.changes if not c.syncable]
+    to_apply = [c.field for c in syncable]
+    if not syncable:
+        item.action, item.reason = SKIP, (
+            'already in the destination as %s with the same data'
+            % item.dest_id)
+    elif set(to_apply) <= set(metadata.FINAL_STATE_KEYS):
+        item.action, item.reason = FINISH, (
+            'same data in the destination as %s; %s; still to apply: %s'
+            % (item.dest_id, drift.describe(syncable), ', '.join(
+                'reactivated' if c.field == drift.DEACTIVATED and not c.new
+                else c.field for c in syncable)))
+    else:
+        item.action, item.reason = UPDATE, (
+            'same data in the destination as %s; changed in the source: %s'
+            % (item.dest_id, drift.describe(syncable)))
+    if fixed:
+        item.reason += '; differs: %s' % drift.describe(fixed)
+    return to_apply
+
+
+def _present(item, source, dest, image, found, by_source):
+    """Compare a copy that holds the data with its source image."""
+    item.dest_id = found['id']
+    item.changes = drift.changes(
+        image, found, item.dest_owner, item.members,
+        dest.members.get(found['id'], []),
+        _copy_ids(source, dest, by_source, image))
+    return _classify(item)
+
+
+def _decide(item, source, dest, image, plan_options, by_source):
+    project_map, keep_ids, orphans_to = plan_options
     if item.status not in COPYABLE_STATUSES:
         raise _Blocked('source image is %s' % item.status)
-    _map_owner_and_members(item, source, dest, image, project_map)
+    target, item.members, notes = owners.owner_and_members(
+        source, dest, image, project_map, orphans_to)
+    item.dest_owner, item.dest_owner_name = target.id, target.name
     found, verdict = _find(image, dest, by_source)
     item.dest_image = copy.deepcopy(found)
     to_apply = list(metadata.FINAL_STATE_KEYS)
@@ -220,18 +224,7 @@ def _decide(item, source, dest, image, project_map, keep_ids, by_source):
             'and run again, the copy then gets a new ID'
             % (found['id'], found['status'], found.get('updated_at')))
     if verdict == _PRESENT:
-        item.dest_id = found['id']
-        wanted = metadata.final_state(image, item.members)
-        to_apply = metadata.final_state_differs(
-            found, dest.members.get(found['id'], []), wanted)
-        if not to_apply:
-            item.action, item.reason = SKIP, (
-                'already in the destination as %s with the same data'
-                % found['id'])
-            return
-        item.action, item.reason = FINISH, (
-            'same data in the destination as %s; still to apply: %s'
-            % (found['id'], ', '.join(to_apply)))
+        to_apply = _present(item, source, dest, image, found, by_source)
     elif verdict == _RESUMABLE:
         item.action, item.dest_id = RESUME, found['id']
         item.reason = ('destination record %s is queued: upload into it'
@@ -253,11 +246,12 @@ def _decide(item, source, dest, image, project_map, keep_ids, by_source):
             item.reason += ' (as far as a non-admin credential can see)'
         if item.action == METADATA_ONLY:
             item.reason += '; the source has no data: metadata only'
-    _check_rights(item, source, dest, to_apply)
+    if item.action != SKIP:
+        _check_rights(item, source, dest, to_apply)
+    return notes
 
 
-def _plan_one(source, dest, image_id, reasons, project_map, keep_ids,
-              by_source):
+def _plan_one(source, dest, image_id, reasons, plan_options, by_source):
     item = PlanItem(source_id=image_id, selected=list(reasons))
     image = source.images.get(image_id)
     if image is None:
@@ -279,8 +273,8 @@ def _plan_one(source, dest, image_id, reasons, project_map, keep_ids,
         elif ref not in item.depends_on:
             item.depends_on.append(ref)
     try:
-        _decide(item, source, dest, image, project_map, keep_ids, by_source)
-    except _Blocked as e:
+        notes += _decide(item, source, dest, image, plan_options, by_source)
+    except _NOT_DONE as e:
         item.action, item.members = BLOCKED, []
         item.reason = str(e)
     same = dest.images.get(image_id)
@@ -324,30 +318,80 @@ def _ordered(items):
     return result
 
 
-def make_plan(source, dest, selected, project_map=None, keep_ids=False):
+def _follow_new_ids(item, moving):
+    """A finished copy whose kernel or ramdisk gets a new ID in this run."""
+    item.changes += [drift.Change(key, item.dest_image.get(key),
+                                  'new ID of %s' % item.source_image[key])
+                     for key in metadata.DEPENDENCY_KEYS
+                     if item.source_image.get(key) in moving]
+    _classify(item)
+
+
+def make_plan(source, dest, selected, project_map=None, keep_ids=False,
+              orphans_to=None, deleted_in=None):
     """One :class:`PlanItem` per selected image, dependencies first.
 
     ``selected`` is what :func:`selection.select` returns. ``project_map``
     maps source project IDs to destination project IDs or names; other
     projects map to the destination project of the same domain and name.
-    An image whose dependency is blocked is blocked too, unless it is
-    already in the destination.
+    ``orphans_to`` names the destination project of images whose owner
+    was deleted from the source Keystone. An image whose dependency is
+    blocked is blocked too, unless it is already in the destination.
+    ``deleted_in`` (see :func:`source_deleted`) adds the copies whose
+    source image is gone, at the end.
     """
     project_map = dict(project_map or {})
     by_source = dest.images_by_source_id()
-    items = [_plan_one(source, dest, image_id, reasons, project_map,
-                       keep_ids, by_source)
+    options = (project_map, keep_ids, orphans_to)
+    items = [_plan_one(source, dest, image_id, reasons, options, by_source)
              for image_id, reasons in selected.items()]
     plan = _ordered(items)
-    blocked = set()
+    blocked, moving = set(), set()
     for item in plan:
         stuck = [d for d in item.depends_on if d in blocked]
-        if stuck and item.action not in (SKIP, FINISH, BLOCKED):
+        if stuck and item.action not in IN_PLACE_ACTIONS + (BLOCKED,):
             item.action, item.members = BLOCKED, []
             item.reason = 'depends on blocked image %s' % ', '.join(stuck)
+        elif item.action == SKIP and moving & set(item.depends_on):
+            _follow_new_ids(item, moving)
         if item.action == BLOCKED:
             blocked.add(item.source_id)
+        elif item.action == NEW_ID:
+            moving.add(item.source_id)
+    if deleted_in is not None:
+        plan += source_deleted(source, dest, deleted_in, project_map)
     return plan
+
+
+def source_deleted(source, dest, project_ids, project_map=None):
+    """Plan items for destination copies whose source image is gone.
+
+    A copy is known by the source ID it records (``SOURCE_ID_PROPERTY``).
+    ``project_ids`` are the selected source projects, whose mapped
+    destination projects' copies are looked at, or ``selection.ALL`` for
+    every copy. Such a copy is listed, never deleted.
+    """
+    kept_by = None
+    if project_ids != selection.ALL:
+        kept_by = {getattr(owners.map_project(
+            source, dest, project_id, project_map or {}), 'id', None)
+            for project_id in project_ids} - {None}
+    items = []
+    for source_id, image in sorted(dest.images_by_source_id().items()):
+        if source_id in source.images or (
+                kept_by is not None and image.get('owner') not in kept_by):
+            continue
+        items.append(PlanItem(
+            source_id=source_id, name=image.get('name'),
+            visibility=image.get('visibility'), size=image.get('size'),
+            status=image.get('status'), action=SOURCE_DELETED,
+            dest_id=image['id'], dest_owner=image.get('owner'),
+            disk_format=image.get('disk_format'),
+            container_format=image.get('container_format'),
+            dest_image=copy.deepcopy(image),
+            reason='the source image no longer exists; destination image '
+                   '%s is kept (migrate never deletes)' % image['id']))
+    return items
 
 
 def summary(plan):

@@ -45,6 +45,7 @@ class Selection:
     updated_since: datetime.datetime = None
     include_public_and_shared: bool = True
     project_map: dict = dataclasses.field(default_factory=dict)
+    orphans_to: str = None
 
 
 @dataclasses.dataclass
@@ -52,7 +53,10 @@ class ResolvedSelection:
     """A :class:`Selection` with source refs turned into source IDs.
 
     ``project_map`` maps source project ID -> destination project ref; the
-    destination side is resolved by planning, which reads that cloud.
+    destination side is resolved by planning, which reads that cloud, and
+    so is ``orphans_to``. ``unlisted_map`` holds the mapped project IDs
+    that the source Keystone does not list, until :func:`check_unlisted`
+    has seen them as an image's owner or member.
     """
 
     image_ids: list = dataclasses.field(default_factory=list)
@@ -61,6 +65,8 @@ class ResolvedSelection:
     updated_since: datetime.datetime = None
     include_public_and_shared: bool = True
     project_map: dict = dataclasses.field(default_factory=dict)
+    orphans_to: str = None
+    unlisted_map: list = dataclasses.field(default_factory=list)
 
 
 def looks_like_id(ref):
@@ -128,6 +134,11 @@ def merge(cli, from_file):
             problems.append('project %s is mapped to both %s and %s'
                             % (source, dest, project_map[source]))
         project_map[source] = dest
+    if (cli.orphans_to and from_file.orphans_to
+            and cli.orphans_to != from_file.orphans_to):
+        problems.append('--orphans-to %s differs from the filter file '
+                        'orphans_to %s' % (cli.orphans_to,
+                                           from_file.orphans_to))
     if problems:
         raise SelectionError(problems)
     return Selection(
@@ -138,7 +149,8 @@ def merge(cli, from_file):
         include_public_and_shared=(
             cli.include_public_and_shared is not False
             and from_file.include_public_and_shared is not False),
-        project_map=project_map)
+        project_map=project_map,
+        orphans_to=cli.orphans_to or from_file.orphans_to)
 
 
 def _lookup(ref, names, what, problems, accept_unknown=False):
@@ -192,11 +204,22 @@ def resolve(selection, source):
         project_ids=ids(selection.projects, projects, 'project', unlisted),
         updated_since=selection.updated_since,
         include_public_and_shared=(
-            selection.include_public_and_shared is not False))
+            selection.include_public_and_shared is not False),
+        orphans_to=selection.orphans_to)
+    owners = {image.get('owner') for image in source.images.values()}
+
+    def deleted(ref):
+        # A project deleted from Keystone is known by ID only: an owner's,
+        # or a member's (checked once members are read).
+        return ref in owners or looks_like_id(ref) or (
+            unlisted is not None and unlisted(ref))
+
     for ref, dest in selection.project_map.items():
-        project_id = _lookup(ref, projects, 'project', problems, unlisted)
+        project_id = _lookup(ref, projects, 'project', problems, deleted)
         if project_id is not None:
             resolved.project_map[project_id] = dest
+            if project_id not in projects and project_id not in owners:
+                resolved.unlisted_map.append(project_id)
     if resolved.project_ids:
         for image_id in resolved.image_ids:
             image = source.images[image_id]
@@ -207,6 +230,23 @@ def resolve(selection, source):
     if problems:
         raise SelectionError(problems)
     return resolved
+
+
+def check_unlisted(source, resolved):
+    """Raise for mapped project IDs that nothing in the source refers to.
+
+    Run once the selected images' members are read: a project ID that
+    Keystone does not list can be mapped when it is a member.
+    """
+    if not source.projects_complete:
+        return
+    seen = {member.get('member_id') for members in source.members.values()
+            for member in members}
+    problems = ['no project %r in the source (neither in Keystone nor an '
+                'owner or member of a selected image)' % ref
+                for ref in resolved.unlisted_map if ref not in seen]
+    if problems:
+        raise SelectionError(problems)
 
 
 # -- selecting

@@ -8,6 +8,7 @@ from osc_lib.command import command
 
 from osc_image_migrate import bandwidth
 from osc_image_migrate import clouds
+from osc_image_migrate import drift
 from osc_image_migrate import errors
 from osc_image_migrate import execution
 from osc_image_migrate import filter_file
@@ -15,6 +16,7 @@ from osc_image_migrate.i18n import _
 from osc_image_migrate import image_copy
 from osc_image_migrate import metadata
 from osc_image_migrate import migration
+from osc_image_migrate import planning
 from osc_image_migrate import progress as progress_mod
 from osc_image_migrate import selection as selection_mod
 from osc_image_migrate import transfer
@@ -24,7 +26,13 @@ LOG = logging.getLogger(__name__)
 PLAN_COLUMNS = ('Source ID', 'Name', 'Owner', 'Visibility', 'Size',
                 'Action', 'Dest ID', 'Dest Owner', 'Reason', 'Selected')
 PLAN_LONG_COLUMNS = ('Status', 'Disk Format', 'Container Format',
-                     'Members', 'Tags', 'Properties', 'Depends On')
+                     'Members', 'Tags', 'Properties', 'Depends On',
+                     'Changes')
+
+# ``plan --detailed-exit-code``: 1 and 2 stay errors and usage errors.
+EXIT_IN_SYNC = 0
+EXIT_CHANGES = 3    # migrate has something to do
+EXIT_ATTENTION = 4  # an operator must act: blocked, source-deleted, fixed
 
 
 def add_selection_options(parser):
@@ -85,6 +93,12 @@ def add_selection_options(parser):
                'of the same name (repeat option to map several)'),
     )
     parser.add_argument(
+        '--orphans-to', metavar='<dest-project>',
+        help=_('Give every image whose owner project was deleted from the '
+               'source Keystone to this destination project (name or ID) '
+               '(default: such images are blocked)'),
+    )
+    parser.add_argument(
         '--keep-ids', action='store_true', default=False,
         help=_('Never give an image a new ID: one whose ID is taken in the '
                'destination is blocked by the plan or fails (default: a '
@@ -106,6 +120,7 @@ def selection_from_args(parsed_args):
             include_public_and_shared=(
                 parsed_args.public_and_shared is not False),
             project_map=dict(parsed_args.map_project),
+            orphans_to=parsed_args.orphans_to,
         )
         if not parsed_args.filter_file:
             return from_cli
@@ -128,7 +143,7 @@ def plan_row(item, long=False):
            item.reason, format_columns.ListColumn(item.selected))
     if not long:
         return row
-    image = item.source_image
+    image = item.source_image or {}
     properties = {k: v for k, v in image.items()
                   if k not in metadata.CORE and not metadata.is_read_only(k)}
     return row + (
@@ -139,7 +154,19 @@ def plan_row(item, long=False):
         format_columns.ListColumn(image.get('tags') or []),
         format_columns.DictColumn(properties),
         format_columns.ListColumn(item.depends_on),
+        format_columns.DictColumn(drift.as_dict(item.changes)),
     )
+
+
+def plan_exit_status(plan):
+    """What ``plan --detailed-exit-code`` answers for ``plan``."""
+    attention = (planning.BLOCKED, planning.SOURCE_DELETED)
+    if any(item.action in attention
+           or any(not c.syncable for c in item.changes) for item in plan):
+        return EXIT_ATTENTION
+    if any(item.action != planning.SKIP for item in plan):
+        return EXIT_CHANGES
+    return EXIT_IN_SYNC
 
 
 RESULT_COLUMNS = ('Source ID', 'Dest ID', 'Name', 'Result', 'Size',
@@ -195,10 +222,21 @@ class PlanImageMigration(_MigrateCommand):
             '--long', action='store_true', default=False,
             help=_('List additional fields in output'),
         )
+        parser.add_argument(
+            '--detailed-exit-code', action='store_true', default=False,
+            help=_('Exit with 0 when the destination is in sync (every '
+                   'image skip), 3 when migrate has something to do, 4 when '
+                   'an image needs the operator (blocked, source deleted, '
+                   'a difference that cannot be synced) (default: 0 '
+                   'whatever the plan)'),
+        )
         return parser
 
     def take_action(self, parsed_args):
-        return self.plan_listing(self.plan(parsed_args), parsed_args.long)
+        plan = self.plan(parsed_args)
+        if parsed_args.detailed_exit_code:
+            self.exit_status = plan_exit_status(plan)
+        return self.plan_listing(plan, parsed_args.long)
 
 
 class MigrateImage(_MigrateCommand):

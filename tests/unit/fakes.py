@@ -4,6 +4,7 @@ import copy
 import hashlib
 import uuid
 
+from osc_image_migrate import drift
 from osc_image_migrate import inventory
 from osc_image_migrate import metadata
 from osc_image_migrate import planning
@@ -85,11 +86,12 @@ def migrate(plan, dest):
     after = copy.deepcopy(dest)
     id_map = {}
     for item in plan:
-        if item.action in (planning.BLOCKED, planning.SKIP):
+        if item.action in (planning.BLOCKED, planning.SKIP,
+                           planning.SOURCE_DELETED):
             continue
         source = item.source_image
         wanted = metadata.final_state(source, item.members)
-        if item.action == planning.FINISH:
+        if item.action in (planning.FINISH, planning.UPDATE):
             record = after.images[item.dest_id]
         elif item.action == planning.RESUME:
             record = after.images[item.dest_id]
@@ -104,8 +106,20 @@ def migrate(plan, dest):
                                 else 'queued')
             after.images[dest_id] = record
         id_map[item.source_id] = record['id']
+        apply_patch(record, drift.json_patch(record, drift.record_changes(
+            source, record, item.dest_owner, id_map)))
         apply_final_state(record, after.members, wanted)
     return after
+
+
+def apply_patch(record, operations):
+    """Do to a record what Glance does with a JSON patch of ours."""
+    for operation in operations:
+        key = operation['path'][1:].replace('~1', '/').replace('~0', '~')
+        if operation['op'] == 'remove':
+            del record[key]
+        else:
+            record[key] = copy.deepcopy(operation['value'])
 
 
 def _data_fields(source):
