@@ -169,7 +169,7 @@ class ImageCopy:
         new_id = item.action == planning.NEW_ID
         body = metadata.create_body(
             item.source_image, None if new_id else item.source_id,
-            item.dest_owner, id_map, record_source_id=new_id)
+            item.dest_owner, id_map, record_source_id=True)
         try:
             return self._post(body)
         except glance_exc.HTTPConflict:

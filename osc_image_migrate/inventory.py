@@ -63,12 +63,19 @@ class Inventory:
         return named[0] if len(named) == 1 else None
 
     def images_by_source_id(self):
-        """Map source image ID -> image, for copies that carry a new ID."""
+        """Map source image ID -> its copy, by the source ID it records.
+
+        Every copy records it, under the source's own ID too (so that a
+        copy whose source was deleted is still known as one); a copy under
+        a new ID wins, since it exists because the same ID could not hold
+        the data.
+        """
         found = {}
         for image in self.images.values():
             source_id = image.get(SOURCE_ID_PROPERTY)
-            if source_id:
-                found.setdefault(source_id, image)
+            if source_id and (source_id not in found
+                              or found[source_id]['id'] == source_id):
+                found[source_id] = image
         return found
 
 

@@ -284,6 +284,28 @@ def test_deleted_source_image_is_listed_never_deleted(sandbox):
     assert sandbox.image('dst', copy_id)['status'] == 'active'
 
 
+def test_deleted_source_of_a_same_id_copy_is_listed(sandbox):
+    """A copy under the source's own ID is known by the ID it records."""
+    tag = uuid.uuid4().hex[:8]
+    name = 'sd-same-%s' % tag
+    src_project = ensure_project(sandbox, 'src', name)
+    ensure_project(sandbox, 'dst', name)
+    gone = fresh_image(sandbox, src_project)
+    rows, run = migrate(sandbox, '--project', name)
+    assert rows[gone]['Dest ID'] == gone
+    assert sandbox.image('dst', gone)[inventory.SOURCE_ID_PROPERTY] == gone
+    sandbox.clients('src').glance.images.delete(gone)
+
+    rows, run = plan(sandbox, '--project', name, '--detailed-exit-code',
+                     check=False)
+    assert run.returncode == 4
+    assert (rows[gone]['Action'], rows[gone]['Dest ID']) == (
+        'source-deleted', gone)
+    rows, run = migrate(sandbox, '--project', name)
+    assert rows[gone]['Result'] == 'kept'
+    assert sandbox.image('dst', gone)['status'] == 'active'
+
+
 def test_orphans(sandbox):
     tag = uuid.uuid4().hex[:8]
     identity = sandbox.clients('src').identity

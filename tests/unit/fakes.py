@@ -100,7 +100,7 @@ def migrate(plan, dest):
             dest_id = item.dest_id or make_id('new', item.source_id)
             body = metadata.create_body(
                 source, dest_id, item.dest_owner, id_map,
-                record_source_id=item.action == planning.NEW_ID)
+                record_source_id=True)
             record = dict(body, **_data_fields(source))
             record['status'] = ('active' if planning.has_data(source)
                                 else 'queued')

@@ -157,6 +157,26 @@ def test_source_deleted_copies_are_listed_for_covered_projects():
         image_migrate.EXIT_ATTENTION)
 
 
+def test_same_id_copy_of_a_deleted_source_is_listed():
+    """Every copy records its source ID, one under that very ID too."""
+    same = fakes.image('same', D_DEMO)
+    same[inventory.SOURCE_ID_PROPERTY] = same['id']
+    plan = planning.make_plan(_src([]), _dst([same]), {},
+                              deleted_in=[S_DEMO.id])
+    assert [(i.source_id, i.action, i.dest_id) for i in plan] == [
+        (same['id'], planning.SOURCE_DELETED, same['id'])]
+
+
+def test_a_copy_under_a_new_id_wins_over_the_same_id_record():
+    """The new-ID copy exists because the same ID could not hold the data."""
+    source = fakes.image('x', S_DEMO)
+    bad = fakes.image('x', D_DEMO, image_id=source['id'], status='deactivated')
+    good = _tagged(source['id'])
+    bad[inventory.SOURCE_ID_PROPERTY] = source['id']
+    for order in ([bad, good], [good, bad]):
+        assert _dst(order).images_by_source_id() == {source['id']: good}
+
+
 @pytest.mark.parametrize('actions, status', [
     ([], 0), ([planning.SKIP], 0),
     ([planning.SKIP, planning.UPDATE], 3), ([planning.COPY], 3),
