@@ -11,6 +11,7 @@ from osc_image_migrate import errors
 from osc_image_migrate import inventory
 from osc_image_migrate import planning
 from osc_image_migrate import selection as selection_mod
+from osc_image_migrate import sharding
 
 LOG = logging.getLogger(__name__)
 
@@ -125,14 +126,29 @@ def load_plan_file(path):
     return {row['Source ID']: row for row in rows}
 
 
-def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids):
+# What a run of the saved plan itself leaves for the next run of it:
+# not a change since the plan, so a killed run can be run again.
+PROGRESS = {planning.RESUME: (planning.COPY, planning.NEW_ID),
+            planning.FINISH: (planning.COPY, planning.NEW_ID,
+                              planning.RESUME, planning.UPDATE)}
+
+
+def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
+                 shard=None):
     """Plan again the images of a saved plan and mark what changed.
 
     Returns ``(plan, missing)``: images whose action, destination ID or
     owner changed since the plan was saved are blocked with the change as
-    the reason; ``missing`` lists source IDs that no longer exist.
+    the reason (progress an earlier run of the same plan made is not a
+    change); ``missing`` lists source IDs that no longer exist. ``shard``
+    (index, count) keeps the rows of that shard only.
     """
     source = read_source(src_clients)
+    if shard is not None:
+        index, count = shard
+        shard_of = sharding.saved_plan_shards(saved, source.images, count)
+        saved = {image_id: row for image_id, row in saved.items()
+                 if shard_of[image_id] == index}
     kept = [planning.PlanItem(
         source_id=image_id, name=row.get('Name'), dest_id=row.get('Dest ID'),
         action=planning.SOURCE_DELETED, reason=row.get('Reason') or '')
@@ -159,7 +175,9 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids):
                    for column, attr in SAVED_FIELDS
                    if row.get(column) != getattr(item, attr)]
         unchanged = (planning.BLOCKED, planning.SKIP)
-        if changes and item.action not in unchanged:
+        progress = (row.get('Action') in PROGRESS.get(item.action, ())
+                    and row.get('Dest Owner') == item.dest_owner)
+        if changes and item.action not in unchanged and not progress:
             item.action = planning.BLOCKED
             item.reason = 'changed since the plan: ' + '; '.join(changes)
     return plan + kept, missing

@@ -19,6 +19,7 @@ from osc_image_migrate import migration
 from osc_image_migrate import planning
 from osc_image_migrate import progress as progress_mod
 from osc_image_migrate import selection as selection_mod
+from osc_image_migrate import sharding
 from osc_image_migrate import transfer
 
 LOG = logging.getLogger(__name__)
@@ -223,6 +224,13 @@ class PlanImageMigration(_MigrateCommand):
             help=_('List additional fields in output'),
         )
         parser.add_argument(
+            '--shards', metavar='<count>', type=int,
+            help=_('Add a Shard column: the index (from 0) of the shard '
+                   'each image falls in when "image migrate --plan-file '
+                   '--shard <index>/<count>" runs this plan in <count> '
+                   'shards'),
+        )
+        parser.add_argument(
             '--detailed-exit-code', action='store_true', default=False,
             help=_('Exit with 0 when the destination is in sync (every '
                    'image skip), 3 when migrate has something to do, 4 when '
@@ -233,10 +241,18 @@ class PlanImageMigration(_MigrateCommand):
         return parser
 
     def take_action(self, parsed_args):
+        if parsed_args.shards is not None and parsed_args.shards < 1:
+            raise errors.UsageError(_('--shards must be at least 1'))
         plan = self.plan(parsed_args)
         if parsed_args.detailed_exit_code:
             self.exit_status = plan_exit_status(plan)
-        return self.plan_listing(plan, parsed_args.long)
+        columns, rows = self.plan_listing(plan, parsed_args.long)
+        if parsed_args.shards is None:
+            return columns, rows
+        shard_of = sharding.plan_shards(plan, parsed_args.shards)
+        return columns + ('Shard',), [
+            row + (shard_of[item.source_id],)
+            for item, row in zip(plan, rows)]
 
 
 class MigrateImage(_MigrateCommand):
@@ -260,6 +276,14 @@ class MigrateImage(_MigrateCommand):
             '--plan-file', metavar='<plan-file>',
             help=_('Carry out a plan saved with "image migrate plan -f '
                    'json", re-checked against both clouds first'),
+        )
+        parser.add_argument(
+            '--shard', metavar='<index>/<count>',
+            help=_('With --plan-file, carry out only this shard of the '
+                   'plan: run the same command with 0/<count> .. '
+                   '<count-1>/<count> on as many hosts; the shards never '
+                   'overlap, keep kernel and ramdisk images with the images '
+                   'that use them, and are balanced by bytes'),
         )
         parser.add_argument(
             '--parallel', metavar='<count>', type=int, default=4,
@@ -312,6 +336,15 @@ class MigrateImage(_MigrateCommand):
             raise errors.UsageError(_('--parallel must be at least 1'))
         if parsed_args.retries < 0:
             raise errors.UsageError(_('--retries cannot be negative'))
+        shard = None
+        if parsed_args.shard is not None:
+            if not parsed_args.plan_file:
+                raise errors.UsageError(_('--shard needs --plan-file: '
+                                          'every shard runs the same plan'))
+            try:
+                shard = sharding.parse_shard(parsed_args.shard)
+            except ValueError as e:
+                raise errors.UsageError('--shard: %s' % e)
         limiter = None
         if parsed_args.limit_rate is not None:
             try:
@@ -328,7 +361,8 @@ class MigrateImage(_MigrateCommand):
         if parsed_args.plan_file:
             saved = migration.load_plan_file(parsed_args.plan_file)
             plan, missing = migration.recheck_plan(
-                source, dest, saved, selection, parsed_args.keep_ids)
+                source, dest, saved, selection, parsed_args.keep_ids,
+                shard=shard)
         else:
             plan, resolved = migration.compute_plan(
                 source, dest, selection, keep_ids=parsed_args.keep_ids)
