@@ -12,28 +12,17 @@ whose variant changed restarts (about 3 s).
 """
 
 import contextlib
-import importlib
 import os
-import sys
 
 import pytest
 
+from tests import sandbox_tool
 from tests.functional import conftest
 
 PORT_BASE = int(os.environ.get('OSC_IMAGE_MIGRATE_FAULTS_PORT_BASE', 28000))
 # The fault tests' sandboxes use PORT_BASE and PORT_BASE + 100.
 VARIANTS_PORT_BASE = PORT_BASE + 200
-
-
-def sandbox_tool():
-    """The sandbox's Python API: the cloudsandbox package in tools/."""
-    tools = str(conftest.SANDBOX.parent)
-    if tools not in sys.path:
-        sys.path.insert(0, tools)
-    return importlib.import_module('cloudsandbox')
-
-
-cloudsandbox = sandbox_tool()
+cloudsandbox = sandbox_tool.load()
 GlanceVariant = cloudsandbox.GlanceVariant
 
 

@@ -84,10 +84,12 @@ class GlanceVariant:
                                       % (data, exc))
 
     def with_setting(self, name, value):
-        """A copy with one field changed (from a command-line option)."""
+        """A copy with one field changed; None changes nothing."""
         fields = {f.name for f in dataclasses.fields(self)}
         if name not in fields:
             raise common.SandboxError('a Glance variant has no %r' % name)
+        if value is None:
+            return self
         current = getattr(self, name)
         if isinstance(current, (bool, int)):
             value = type(current)(value)
@@ -147,8 +149,8 @@ def api_conf(variant, gdir, port, keystone_url, password):
     if not variant.require_image_format_match:
         conf['image_format'] = {'require_image_format_match': 'false'}
     if variant.import_plugins:
-        conf['image_import_opts'] = {'image_import_plugins': '[%s]' % ', '.join(
-            repr(p) for p in variant.import_plugins)}
+        plugins = ', '.join(repr(p) for p in variant.import_plugins)
+        conf['image_import_opts'] = {'image_import_plugins': '[%s]' % plugins}
     for section, options in variant.conf.items():
         conf.setdefault(section, {}).update(options)
     return conf

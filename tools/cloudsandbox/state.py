@@ -105,10 +105,9 @@ class State:
                       if v is not None)
         for key, value in settings.items():
             cloud, _, field = key.partition('_')
-            if value is None:
-                continue
             if key in KEYSTONE_DEFAULTS:
-                options[key] = int(value)
+                if value is not None:
+                    options[key] = int(value)
             elif cloud in common.CLOUDS:
                 chosen[cloud] = chosen[cloud].with_setting(field, value)
             else:
@@ -201,7 +200,7 @@ class State:
                       'auth_url': auth_urls[c],
                       'glance': self.url(c + '-glance'),
                       'region': common.REGION,
-                      'glance_variant': self.variant(c).to_state()}
+                      'glance_variant': self.variant(c)}
                   for c in common.CLOUDS}
         return {
             'state_dir': self.dir,
