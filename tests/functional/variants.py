@@ -16,8 +16,8 @@ import os
 
 import pytest
 
-from tests import sandbox_tool
 from tests.functional import conftest
+from tests import sandbox_tool
 
 PORT_BASE = int(os.environ.get('OSC_IMAGE_MIGRATE_FAULTS_PORT_BASE', 28000))
 # The fault tests' sandboxes use PORT_BASE and PORT_BASE + 100.
