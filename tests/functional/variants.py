@@ -61,10 +61,13 @@ def variant_sandbox(sandbox):
     """``variant_sandbox(src=..., dst=..., **settings)`` -> sandbox handle.
 
     Clouds not named get the stock Glance; ``settings`` are those of
-    cloudsandbox.up (``token_expiration``, ``dst_image_size_cap``...).
+    cloudsandbox.up (``token_expiration``, ``dst_image_size_cap``...), and
+    those not given are the defaults: what an earlier test asked for does
+    not linger.
     """
     with extra_sandbox('variants', VARIANTS_PORT_BASE) as first:
         def variant(src=None, dst=None, **settings):
+            settings = dict(cloudsandbox.state.KEYSTONE_DEFAULTS, **settings)
             return start(first.state_dir, VARIANTS_PORT_BASE,
                          src=src or GlanceVariant(),
                          dst=dst or GlanceVariant(), **settings)

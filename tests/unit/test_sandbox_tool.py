@@ -36,7 +36,7 @@ def test_variant_survives_state_json():
 
 @pytest.mark.parametrize('fields', [
     {'stores': ()}, {'stores': ('a b',)},
-    {'stores': ('os_glance_tasks_store',)},
+    {'stores': ('os_glance_tasks_store',)}, {'stores': ('database',)},
     {'stores': ('fast',), 'default_store': 'slow'}])
 def test_impossible_variants_are_refused(fields):
     with pytest.raises(cloudsandbox.SandboxError):

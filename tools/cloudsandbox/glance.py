@@ -18,8 +18,12 @@ TiB = 1024 ** 4
 # The stock store keeps the folder it always had, so an existing sandbox
 # keeps its images; other stores get one folder each.
 STOCK_STORE = 'fs'
-# Glance's own stores: a variant cannot name one of its stores so.
-RESERVED_STORES = ('os_glance_staging_store', 'os_glance_tasks_store')
+# Each store has a section of glance-api.conf named after it: it must not
+# be one of the sections the sandbox writes (or Glance's own stores).
+NOT_STORE_NAMES = ('DEFAULT', 'database', 'glance_store',
+                   'os_glance_staging_store', 'os_glance_tasks_store',
+                   'paste_deploy', 'keystone_authtoken', 'oslo_concurrency',
+                   'oslo_policy', 'image_format', 'image_import_opts')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,8 +63,7 @@ class GlanceVariant:
         if not self.stores:
             raise common.SandboxError('a Glance variant needs a store')
         for store in self.stores:
-            if not store.isidentifier() or store in RESERVED_STORES or \
-                    store.lower() == 'default':
+            if not store.isidentifier() or store in NOT_STORE_NAMES:
                 raise common.SandboxError('%r cannot name a store' % store)
         if self.default_store and self.default_store not in self.stores:
             raise common.SandboxError(
