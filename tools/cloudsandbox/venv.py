@@ -7,15 +7,18 @@ import sys
 
 from cloudsandbox import common
 
-REQUIREMENTS = [
+# uWSGI has no wheel on PyPI: it is compiled (a minute or more of one
+# core), by a pip of its own beside the one that fetches the rest.
+COMPILED = ['uWSGI==2.0.31']
+FETCHED = [
     'keystone==30.0.0',
     'glance==33.0.0',
     'glance-store==5.7.0',
     'keystonemiddleware==13.0.1',
     'SQLAlchemy==2.1.9',
-    'uWSGI==2.0.31',
     'python-openstackclient==10.5.0',
 ]
+REQUIREMENTS = FETCHED + COMPILED
 # Written into the venv after a complete install: it names what is in it.
 VENV_STAMP = '.osc-image-migrate-sandbox'
 
@@ -48,7 +51,7 @@ def _usable(state, venv):
     stamp = os.path.join(venv, VENV_STAMP)
     if os.path.exists(stamp):
         with open(stamp) as f:
-            return f.read() == '\n'.join(REQUIREMENTS) + '\n'
+            return sorted(f.read().split()) == sorted(REQUIREMENTS)
     # Someone else's venv (--venv): good enough if the servers import.
     if venv != os.path.join(state.dir, 'venv') and subprocess.call(
             [vpython, '-c', 'import keystone, glance, glance_store, '
@@ -77,17 +80,27 @@ def ensure(state, python=None):
                 raise common.SandboxError(
                     '"%s -m venv %s" failed (on Debian: apt-get install '
                     'python3-venv); see %s' % (python, venv, pip_log))
-    common.log('pip install %s (about a minute; uWSGI is compiled; log: %s)'
-               % (' '.join(REQUIREMENTS), pip_log))
+    logs = [pip_log, os.path.join(state.logs, 'pip-compiled.log')]
+    common.log('pip install %s (a few minutes; uWSGI is compiled; logs: %s)'
+               % (' '.join(REQUIREMENTS), ', '.join(logs)))
     # uWSGI's parallel build failed now and then; serially it does not.
     env = dict(os.environ, CPUCOUNT='1', PIP_DISABLE_PIP_VERSION_CHECK='1')
-    with open(pip_log, 'ab') as out:
-        rc = subprocess.call([vpython, '-m', 'pip', 'install'] + REQUIREMENTS,
-                             stdout=out, stderr=out, env=env)
-    if rc != 0:
-        raise common.SandboxError('pip install failed (exit %d; uWSGI needs '
-                                  'gcc and the Python headers); see %s'
-                                  % (rc, pip_log))
+    jobs = []
+    for requirements, log in zip((FETCHED, COMPILED), logs):
+        out = open(log, 'ab')
+        jobs.append((subprocess.Popen(
+            [vpython, '-m', 'pip', 'install'] + requirements, stdout=out,
+            stderr=out, stdin=subprocess.DEVNULL, env=env), out, log))
+    failed = []
+    for proc, out, log in jobs:
+        rc = proc.wait()
+        out.close()
+        if rc != 0:
+            failed.append('exit %d, see %s' % (rc, log))
+    if failed:
+        raise common.SandboxError('pip install failed (%s; uWSGI needs gcc '
+                                  'and the Python headers)'
+                                  % '; '.join(failed))
     common.write_file(os.path.join(venv, VENV_STAMP),
                       '\n'.join(REQUIREMENTS) + '\n')
     state.mark('venv', venv)
