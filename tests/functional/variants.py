@@ -47,13 +47,20 @@ def start(state_dir, port_base, **options):
 
 
 @contextlib.contextmanager
-def extra_sandbox(name, port_base, **options):
-    """A sandbox of its own with ``options`` (see cloudsandbox.up)."""
+def own_state_dir(name, port_base):
+    """A state folder for an extra sandbox, wiped at the end."""
     state_dir = '/tmp/osc-sandbox-%s-%d' % (name, port_base)
     try:
-        yield start(state_dir, port_base, **options)
+        yield state_dir
     finally:
         cloudsandbox.down(state_dir=state_dir, wipe=True, quiet=True)
+
+
+@contextlib.contextmanager
+def extra_sandbox(name, port_base, **options):
+    """A sandbox of its own with ``options`` (see cloudsandbox.up)."""
+    with own_state_dir(name, port_base) as state_dir:
+        yield start(state_dir, port_base, **options)
 
 
 @pytest.fixture(scope='session')
@@ -65,10 +72,10 @@ def variant_sandbox(sandbox):
     those not given are the defaults: what an earlier test asked for does
     not linger.
     """
-    with extra_sandbox('variants', VARIANTS_PORT_BASE) as first:
+    with own_state_dir('variants', VARIANTS_PORT_BASE) as state_dir:
         def variant(src=None, dst=None, **settings):
             settings = dict(cloudsandbox.state.KEYSTONE_DEFAULTS, **settings)
-            return start(first.state_dir, VARIANTS_PORT_BASE,
+            return start(state_dir, VARIANTS_PORT_BASE,
                          src=src or GlanceVariant(),
                          dst=dst or GlanceVariant(), **settings)
 
