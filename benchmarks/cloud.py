@@ -11,7 +11,7 @@ import atexit
 import collections
 import concurrent.futures
 import contextlib
-import importlib.util
+import importlib
 import os
 import pathlib
 import random
@@ -33,12 +33,11 @@ SETUP_THREADS = 8
 
 
 def load_sandbox_module():
-    """tools/sandbox.py, imported by path (it is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        'osc_image_migrate_sandbox', REPO / 'tools' / 'sandbox.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The sandbox's Python API: the cloudsandbox package in tools/."""
+    tools = str(REPO / 'tools')
+    if tools not in sys.path:
+        sys.path.insert(0, tools)
+    return importlib.import_module('cloudsandbox')
 
 
 def random_chunks(size, seed):

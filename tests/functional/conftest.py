@@ -1,7 +1,8 @@
 """Functional tests: the real ``openstack`` CLI against the local sandbox.
 
-The sandbox (tools/sandbox.py) runs two real Keystone and two real Glance
-servers on 127.0.0.1; the session fixture brings it up when it is not.
+The sandbox (tools/sandbox.py, code in tools/cloudsandbox/) runs two real
+Keystone and two real Glance servers on 127.0.0.1; the session fixture
+brings it up when it is not. Sandboxes with other clouds: see variants.py.
 Test data is set up in-process (keystoneauth/glanceclient: fast), the
 behaviour under test runs through the CLI.
 """
@@ -109,6 +110,7 @@ def sandbox():
     return Sandbox(state_dir() / 'clouds.yaml')
 
 
-# The extra sandboxes of the fault tests (see faults_support).
+# The extra sandboxes of the fault and variant tests.
 from tests.functional.faults_support import caps_box  # noqa: E402,F401
 from tests.functional.faults_support import token_box  # noqa: E402,F401
+from tests.functional.variants import variant_sandbox  # noqa: E402,F401

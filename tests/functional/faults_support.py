@@ -10,7 +10,6 @@ in about 10 s, and are wiped at the end of the session.
 
 import contextlib
 import hashlib
-import importlib.util
 import io
 import logging
 import os
@@ -28,56 +27,30 @@ import yaml
 
 from osc_image_migrate import inventory
 from tests.functional import proxy
+from tests.functional import variants
 
 MiB = 1024 * 1024
-PORT_BASE = int(os.environ.get('OSC_IMAGE_MIGRATE_FAULTS_PORT_BASE', 28000))
+PORT_BASE = variants.PORT_BASE
 CAPS_SIZE_CAP = 4 * MiB
-
-
-def sandbox_tool():
-    from tests.functional import conftest
-
-    spec = importlib.util.spec_from_file_location('sandbox_tool',
-                                                  conftest.SANDBOX)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _extra_sandbox(name, port_base, **options):
-    from tests.functional import conftest
-
-    tool = sandbox_tool()
-    venv = tool.info(state_dir=str(conftest.state_dir()))['venv']
-    state = '/tmp/faults-%s-%d' % (name, port_base)
-    try:
-        info = tool.up(state_dir=state, port_base=port_base, venv=venv,
-                       quiet=True, **options)
-    except tool.SandboxError as e:
-        pytest.fail('extra sandbox %s did not come up: %s' % (name, e))
-    box = conftest.Sandbox(info['clouds_yaml'])
-    box.info = info
-    box.state_dir = state
-    box.tool = tool
-    return box
 
 
 @pytest.fixture(scope='session')
 def token_box(sandbox):
     """A sandbox whose Keystone tokens expire after 60 s."""
-    box = _extra_sandbox('token', PORT_BASE, token_expiration=60)
-    yield box
-    box.tool.down(state_dir=box.state_dir, wipe=True, quiet=True)
+    with variants.extra_sandbox('token', PORT_BASE,
+                                token_expiration=60) as box:
+        yield box
 
 
 @pytest.fixture(scope='session')
 def caps_box(sandbox):
     """A sandbox with a 4 MiB destination cap and a lax source Glance."""
-    box = _extra_sandbox('caps', PORT_BASE + 100,
-                         dst_image_size_cap=CAPS_SIZE_CAP,
-                         src_require_image_format_match=False)
-    yield box
-    box.tool.down(state_dir=box.state_dir, wipe=True, quiet=True)
+    with variants.extra_sandbox(
+            'caps', PORT_BASE + 100,
+            dst=variants.GlanceVariant(image_size_cap=CAPS_SIZE_CAP),
+            src=variants.GlanceVariant(require_image_format_match=False)
+    ) as box:
+        yield box
 
 
 @contextlib.contextmanager

@@ -1,0 +1,70 @@
+"""The Python API: what tests, the demo and the benchmarks call.
+
+Each function takes the state folder (default: ``$OSC_IMAGE_MIGRATE_
+SANDBOX`` or ``<repo>/.sandbox``) and raises ``SandboxError`` with a
+one-line explanation when something fails.
+"""
+
+import os
+
+from cloudsandbox import common
+from cloudsandbox import lifecycle
+from cloudsandbox import processes
+
+
+def up(state_dir=None, port_base=None, venv=None, python=None, src=None,
+       dst=None, quiet=False, **settings):
+    """Bring the sandbox up (idempotent); return info() as a dict.
+
+    ``src`` / ``dst``: the GlanceVariant of that cloud, instead of the one
+    stored in the state (the stock Glance on the first run). ``settings``
+    change one thing: ``token_expiration`` (seconds, both Keystones) or one
+    field of a cloud's variant as ``<cloud>_<field>``, e.g.
+    ``dst_image_size_cap=4 * 1024 ** 2`` or
+    ``src_require_image_format_match=False``. None keeps what is stored.
+    Whatever changed is stored, and the servers it concerns restart.
+    """
+    common.set_quiet(quiet)
+    return lifecycle.Sandbox(state_dir).up(
+        port_base=port_base, venv_dir=venv, python=python,
+        variants={'src': src, 'dst': dst}, **settings)
+
+
+def down(state_dir=None, wipe=False, wipe_venv=False, quiet=False):
+    """Stop our four servers; optionally delete the state (and venv)."""
+    common.set_quiet(quiet)
+    box = lifecycle.Sandbox(state_dir)
+    if os.path.isdir(box.dir):
+        box.down(wipe=wipe, wipe_venv=wipe_venv)
+
+
+def info(state_dir=None):
+    """URLs, ports, clouds.yaml path, passwords, variants of a sandbox."""
+    box = lifecycle.Sandbox(state_dir)
+    box.require()
+    return box.info()
+
+
+def status(state_dir=None):
+    """{service: {'running', 'answers', 'pid', 'url'}}."""
+    box = lifecycle.Sandbox(state_dir)
+    box.require()
+    return box.status()
+
+
+def stop_service(service, state_dir=None, quiet=False):
+    """Stop one server (SIGTERM to its process group, then SIGKILL)."""
+    common.set_quiet(quiet)
+    box = lifecycle.Sandbox(state_dir)
+    box.check_service(service)
+    with box.locked():
+        processes.stop(box, service)
+
+
+def start_service(service, state_dir=None, wait=True, quiet=False):
+    """Start one stopped server and wait until it answers."""
+    common.set_quiet(quiet)
+    box = lifecycle.Sandbox(state_dir)
+    box.check_service(service)
+    with box.locked():
+        processes.start(box, [service], wait=wait)

@@ -1,0 +1,105 @@
+"""The command line of tools/sandbox.py."""
+
+import argparse
+import shlex
+import sys
+
+from cloudsandbox import api
+from cloudsandbox import common
+from cloudsandbox import state
+
+DESCRIPTION = ('Run a real two-cloud OpenStack (2 Keystones + 2 Glance '
+               'APIs) locally.')
+
+
+def parser():
+    top = argparse.ArgumentParser(prog='sandbox.py', description=DESCRIPTION)
+    top.add_argument('--state-dir', help='default: $OSC_IMAGE_MIGRATE_'
+                     'SANDBOX or <repo>/.sandbox')
+    top.add_argument('-q', '--quiet', action='store_true')
+    sub = top.add_subparsers(dest='command', metavar='COMMAND')
+    sub.required = True
+    p = sub.add_parser('up', help='install, start and set up the clouds')
+    p.add_argument('--port-base', type=int, help='default: $%s or %d' % (
+        state.PORT_BASE_VARIABLE, common.DEFAULT_PORT_BASE))
+    p.add_argument('--venv', help='use this venv (default: <state>/venv)')
+    p.add_argument('--python', help='interpreter for a new venv')
+    p.add_argument('--token-expiration', type=int, metavar='SECONDS')
+    for cloud in common.CLOUDS:
+        p.add_argument('--%s-image-size-cap' % cloud, type=int,
+                       metavar='BYTES')
+    for cloud in common.CLOUDS:
+        p.add_argument('--%s-require-image-format-match' % cloud,
+                       type=int, choices=(0, 1), metavar='0|1',
+                       help='0: %s Glance accepts data that does not match '
+                       'disk_format (default 1)' % cloud)
+    p = sub.add_parser('down', help='stop the servers')
+    p.add_argument('--wipe', action='store_true',
+                   help='delete the state too (except the venv)')
+    p.add_argument('--wipe-venv', action='store_true',
+                   help='with --wipe, delete <state>/venv too')
+    sub.add_parser('status', help='show the servers; exit 0 if all answer')
+    sub.add_parser('env', help='print the export line for clouds.yaml')
+    for name in ('start', 'stop'):
+        p = sub.add_parser(name, help='%s one server' % name)
+        p.add_argument('service', choices=common.SERVICES)
+    return top
+
+
+def up(args):
+    settings = {'token_expiration': args.token_expiration}
+    for cloud in common.CLOUDS:
+        for field in ('image_size_cap', 'require_image_format_match'):
+            key = '%s_%s' % (cloud, field)
+            settings[key] = getattr(args, key)
+    result = api.up(args.state_dir, args.port_base, args.venv, args.python,
+                    quiet=args.quiet, **settings)
+    common.log('sandbox up in %.1f s; clouds: %s' % (
+        common.elapsed(), ', '.join(result['cloud_names'])))
+    print('export OS_CLIENT_CONFIG_FILE=%s'
+          % shlex.quote(result['clouds_yaml']))
+    return 0
+
+
+def status(args):
+    result = api.status(args.state_dir)
+    for service, st in result.items():
+        print('%-13s %-8s pid %-7s %s%s' % (
+            service, 'running' if st['running'] else 'stopped',
+            st['pid'] or '-', st['url'],
+            '' if st['answers'] or not st['running']
+            else '  (not answering)'))
+    return 0 if all(s['answers'] for s in result.values()) else 1
+
+
+def env(args):
+    box = state.State(args.state_dir)
+    box.require()
+    print('export OS_CLIENT_CONFIG_FILE=%s' % shlex.quote(box.clouds_yaml))
+    return 0
+
+
+COMMANDS = {
+    'up': up,
+    'down': lambda args: api.down(args.state_dir, args.wipe, args.wipe_venv,
+                                  args.quiet),
+    'status': status,
+    'env': env,
+    'stop': lambda args: api.stop_service(args.service, args.state_dir,
+                                          quiet=args.quiet),
+    'start': lambda args: api.start_service(args.service, args.state_dir,
+                                            quiet=args.quiet),
+}
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    common.set_quiet(args.quiet)
+    try:
+        return COMMANDS[args.command](args) or 0
+    except common.SandboxError as exc:
+        sys.stderr.write('sandbox: error: %s\n' % exc)
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write('sandbox: interrupted\n')
+        return 130

@@ -1,0 +1,205 @@
+"""A cloud's Glance: the variant that describes it and its configuration.
+
+``GlanceVariant`` is the one place that says how a sandbox Glance differs
+from the stock one (stores, policy, import plugins, limits). The sandbox
+stores each cloud's variant in its state and renders it into
+``glance-api.conf`` (and ``policy.yaml``); a changed variant changes those
+files, which restarts that Glance.
+"""
+
+import dataclasses
+import json
+import os
+import shutil
+
+from cloudsandbox import common
+
+TiB = 1024 ** 4
+# The stock store keeps the folder it always had, so an existing sandbox
+# keeps its images; other stores get one folder each.
+STOCK_STORE = 'fs'
+# Each store has a section of glance-api.conf named after it: it must not
+# be one of the sections the sandbox writes (or Glance's own stores).
+NOT_STORE_NAMES = ('DEFAULT', 'database', 'glance_store',
+                   'os_glance_staging_store', 'os_glance_tasks_store',
+                   'paste_deploy', 'keystone_authtoken', 'oslo_concurrency',
+                   'oslo_policy', 'image_format', 'image_import_opts')
+
+
+@dataclasses.dataclass(frozen=True)
+class GlanceVariant:
+    """How one cloud's Glance differs from the stock sandbox Glance.
+
+    stores: file stores, each in its own folder (the stock one: ``fs``).
+    default_store: where uploads without a store go (default: the first).
+    policy: policy rules over Glance's defaults, e.g.
+        ``{'upload_image': '!'}`` forbids ``PUT /v2/images/{id}/file``.
+    import_plugins: interoperable import plugins, e.g.
+        ``('image_conversion',)`` (needs ``qemu-img``).
+    image_size_cap: bytes; bigger uploads get HTTP 413.
+    require_image_format_match: False lets Glance accept data that does
+        not match its disk_format, as old clouds did.
+    conf: more glance-api.conf settings, ``{section: {option: value}}``,
+        e.g. ``{'image_conversion': {'output_format': 'raw'}}``; they win
+        over what the sandbox writes.
+    """
+
+    stores: tuple = (STOCK_STORE,)
+    default_store: str = ''
+    policy: dict = dataclasses.field(default_factory=dict)
+    import_plugins: tuple = ()
+    image_size_cap: int = TiB
+    require_image_format_match: bool = True
+    conf: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        # Lists from JSON or callers become tuples, so that equal variants
+        # compare equal whatever they were written with.
+        for name in ('stores', 'import_plugins'):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, tuple(value))
+        if not self.stores:
+            raise common.SandboxError('a Glance variant needs a store')
+        for store in self.stores:
+            if not store.isidentifier() or store in NOT_STORE_NAMES:
+                raise common.SandboxError('%r cannot name a store' % store)
+        if self.default_store and self.default_store not in self.stores:
+            raise common.SandboxError(
+                'default store %r is not one of the stores %s'
+                % (self.default_store, ', '.join(self.stores)))
+
+    @property
+    def default(self):
+        return self.default_store or self.stores[0]
+
+    def to_state(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_state(cls, data):
+        try:
+            return cls(**data)
+        except TypeError as exc:
+            raise common.SandboxError('stored Glance variant %r: %s; run '
+                                      '"down --wipe" then "up"'
+                                      % (data, exc))
+
+    def with_setting(self, name, value):
+        """A copy with one field changed; None changes nothing."""
+        fields = {f.name for f in dataclasses.fields(self)}
+        if name not in fields:
+            raise common.SandboxError('a Glance variant has no %r' % name)
+        if value is None:
+            return self
+        current = getattr(self, name)
+        if isinstance(current, (bool, int)):
+            value = type(current)(value)
+        return dataclasses.replace(self, **{name: value})
+
+
+def store_dir(gdir, store):
+    if store == STOCK_STORE:
+        return os.path.join(gdir, 'images')
+    return os.path.join(gdir, 'images-' + store)
+
+
+def api_conf(variant, gdir, port, keystone_url, password):
+    """glance-api.conf as {section: {option: value}}."""
+    conf = {
+        'DEFAULT': {
+            'debug': 'false',
+            'enabled_backends': ', '.join('%s:file' % s
+                                          for s in variant.stores),
+            'image_size_cap': variant.image_size_cap,
+            'worker_self_reference_url': 'http://127.0.0.1:%d' % port,
+        },
+        'database': {
+            'connection': 'sqlite:///%s/glance.db?timeout=30' % gdir},
+        'glance_store': {'default_backend': variant.default},
+    }
+    for store in variant.stores:
+        conf[store] = {'filesystem_store_datadir': store_dir(gdir, store),
+                       # 1 MiB writes: ~121 MiB/s uploads instead of ~90.
+                       'filesystem_store_chunk_size': 1048576}
+    conf.update({
+        'os_glance_staging_store': {
+            'filesystem_store_datadir': os.path.join(gdir, 'staging')},
+        'os_glance_tasks_store': {
+            'filesystem_store_datadir': os.path.join(gdir, 'tasks')},
+        'paste_deploy': {
+            'flavor': 'keystone',
+            'config_file': os.path.join(gdir, 'glance-api-paste.ini')},
+        'keystone_authtoken': {
+            'www_authenticate_uri': keystone_url,
+            'auth_url': keystone_url,
+            'auth_type': 'password',
+            'username': 'glance',
+            'password': password,
+            'project_name': 'service',
+            'user_domain_name': 'Default',
+            'project_domain_name': 'Default',
+            'region_name': common.REGION,
+            'interface': 'public',
+        },
+        'oslo_concurrency': {'lock_path': os.path.join(gdir, 'locks')},
+        'oslo_policy': {'enforce_new_defaults': 'true',
+                        'enforce_scope': 'true'},
+    })
+    if variant.policy:
+        conf['oslo_policy']['policy_file'] = os.path.join(gdir, 'policy.yaml')
+    if not variant.require_image_format_match:
+        conf['image_format'] = {'require_image_format_match': 'false'}
+    if variant.import_plugins:
+        plugins = ', '.join(repr(p) for p in variant.import_plugins)
+        conf['image_import_opts'] = {'image_import_plugins': '[%s]' % plugins}
+    for section, options in variant.conf.items():
+        conf.setdefault(section, {}).update(options)
+    return conf
+
+
+def ini(conf):
+    return '\n'.join('[%s]\n%s' % (section, ''.join(
+        '%s = %s\n' % (key, value) for key, value in options.items()))
+        for section, options in conf.items())
+
+
+def write_configs(variant, gdir, port, keystone_url, password, venv):
+    """Render the variant into ``gdir``; return True if anything changed."""
+    if 'image_conversion' in variant.import_plugins and \
+            not shutil.which('qemu-img'):
+        raise common.SandboxError('the image_conversion import plugin needs '
+                                  'qemu-img (Debian: apt-get install '
+                                  'qemu-utils)')
+    for sub in ('staging', 'tasks', 'locks'):
+        os.makedirs(os.path.join(gdir, sub), exist_ok=True)
+    for store in variant.stores:
+        os.makedirs(store_dir(gdir, store), exist_ok=True)
+    conf = api_conf(variant, gdir, port, keystone_url, password)
+    changed = common.write_file(os.path.join(gdir, 'glance-api.conf'),
+                                ini(conf), 0o600)
+    # oslo.policy also finds a policy.yaml in the config folder by itself:
+    # without rules there must be no file at all.
+    policy = os.path.join(gdir, 'policy.yaml')
+    if variant.policy:
+        changed |= common.write_file(policy, json.dumps(
+            variant.policy, indent=2, sort_keys=True) + '\n')
+    else:
+        changed |= common.remove_file(policy)
+    paste = os.path.join(venv, 'etc', 'glance', 'glance-api-paste.ini')
+    try:
+        with open(paste) as f:
+            text = f.read()
+    except OSError:
+        raise common.SandboxError('%s is missing: is glance installed in '
+                                  '%s?' % (paste, venv))
+    changed |= common.write_file(os.path.join(gdir, 'glance-api-paste.ini'),
+                                 text)
+    return changed
+
+
+def setup_argv(venv, gdir):
+    """The one-time database setup of a new Glance."""
+    return [os.path.join(venv, 'bin', 'glance-manage'), '--config-file',
+            os.path.join(gdir, 'glance-api.conf'), 'db_sync']

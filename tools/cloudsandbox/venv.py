@@ -1,0 +1,106 @@
+"""The venv with Keystone, Glance and uWSGI, made once per sandbox."""
+
+import os
+import shutil
+import subprocess
+import sys
+
+from cloudsandbox import common
+
+# uWSGI has no wheel on PyPI: it is compiled (a minute or more of one
+# core), by a pip of its own beside the one that fetches the rest.
+COMPILED = ['uWSGI==2.0.31']
+FETCHED = [
+    'keystone==30.0.0',
+    'glance==33.0.0',
+    'glance-store==5.7.0',
+    'keystonemiddleware==13.0.1',
+    'SQLAlchemy==2.1.9',
+    'python-openstackclient==10.5.0',
+]
+REQUIREMENTS = FETCHED + COMPILED
+# Written into the venv after a complete install: it names what is in it.
+VENV_STAMP = '.osc-image-migrate-sandbox'
+
+
+def venv_python(python=None):
+    """The interpreter for a new venv: keystone 30 / glance 33 need 3.11+."""
+    if python:
+        return python
+    if sys.version_info >= (3, 11):
+        return sys.executable
+    for minor in (11, 12, 13, 14):  # 3.11 is the one measured
+        found = shutil.which('python3.%d' % minor)
+        # (a pyenv shim exists even when it cannot run: try it)
+        if found and subprocess.call(
+                [found, '-c', 'import venv'], stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL) == 0:
+            return found
+    raise common.SandboxError('the venv needs Python >= 3.11 (keystone 30, '
+                              'glance 33) and none was found on PATH; pass '
+                              '--python PATH')
+
+
+def _usable(state, venv):
+    """Whether ``venv`` already holds what the servers need."""
+    vpython = os.path.join(venv, 'bin', 'python')
+    if not os.path.exists(os.path.join(venv, 'bin', 'uwsgi')):
+        return False
+    if state.data.get('done', {}).get('venv') == venv:
+        return True
+    stamp = os.path.join(venv, VENV_STAMP)
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            return sorted(f.read().split()) == sorted(REQUIREMENTS)
+    # Someone else's venv (--venv): good enough if the servers import.
+    if venv != os.path.join(state.dir, 'venv') and subprocess.call(
+            [vpython, '-c', 'import keystone, glance, glance_store, '
+             'keystonemiddleware'], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL) == 0:
+        common.log('reusing existing venv %s' % venv)
+        return True
+    return False
+
+
+def ensure(state, python=None):
+    """Create and fill the venv unless it is already there."""
+    venv = state.venv
+    if _usable(state, venv):
+        if state.data.get('done', {}).get('venv') != venv:
+            state.mark('venv', venv)
+        return
+    vpython = os.path.join(venv, 'bin', 'python')
+    pip_log = os.path.join(state.logs, 'pip.log')
+    if not os.path.exists(vpython):
+        python = venv_python(python)
+        common.log('creating venv %s with %s' % (venv, python))
+        with open(pip_log, 'ab') as out:
+            if subprocess.call([python, '-m', 'venv', venv],
+                               stdout=out, stderr=out) != 0:
+                raise common.SandboxError(
+                    '"%s -m venv %s" failed (on Debian: apt-get install '
+                    'python3-venv); see %s' % (python, venv, pip_log))
+    logs = [pip_log, os.path.join(state.logs, 'pip-compiled.log')]
+    common.log('pip install %s (a few minutes; uWSGI is compiled; logs: %s)'
+               % (' '.join(REQUIREMENTS), ', '.join(logs)))
+    # uWSGI's parallel build failed now and then; serially it does not.
+    env = dict(os.environ, CPUCOUNT='1', PIP_DISABLE_PIP_VERSION_CHECK='1')
+    jobs = []
+    for requirements, log in zip((FETCHED, COMPILED), logs):
+        out = open(log, 'ab')
+        jobs.append((subprocess.Popen(
+            [vpython, '-m', 'pip', 'install'] + requirements, stdout=out,
+            stderr=out, stdin=subprocess.DEVNULL, env=env), out, log))
+    failed = []
+    for proc, out, log in jobs:
+        rc = proc.wait()
+        out.close()
+        if rc != 0:
+            failed.append('exit %d, see %s' % (rc, log))
+    if failed:
+        raise common.SandboxError('pip install failed (%s; uWSGI needs gcc '
+                                  'and the Python headers)'
+                                  % '; '.join(failed))
+    common.write_file(os.path.join(venv, VENV_STAMP),
+                      '\n'.join(REQUIREMENTS) + '\n')
+    state.mark('venv', venv)
