@@ -10,8 +10,6 @@ import pathlib
 import shutil
 import subprocess
 
-import pytest
-
 from tests.functional import faults_support as fs
 from tests.functional.variants import GlanceVariant
 
@@ -110,9 +108,8 @@ def test_destination_that_forbids_direct_upload(variant_sandbox):
     assert box.create_image('src', data=b'direct')['status'] == 'active'
 
 
-@pytest.mark.skipif(not shutil.which('qemu-img'),
-                    reason='needs qemu-img (Debian: qemu-utils)')
 def test_destination_that_converts_imports_to_raw(variant_sandbox, tmp_path):
+    assert shutil.which('qemu-img'), 'qemu-img missing: install qemu-utils'
     box = variant_sandbox(dst=CONVERTS_TO_RAW)
     qcow2 = tmp_path / 'disk.qcow2'
     subprocess.run(['qemu-img', 'create', '-q', '-f', 'qcow2', str(qcow2),
