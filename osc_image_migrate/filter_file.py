@@ -1,8 +1,8 @@
 """The CloudFerry-style YAML filter file, checked and read.
 
-CloudFerry users reuse their filter files unchanged; ``project_map`` and
-``orphans_to`` are our additions. Every problem in a file is collected
-and reported at once.
+CloudFerry users reuse their filter files unchanged; ``project_map``,
+``orphans_to`` and ``store_map`` are our additions. Every problem in a
+file is collected and reported at once.
 """
 
 import difflib
@@ -70,16 +70,16 @@ def _mapping(value, path, problems):
     return []
 
 
-def _project_map(value, path, problems):
+def _name_map(value, path, problems, what='project'):
     result = {}
     for key, target in _mapping(value, path, problems):
         where = '%s.%s' % (path, key)
         if not isinstance(key, str) or not key.strip():
-            problems.append('%s: source project must be a non-empty string'
-                            % where)
+            problems.append('%s: source %s must be a non-empty string'
+                            % (where, what))
         elif not isinstance(target, str) or not target.strip():
-            problems.append('%s: destination project must be a non-empty '
-                            'string, not %s' % (where, _kind(target)))
+            problems.append('%s: destination %s must be a non-empty '
+                            'string, not %s' % (where, what, _kind(target)))
         else:
             result[key] = target
     return result
@@ -98,7 +98,7 @@ _IMAGE_KEYS = ('images_list', 'exclude_images_list', 'date',
 # unchanged, and ignored.
 _IGNORED_SECTIONS = ('instances', 'volumes')
 _TOP_KEYS = ('tenants', 'images', 'project_map',
-             'orphans_to') + _IGNORED_SECTIONS
+             'orphans_to', 'store_map') + _IGNORED_SECTIONS
 
 
 def _from_document(doc):
@@ -134,8 +134,10 @@ def _from_document(doc):
                 problems.append('images: give images_list or '
                                 'exclude_images_list, not both')
         elif key == 'project_map':
-            chosen.project_map = _project_map(
-                value, 'project_map', problems)
+            chosen.project_map = _name_map(value, 'project_map', problems)
+        elif key == 'store_map':
+            chosen.store_map = _name_map(value, 'store_map', problems,
+                                         'store')
         elif key == 'orphans_to':
             if isinstance(value, str) and value.strip():
                 chosen.orphans_to = value

@@ -95,7 +95,7 @@ class ImageCopy:
                     sent = transfer.copy_data(
                         self.src, self.dst, item.source_image, self.dest_id,
                         on_bytes=on_bytes, stop=stop,
-                        options=self.stream_options)
+                        options=self.stream_options, store=item.dest_store)
                 except Exception:
                     self._upload_broke_at = time.monotonic()
                     raise

@@ -12,6 +12,7 @@ from osc_image_migrate import inventory
 from osc_image_migrate import planning
 from osc_image_migrate import selection as selection_mod
 from osc_image_migrate import sharding
+from osc_image_migrate import stores
 
 LOG = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ def plan_selected(src_clients, dst_clients, source, resolved, keep_ids):
                               keep_ids=keep_ids,
                               orphans_to=resolved.orphans_to,
                               deleted_in=_deleted_in(resolved))
+    if resolved.dest_store or resolved.store_map:
+        _choose_stores(dst_clients, plan, resolved)
     totals = planning.summary(plan)
     LOG.info('Plan: %d images, %s; %d bytes to copy',
              len(plan),
@@ -93,6 +96,20 @@ def plan_selected(src_clients, dst_clients, source, resolved, keep_ids):
                  totals['actions'].items())) or 'nothing to do',
              totals['bytes'])
     return plan
+
+
+def _choose_stores(dst_clients, plan, resolved):
+    """Each copy's destination store; unknown stores are usage errors."""
+    with errors.translated('destination cloud %s' % dst_clients.name):
+        available = stores.read_available(dst_clients)
+    problems = stores.check(available, resolved.dest_store,
+                            resolved.store_map)
+    if problems:
+        raise errors.UsageError('; '.join(problems))
+    for item in plan:
+        if item.source_image is not None:
+            item.dest_store = stores.target(
+                item.source_image, resolved.dest_store, resolved.store_map)
 
 
 def compute_plan(src_clients, dst_clients, selection, keep_ids=False):

@@ -61,6 +61,7 @@ class PlanItem:
     members: list = dataclasses.field(default_factory=list)
     depends_on: list = dataclasses.field(default_factory=list)
     changes: list = dataclasses.field(default_factory=list)
+    dest_store: str = None
     source_image: dict = None
     dest_image: dict = None
 

@@ -46,6 +46,8 @@ class Selection:
     include_public_and_shared: bool = True
     project_map: dict = dataclasses.field(default_factory=dict)
     orphans_to: str = None
+    store_map: dict = dataclasses.field(default_factory=dict)
+    dest_store: str = None
 
 
 @dataclasses.dataclass
@@ -67,6 +69,8 @@ class ResolvedSelection:
     project_map: dict = dataclasses.field(default_factory=dict)
     orphans_to: str = None
     unlisted_map: list = dataclasses.field(default_factory=list)
+    store_map: dict = dataclasses.field(default_factory=dict)
+    dest_store: str = None
 
 
 def looks_like_id(ref):
@@ -128,12 +132,10 @@ def merge(cli, from_file):
         problems.append('--updated-since %s differs from the filter file '
                         'date %s' % (cli.updated_since.isoformat(),
                                      from_file.updated_since.isoformat()))
-    project_map = dict(from_file.project_map)
-    for source, dest in cli.project_map.items():
-        if project_map.get(source, dest) != dest:
-            problems.append('project %s is mapped to both %s and %s'
-                            % (source, dest, project_map[source]))
-        project_map[source] = dest
+    project_map = _merged_map('project', from_file.project_map,
+                              cli.project_map, problems)
+    store_map = _merged_map('store', from_file.store_map, cli.store_map,
+                            problems)
     if (cli.orphans_to and from_file.orphans_to
             and cli.orphans_to != from_file.orphans_to):
         problems.append('--orphans-to %s differs from the filter file '
@@ -150,7 +152,20 @@ def merge(cli, from_file):
             cli.include_public_and_shared is not False
             and from_file.include_public_and_shared is not False),
         project_map=project_map,
-        orphans_to=cli.orphans_to or from_file.orphans_to)
+        orphans_to=cli.orphans_to or from_file.orphans_to,
+        store_map=store_map,
+        dest_store=cli.dest_store)
+
+
+def _merged_map(what, from_file, cli, problems):
+    """Two mappings made one; a key mapped two ways is a problem."""
+    merged = dict(from_file)
+    for source, dest in cli.items():
+        if merged.get(source, dest) != dest:
+            problems.append('%s %s is mapped to both %s and %s'
+                            % (what, source, dest, merged[source]))
+        merged[source] = dest
+    return merged
 
 
 def _lookup(ref, names, what, problems, accept_unknown=False):
@@ -205,7 +220,9 @@ def resolve(selection, source):
         updated_since=selection.updated_since,
         include_public_and_shared=(
             selection.include_public_and_shared is not False),
-        orphans_to=selection.orphans_to)
+        orphans_to=selection.orphans_to,
+        store_map=dict(selection.store_map),
+        dest_store=selection.dest_store)
     owners = {image.get('owner') for image in source.images.values()}
 
     def deleted(ref):

@@ -246,11 +246,13 @@ def open_source(src, image_id):
     return response
 
 
-def upload(dst, dest_id, body, size):
+def upload(dst, dest_id, body, size, store=None):
     """PUT the body into the destination record; never replayed."""
     headers = {'Content-Type': 'application/octet-stream'}
     if size is not None:
         headers['x-openstack-image-size'] = str(size)
+    if store:
+        headers['X-Image-Meta-Store'] = store
     try:
         response = dst.image.put('/v2/images/%s/file' % dest_id,
                                  data=body, headers=headers, **NO_REPLAY)
@@ -291,8 +293,11 @@ def status_error(what, status):
 
 
 def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
-              options=StreamOptions()):
-    """Stream, verify and upload one image's data; return bytes sent."""
+              options=StreamOptions(), store=None):
+    """Stream, verify and upload one image's data; return bytes sent.
+
+    ``store`` is the destination store to upload to (None: its default).
+    """
     algo, digest = expected_digest(source_image)
     check = format_check.FormatCheck(
         source_image.get('disk_format'),
@@ -303,7 +308,7 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
         body = VerifiedStream(response, source_image.get('size'), algo,
                               digest, on_bytes=on_bytes, stop=stop,
                               check=check, limiter=options.limiter)
-        upload(dst, dest_id, body, source_image.get('size'))
+        upload(dst, dest_id, body, source_image.get('size'), store)
         return body.sent
     finally:
         response.close()

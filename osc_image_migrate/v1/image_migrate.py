@@ -3,7 +3,6 @@
 import logging
 
 from osc_lib.cli import format_columns
-from osc_lib.cli import parseractions
 from osc_lib.command import command
 
 from osc_image_migrate import bandwidth
@@ -11,7 +10,6 @@ from osc_image_migrate import clouds
 from osc_image_migrate import drift
 from osc_image_migrate import errors
 from osc_image_migrate import execution
-from osc_image_migrate import filter_file
 from osc_image_migrate.i18n import _
 from osc_image_migrate import image_copy
 from osc_image_migrate import metadata
@@ -21,6 +19,7 @@ from osc_image_migrate import progress as progress_mod
 from osc_image_migrate import selection as selection_mod
 from osc_image_migrate import sharding
 from osc_image_migrate import transfer
+from osc_image_migrate.v1 import selection_options
 
 LOG = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ PLAN_COLUMNS = ('Source ID', 'Name', 'Owner', 'Visibility', 'Size',
                 'Action', 'Dest ID', 'Dest Owner', 'Reason', 'Selected')
 PLAN_LONG_COLUMNS = ('Status', 'Disk Format', 'Container Format',
                      'Members', 'Tags', 'Properties', 'Depends On',
-                     'Changes')
+                     'Changes', 'Dest Store')
 
 # ``plan --detailed-exit-code``: 1 and 2 stay errors and usage errors.
 EXIT_IN_SYNC = 0
@@ -36,106 +35,9 @@ EXIT_CHANGES = 3    # migrate has something to do
 EXIT_ATTENTION = 4  # an operator must act: blocked, source-deleted, fixed
 
 
-def add_selection_options(parser):
-    """Options shared by ``plan`` and ``migrate``: where to, and what."""
-    parser.add_argument(
-        'images', metavar='<image>', nargs='*', default=[],
-        help=_('Image to migrate (name or ID); same as --image'),
-    )
-    parser.add_argument(
-        '--dest-cloud', metavar='<cloud>', required=True,
-        help=_('Destination cloud, by its name in clouds.yaml (required)'),
-    )
-    parser.add_argument(
-        '--image', metavar='<image>', dest='more_images', action='append',
-        default=[],
-        help=_('Migrate only this image (name or ID) and the kernel and '
-               'ramdisk images it refers to (repeat option to migrate '
-               'several)'),
-    )
-    parser.add_argument(
-        '--exclude-image', metavar='<image>', action='append', default=[],
-        help=_('Leave out this image (name or ID) (repeat option to '
-               'leave out several)'),
-    )
-    parser.add_argument(
-        '--project', metavar='<project>', action='append', default=[],
-        help=_('Migrate the images owned by this source project (name or '
-               'ID) (repeat option to select several)'),
-    )
-    parser.add_argument(
-        '--updated-since', metavar='<date>',
-        help=_('Only images updated at or after this date '
-               '(ISO 8601, e.g. 2024-01-31; UTC when no zone is given)'),
-    )
-    public_group = parser.add_mutually_exclusive_group()
-    public_group.add_argument(
-        '--public-and-shared', dest='public_and_shared',
-        action='store_true', default=None,
-        help=_('Also migrate every public and community image and every '
-               'image shared with a selected project (default)'),
-    )
-    public_group.add_argument(
-        '--no-public-and-shared', dest='public_and_shared',
-        action='store_false',
-        help=_('Migrate only what the selection names: no public, '
-               'community or shared images of other projects'),
-    )
-    parser.add_argument(
-        '--filter-file', metavar='<filter-file>',
-        help=_('YAML filter file (CloudFerry format, plus project_map); '
-               'combined with the options given here'),
-    )
-    parser.add_argument(
-        '--map-project', metavar='<source-project>=<dest-project>',
-        action=parseractions.KeyValueAction, default={},
-        help=_('Give the images of this source project (name or ID) to '
-               'this destination project (name or ID) instead of the one '
-               'of the same name (repeat option to map several)'),
-    )
-    parser.add_argument(
-        '--orphans-to', metavar='<dest-project>',
-        help=_('Give every image whose owner project was deleted from the '
-               'source Keystone to this destination project (name or ID) '
-               '(default: such images are blocked)'),
-    )
-    parser.add_argument(
-        '--keep-ids', action='store_true', default=False,
-        help=_('Never give an image a new ID: one whose ID is taken in the '
-               'destination is blocked by the plan or fails (default: a '
-               'new ID, recorded on the copy)'),
-    )
-    return parser
-
-
-def selection_from_args(parsed_args):
-    """The selection the options and the filter file describe together."""
-    try:
-        updated_since = (selection_mod.parse_date(parsed_args.updated_since)
-                         if parsed_args.updated_since is not None else None)
-        from_cli = selection_mod.Selection(
-            images=list(parsed_args.images) + parsed_args.more_images,
-            exclude_images=parsed_args.exclude_image,
-            projects=parsed_args.project,
-            updated_since=updated_since,
-            include_public_and_shared=(
-                parsed_args.public_and_shared is not False),
-            project_map=dict(parsed_args.map_project),
-            orphans_to=parsed_args.orphans_to,
-        )
-        if not parsed_args.filter_file:
-            return from_cli
-        from_file = filter_file.load_filter_file(parsed_args.filter_file)
-        if parsed_args.public_and_shared is None:
-            from_cli.include_public_and_shared = (
-                from_file.include_public_and_shared)
-        else:
-            # An explicit option wins over the file's switch.
-            from_file.include_public_and_shared = (
-                parsed_args.public_and_shared)
-        return selection_mod.merge(from_cli, from_file)
-    except selection_mod.SelectionError as e:
-        raise errors.UsageError(str(e))
+# Shared by both commands; kept under these names for callers.
+add_selection_options = selection_options.add_selection_options
+selection_from_args = selection_options.selection_from_args
 
 
 def plan_row(item, long=False):
@@ -156,6 +58,7 @@ def plan_row(item, long=False):
         format_columns.DictColumn(properties),
         format_columns.ListColumn(item.depends_on),
         format_columns.DictColumn(drift.as_dict(item.changes)),
+        item.dest_store,
     )
 
 
