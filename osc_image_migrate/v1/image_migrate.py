@@ -12,6 +12,7 @@ from osc_image_migrate import errors
 from osc_image_migrate import execution
 from osc_image_migrate.i18n import _
 from osc_image_migrate import image_copy
+from osc_image_migrate import inspection
 from osc_image_migrate import metadata
 from osc_image_migrate import migration
 from osc_image_migrate import planning
@@ -127,11 +128,19 @@ class PlanImageMigration(_MigrateCommand):
             help=_('List additional fields in output'),
         )
         parser.add_argument(
+            '--inspect', action='store_true', default=False,
+            help=_('Read the first MiB of each image to copy (one ranged '
+                   'download each) and block those whose data does not '
+                   'match their disk_format or fails the safety checks '
+                   'Glance applies (default: not read; migrate stops them '
+                   'after their first MiB)'),
+        )
+        parser.add_argument(
             '--shards', metavar='<count>', type=int,
             help=_('Add a Shard column: the index (from 0) of the shard '
-                   'each image falls in when "image migrate --plan-file '
-                   '--shard <index>/<count>" runs this plan in <count> '
-                   'shards'),
+                   'each image falls in when this plan, saved to a file, '
+                   'is run in <count> shards by "image migrate --shard '
+                   '<index>/<count>"'),
         )
         parser.add_argument(
             '--detailed-exit-code', action='store_true', default=False,
@@ -147,6 +156,10 @@ class PlanImageMigration(_MigrateCommand):
         if parsed_args.shards is not None and parsed_args.shards < 1:
             raise errors.UsageError(_('--shards must be at least 1'))
         plan = self.plan(parsed_args)
+        if parsed_args.inspect:
+            with errors.translated('source cloud'):
+                inspection.inspect_plan(self.app.client_manager.image_migrate,
+                                        plan)
         if parsed_args.detailed_exit_code:
             self.exit_status = plan_exit_status(plan)
         columns, rows = self.plan_listing(plan, parsed_args.long)

@@ -76,3 +76,31 @@ def test_mislabelled_data_is_stopped_before_it_is_sent(caps_box, tmp_path):
         'data is qcow2 but its disk_format is raw')
     assert rows[as_qcow2['id']]['Detail'].startswith(
         'data is raw but its disk_format is qcow2')
+
+
+def test_plan_inspect_names_them_before_anything_is_copied(caps_box,
+                                                           tmp_path):
+    box = caps_box
+    images = fs.Images(box)
+    qcow2 = qcow2_bytes(tmp_path, 2 * MiB)
+    as_raw = make(box, images, 'a-qcow2-as-raw', qcow2, 'raw')
+    small = make(box, images, 'b-small-qcow2-as-raw',
+                 qcow2_bytes(tmp_path, 64 * 1024), 'raw')
+    fine = make(box, images, 'c-fine', os.urandom(2 * MiB), 'raw')
+    real = make(box, images, 'd-real-qcow2', qcow2, 'qcow2')
+    args = fs.image_args(as_raw, small, fine, real)
+    before = fs.snapshot(box)
+
+    rows, _ = box.migrate_json('plan', '--dest-cloud', 'dst', *args)
+    assert {r['Action'] for r in rows.values()} == {'copy'}
+    rows, _ = box.migrate_json('plan', '--dest-cloud', 'dst', '--inspect',
+                               *args)
+    for image in (as_raw, small):
+        row = rows[image['id']]
+        assert row['Action'] == 'blocked'
+        assert row['Reason'].startswith(
+            'format check of the first MiB: data is qcow2 but its '
+            'disk_format is raw'), row['Reason']
+    assert rows[fine['id']]['Action'] == 'copy'
+    assert rows[real['id']]['Action'] == 'copy'
+    assert fs.snapshot(box) == before
