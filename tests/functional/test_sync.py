@@ -252,11 +252,16 @@ def fresh_image(sandbox, owner):
     return sandbox.create_image(data=os.urandom(KiB), owner=owner)['id']
 
 
-def test_deleted_source_image_is_listed_never_deleted(sandbox):
-    tag = uuid.uuid4().hex[:8]
-    name = 'sd-%s' % tag
-    src_project = ensure_project(sandbox, 'src', name)
+def project_in_both(sandbox, prefix):
+    """A new project of the same name in both clouds: (name, source ID)."""
+    name = '%s-%s' % (prefix, uuid.uuid4().hex[:8])
     ensure_project(sandbox, 'dst', name)
+    return name, ensure_project(sandbox, 'src', name)
+
+
+def test_deleted_source_image_is_listed_never_deleted(sandbox):
+    name, src_project = project_in_both(sandbox, 'sd')
+    tag = name[-8:]
     keep = fresh_image(sandbox, src_project)
     gone = fresh_image(sandbox, src_project)
     # A burned ID: the copy records the source ID.
@@ -286,10 +291,7 @@ def test_deleted_source_image_is_listed_never_deleted(sandbox):
 
 def test_deleted_source_of_a_same_id_copy_is_listed(sandbox):
     """A copy under the source's own ID is known by the ID it records."""
-    tag = uuid.uuid4().hex[:8]
-    name = 'sd-same-%s' % tag
-    src_project = ensure_project(sandbox, 'src', name)
-    ensure_project(sandbox, 'dst', name)
+    name, src_project = project_in_both(sandbox, 'sd-same')
     gone = fresh_image(sandbox, src_project)
     rows, run = migrate(sandbox, '--project', name)
     assert rows[gone]['Dest ID'] == gone
