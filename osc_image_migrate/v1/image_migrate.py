@@ -21,6 +21,7 @@ from osc_image_migrate import progress as progress_mod
 from osc_image_migrate import selection as selection_mod
 from osc_image_migrate import sharding
 from osc_image_migrate import transfer
+from osc_image_migrate import upload_method
 
 LOG = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def add_selection_options(parser):
                'destination is blocked by the plan or fails (default: a '
                'new ID, recorded on the copy)'),
     )
-    return parser
+    return upload_method.add_option(parser)
 
 
 def selection_from_args(parsed_args):
@@ -204,8 +205,10 @@ class _MigrateCommand(command.Lister):
     def plan(self, parsed_args):
         selection = selection_from_args(parsed_args)
         source, dest = self.clients(parsed_args)
-        return migration.compute_plan(source, dest, selection,
+        plan = migration.compute_plan(source, dest, selection,
                                       keep_ids=parsed_args.keep_ids)[0]
+        return upload_method.annotate_plan(plan, parsed_args.upload_method,
+                                           dest)
 
     def plan_listing(self, plan, long=False):
         columns = PLAN_COLUMNS + (PLAN_LONG_COLUMNS if long else ())
@@ -371,12 +374,13 @@ class MigrateImage(_MigrateCommand):
                 raise errors.UsageError(_(
                     'No image or project selected: that migrates every '
                     'image of the source cloud; add --all to confirm'))
+        chooser = upload_method.chooser_for(parsed_args.upload_method, dest)
         executor = execution.Executor(
             source, dest, parallel=parsed_args.parallel,
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
             stream_options=transfer.StreamOptions(
                 check_format=parsed_args.check_format is not False,
-                limiter=limiter),
+                limiter=limiter, method=chooser),
             progress=self._progress(parsed_args))
         try:
             results = executor.run(plan)
