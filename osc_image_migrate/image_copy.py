@@ -142,6 +142,8 @@ class ImageCopy:
                             'imports instead, where offered)' % e,
                             status=403)
                     raise
+                self.notes.append('direct upload refused (HTTP 403): '
+                                  'glance-direct for the rest of the run')
         sent = self._copy(on_bytes, stop, 'stage')
         interop_import.start(self.dst, self.dest_id)
         self._wait_import(stop)

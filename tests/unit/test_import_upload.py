@@ -244,10 +244,13 @@ def test_auto_falls_back_to_glance_direct_and_remembers(monkeypatch):
     outcome = copy.run({})
     assert outcome.result == image_copy.MIGRATED
     assert calls == ['file', 'stage', 'import']
-    assert 'glance-direct' in outcome.detail
+    assert 'refused (HTTP 403)' in outcome.detail
+    assert 'imported with glance-direct' in outcome.detail
     second, _, _ = _copy_with(chooser)
-    assert second.run({}).result == image_copy.MIGRATED
+    outcome = second.run({})
+    assert outcome.result == image_copy.MIGRATED
     assert calls[3:] == ['stage', 'import']
+    assert outcome.detail == 'imported with glance-direct'
 
 
 def test_put_forbidden_fails_with_the_way_out(monkeypatch):
@@ -287,4 +290,34 @@ def test_stage_still_running_is_never_imported(monkeypatch):
     with pytest.raises(transfer.TransferError) as raised:
         copy.run({})
     assert 'being staged by another client' in str(raised.value)
+    assert calls == []
+
+
+def test_import_an_earlier_run_started_is_waited_for(monkeypatch):
+    calls = _fake_destination(monkeypatch)
+    copy, images, source = _copy_with(upload_method.Chooser(
+        upload_method.GLANCE_DIRECT))
+    images.create(id=source['id'])
+    _stored(types.SimpleNamespace(glance=types.SimpleNamespace(
+        images=images)), source['id'], 'importing')
+    images.statuses[source['id']] = ['importing', 'importing', 'active']
+    monkeypatch.setattr(interop_import, 'POLL_SECONDS', 0)
+    copy.dest_id = source['id']
+    copy.dst.image = types.SimpleNamespace(patch=lambda *a, **kw: None)
+    outcome = copy.run({})
+    assert calls == []
+    assert outcome.result == image_copy.MIGRATED
+    assert 'waited for the import' in outcome.detail
+
+
+def test_failed_import_found_by_a_copy_is_final(monkeypatch):
+    calls = _fake_destination(monkeypatch)
+    copy, images, source = _copy_with(upload_method.Chooser())
+    images.create(id=source['id'])
+    images.records[source['id']].update(status='importing',
+                                        os_glance_failed_import='fs')
+    copy.dest_id = source['id']
+    with pytest.raises(interop_import.ImportFailed) as raised:
+        copy.run({})
+    assert not raised.value.retriable
     assert calls == []
