@@ -108,8 +108,8 @@ def test_bad_upload_method_is_an_argparse_error(sandbox):
 def test_glance_direct_on_a_stock_destination(sandbox):
     images = make_images(sandbox, 3 * MiB + 1)
     (image,) = images.box_images
-    rows, run = plan(sandbox, '--upload-method',
-                           'glance-direct', *fs.image_args(image))
+    rows, run = plan(sandbox, '--upload-method', 'glance-direct',
+                     *fs.image_args(image))
     assert run.returncode == 0, run.stderr
     assert rows[image['id']]['Reason'].endswith('upload: glance-direct')
     rows, run = fs.migrate(sandbox, '--upload-method', 'glance-direct',
