@@ -117,29 +117,21 @@ def test_failed_import_left_importing_is_dead():
 
 # -- the plan of a record an earlier run left
 
-def test_complete_stage_is_resumed_by_an_import():
+@pytest.mark.parametrize('left,action,words', [
+    ({'status': 'uploading', 'checksum': None, 'os_hash_value': None},
+     planning.RESUME, ('complete stage', 'import it')),
+    ({'status': 'importing', 'os_glance_failed_import': ''},
+     planning.RESUME, ('wait for the import',)),
+    ({'status': 'importing', 'os_glance_failed_import': 'fs'},
+     planning.BLOCKED, ('failed its import (stores fs)',
+                        'delete it and run again')),
+])
+def test_plan_of_what_an_import_left(left, action, words):
     image = fakes.image('x', S_DEMO)
-    item = _one(_src([image]), _dst([_copy_in_dest(
-        image, status='uploading', checksum=None, os_hash_value=None)]))
-    assert item.action == planning.RESUME
-    assert 'complete stage' in item.reason and 'import it' in item.reason
-
-
-def test_running_import_is_resumed_by_waiting():
-    image = fakes.image('x', S_DEMO)
-    item = _one(_src([image]), _dst([_copy_in_dest(
-        image, status='importing', os_glance_failed_import='')]))
-    assert item.action == planning.RESUME
-    assert 'wait for the import' in item.reason
-
-
-def test_failed_import_is_blocked_with_the_way_out():
-    image = fakes.image('x', S_DEMO)
-    item = _one(_src([image]), _dst([_copy_in_dest(
-        image, status='importing', os_glance_failed_import='fs')]))
-    assert item.action == planning.BLOCKED
-    assert 'failed its import (stores fs)' in item.reason
-    assert 'delete it and run again' in item.reason
+    item = _one(_src([image]), _dst([_copy_in_dest(image, **left)]))
+    assert item.action == action
+    for text in words:
+        assert text in item.reason
 
 
 # -- waiting for an import
@@ -265,15 +257,20 @@ def test_put_forbidden_fails_with_the_way_out(monkeypatch):
     assert images.records[source['id']]['status'] == 'queued'
 
 
-def test_earlier_complete_stage_is_imported_not_sent_again(monkeypatch):
-    calls = _fake_destination(monkeypatch)
+def _left_by_an_earlier_run(status):
+    """A copy whose record holds the data, left ``status``."""
     copy, images, source = _copy_with(upload_method.Chooser(
         upload_method.GLANCE_DIRECT))
     images.create(id=source['id'])
-    _stored(types.SimpleNamespace(glance=types.SimpleNamespace(
-        images=images)), source['id'], 'uploading')
+    _stored(copy.dst, source['id'], status)
     copy.dest_id = source['id']
     copy.dst.image = types.SimpleNamespace(patch=lambda *a, **kw: None)
+    return copy, images, source
+
+
+def test_earlier_complete_stage_is_imported_not_sent_again(monkeypatch):
+    calls = _fake_destination(monkeypatch)
+    copy, images, source = _left_by_an_earlier_run('uploading')
     outcome = copy.run({})
     assert calls == ['import']
     assert outcome.result == image_copy.MIGRATED
@@ -295,15 +292,9 @@ def test_stage_still_running_is_never_imported(monkeypatch):
 
 def test_import_an_earlier_run_started_is_waited_for(monkeypatch):
     calls = _fake_destination(monkeypatch)
-    copy, images, source = _copy_with(upload_method.Chooser(
-        upload_method.GLANCE_DIRECT))
-    images.create(id=source['id'])
-    _stored(types.SimpleNamespace(glance=types.SimpleNamespace(
-        images=images)), source['id'], 'importing')
+    copy, images, source = _left_by_an_earlier_run('importing')
     images.statuses[source['id']] = ['importing', 'importing', 'active']
     monkeypatch.setattr(interop_import, 'POLL_SECONDS', 0)
-    copy.dest_id = source['id']
-    copy.dst.image = types.SimpleNamespace(patch=lambda *a, **kw: None)
     outcome = copy.run({})
     assert calls == []
     assert outcome.result == image_copy.MIGRATED
