@@ -93,20 +93,19 @@ class Chooser:
         return self.current == GLANCE_DIRECT
 
 
-def plan_note(requested, methods):
-    """What the plan says about the method of a data copy, or ''."""
-    if requested == PUT:
-        return 'upload: put'
-    if requested == GLANCE_DIRECT:
-        return 'upload: glance-direct'
-    if GLANCE_DIRECT in methods:
-        return 'upload: put, or glance-direct if put is forbidden'
-    return 'upload: put'
+def plan_note(requested):
+    """What the plan says about the method of a data copy, or ''.
+
+    Nothing for ``auto``: whether a destination forbids direct upload is
+    in its policy, which the API does not show; only an upload can tell.
+    """
+    return {PUT: 'upload: put',
+            GLANCE_DIRECT: 'upload: glance-direct'}.get(requested, '')
 
 
-def annotate(plan, requested, methods):
+def annotate(plan, requested):
     """Add the upload method to the reason of every data copy."""
-    note = plan_note(requested, methods)
+    note = plan_note(requested)
     for item in plan:
         if item.action in planning.DATA_ACTIONS and note:
             item.reason = '%s; %s' % (item.reason, note)
@@ -125,7 +124,11 @@ def chooser_for(requested, dst):
 
 
 def annotate_plan(plan, requested, dst):
-    """The plan with each data copy's method noted, as far as known."""
-    methods = offered(dst) if requested != PUT else ()
-    check_offered(requested, methods)
-    return annotate(plan, requested, methods)
+    """The plan with each data copy's method noted, as far as known.
+
+    Only an explicit glance-direct reads the destination again (to check
+    that it is offered), so a default plan sends no more requests.
+    """
+    if requested == GLANCE_DIRECT:
+        check_offered(requested, offered(dst))
+    return annotate(plan, requested)

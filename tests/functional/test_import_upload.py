@@ -7,6 +7,10 @@ the faults run on the shared sandbox.
 
 import hashlib
 import os
+import signal
+import subprocess
+import sys
+import time
 
 from tests.functional import faults_support as fs
 from tests.functional import proxy
@@ -48,11 +52,10 @@ def test_auto_falls_back_to_glance_direct_and_migrates(variant_sandbox):
     box = variant_sandbox(dst=NO_DIRECT_UPLOAD)
     images = make_images(box, 2 * MiB + 7, MiB)
     args = fs.image_args(*images.box_images)
-    rows, run = plan(box, *args)
+    rows, run = plan(box, '--upload-method', 'glance-direct', *args)
     assert run.returncode == 0, run.stderr
     for image in images.box_images:
-        assert rows[image['id']]['Reason'].endswith(
-            'upload: put, or glance-direct if put is forbidden')
+        assert rows[image['id']]['Reason'].endswith('upload: glance-direct')
 
     rows, run = fs.migrate(box, *args, '--parallel', '1')
     assert run.returncode == 0, run.stderr
@@ -176,6 +179,33 @@ def test_rerun_after_a_cut_stage_resumes(sandbox):
                            *fs.image_args(image))
     assert run.returncode == 0, run.stderr
     assert rows[image['id']]['Result'] == 'migrated'
+    assert_identical(sandbox, images)
+
+
+def test_killed_mid_stage_then_rerun(sandbox):
+    images = make_images(sandbox, 256 * MiB)
+    (image,) = images.box_images
+    command = [os.path.join(os.path.dirname(sys.executable), 'openstack'),
+               '--os-cloud', 'src', 'image', 'migrate', '--dest-cloud',
+               'dst', '--no-progress', '--upload-method', 'glance-direct',
+               '--image', image['id']]
+    process = subprocess.Popen(command, env=sandbox.env(),
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        assert fs.wait_for(lambda: fs.dest_status(sandbox, image['id'])
+                           == 'uploading', timeout=60)
+        time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    # Glance puts a cut stage back to queued: never imported half-way.
+    assert fs.wait_for(lambda: fs.dest_status(sandbox, image['id'])
+                       == 'queued', timeout=10)
+    rows, run = fs.migrate(sandbox, '--upload-method', 'glance-direct',
+                           *fs.image_args(image))
+    assert rows[image['id']]['Result'] == 'migrated', rows
+    assert rows[image['id']]['Dest ID'] == image['id']
     assert_identical(sandbox, images)
 
 

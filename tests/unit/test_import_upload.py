@@ -82,18 +82,16 @@ def test_offered_methods(status, body, expected):
     assert upload_method.offered(_dst_answering(status, body)) == expected
 
 
-@pytest.mark.parametrize('requested,methods,note', [
-    ('put', (), 'upload: put'),
-    ('glance-direct', ('glance-direct',), 'upload: glance-direct'),
-    ('auto', ('glance-direct',),
-     'upload: put, or glance-direct if put is forbidden'),
-    ('auto', (), 'upload: put'),
+@pytest.mark.parametrize('requested,reason', [
+    ('put', 'r; upload: put'),
+    ('glance-direct', 'r; upload: glance-direct'),
+    ('auto', 'r'),
 ])
-def test_plan_notes_the_method_of_data_copies_only(requested, methods, note):
+def test_plan_notes_the_method_of_data_copies_only(requested, reason):
     plan = [planning.PlanItem('a', action=planning.COPY, reason='r'),
             planning.PlanItem('b', action=planning.SKIP, reason='r')]
-    upload_method.annotate(plan, requested, methods)
-    assert [i.reason for i in plan] == ['r; ' + note, 'r']
+    upload_method.annotate(plan, requested)
+    assert [i.reason for i in plan] == [reason, 'r']
 
 
 # -- what a destination record says
