@@ -11,8 +11,11 @@ file). What Glance 33 does afterwards, measured on the sandbox:
 * an import that fails in the store step (e.g. data that does not match the
   disk_format) leaves the record ``importing`` for good, with the failed
   stores in ``os_glance_failed_import``: neither stage nor import is
-  accepted again (409). A failure in an import plugin puts it back to
-  ``queued`` instead;
+  accepted again (409);
+* an import plugin that fails (e.g. a conversion) puts the record back to
+  ``queued`` with ``os_glance_failed_import`` set and drops the staged
+  file: a new stage and import work, and the failed stores stay on the
+  record (``uploading``) until the new import starts;
 * a record ``queued`` whose staging file survived (e.g. a ``PUT .../file``
   refused on an ``uploading`` record resets it to ``queued``) refuses a
   new stage with 409 "has data on staging".
@@ -65,7 +68,10 @@ def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
         status = record.get('status')
         if status == 'active':
             return record
-        if staging.failed_stores(record) or status == 'queued':
+        # Right after the 202 the record can still be ``uploading`` with
+        # the failed stores of an earlier import: Glance clears them only
+        # when the import starts (``importing``).
+        if status == 'queued' or staging.is_dead(record):
             raise failure(dest_id, record)
         waited = clock() - started
         if on_wait is not None:

@@ -163,6 +163,15 @@ def test_wait_returns_the_active_record(quick_polls):
     assert record['status'] == 'active' and seen == ['importing']
 
 
+def test_failed_stores_of_an_earlier_import_are_not_this_failure(
+        quick_polls):
+    dst = _waiting_dst(
+        {'status': 'uploading', 'os_glance_failed_import': 'fs'},
+        {'status': 'importing', 'os_glance_failed_import': ''},
+        {'status': 'active', 'os_glance_failed_import': ''})
+    assert interop_import.wait(dst, 'i')['status'] == 'active'
+
+
 def test_import_back_to_queued_is_retriable(quick_polls):
     dst = _waiting_dst({'status': 'queued', 'os_glance_failed_import': 'fs'})
     with pytest.raises(interop_import.ImportFailed) as raised:
