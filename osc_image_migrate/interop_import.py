@@ -21,7 +21,7 @@ file). What Glance 33 does afterwards, measured on the sandbox:
   new stage with 409 "has data on staging".
 
 Nothing here deletes anything: a record that can take no data again is
-reported (or replaced by a new record, see image_copy).
+reported, and the plan blocks its image until an operator looked at it.
 """
 
 import threading
