@@ -1,5 +1,6 @@
 """Upload method: direct upload, glance-direct import and the fall-back."""
 
+import argparse
 import hashlib
 import itertools
 import types
@@ -13,6 +14,7 @@ from osc_image_migrate import planning
 from osc_image_migrate import staging
 from osc_image_migrate import transfer
 from osc_image_migrate import upload_method
+from osc_image_migrate.v1 import image_migrate
 from tests.unit import fakes
 from tests.unit import test_image_copy as copy_fakes
 from tests.unit.test_planning import _copy_in_dest
@@ -319,3 +321,14 @@ def test_failed_import_found_by_a_copy_is_final(monkeypatch):
         copy.run({})
     assert not raised.value.retriable
     assert calls == []
+
+
+def test_option_is_shared_by_plan_and_migrate_and_checked():
+    parser = image_migrate.add_selection_options(argparse.ArgumentParser())
+    assert parser.parse_args(['--dest-cloud', 'd']).upload_method == 'auto'
+    assert parser.parse_args(['--dest-cloud', 'd', '--upload-method',
+                              'glance-direct']).upload_method == \
+        'glance-direct'
+    with pytest.raises(SystemExit) as raised:
+        parser.parse_args(['--dest-cloud', 'd', '--upload-method', 'ftp'])
+    assert raised.value.code == 2
