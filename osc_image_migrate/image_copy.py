@@ -11,6 +11,12 @@ the destination lost (Glance restarted mid-upload; Glance never takes data
 into it again) is given up for a new record with a new ID that records the
 source ID; a record that went ``active`` with data that differs from the
 source (changed on the way in) is deactivated, so that nobody boots it.
+
+The data goes in by direct upload or by glance-direct import (stage the
+same verified stream, then import: see upload_method and interop_import);
+a record an earlier run left ``uploading`` with a complete stage is
+imported, one left ``importing`` is waited for, and either is verified
+like any upload.
 """
 
 import dataclasses
@@ -21,10 +27,13 @@ import time
 from glanceclient import exc as glance_exc
 
 from osc_image_migrate import drift
+from osc_image_migrate import interop_import
 from osc_image_migrate import inventory
 from osc_image_migrate import metadata
 from osc_image_migrate import planning
+from osc_image_migrate import staging
 from osc_image_migrate import transfer
+from osc_image_migrate import upload_method
 
 LOG = logging.getLogger(__name__)
 
@@ -44,6 +53,8 @@ PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 # be put back to ``queued`` by Glance; after that its upload is lost.
 SAVING_GRACE = 20
 POLL_SECONDS = 1
+# A running destination import is logged (-v) this often, in seconds.
+IMPORT_LOG_SECONDS = 30
 
 
 @dataclasses.dataclass
@@ -68,6 +79,7 @@ class ImageCopy:
         self.item = item
         self.keep_ids = keep_ids
         self.stream_options = stream_options
+        self.chooser = stream_options.method or upload_method.Chooser()
         self.dest_id = None if item.action in (
             planning.COPY, planning.METADATA_ONLY, planning.NEW_ID
         ) else item.dest_id
@@ -90,21 +102,88 @@ class ImageCopy:
                                detail='already in the destination')
         sent = 0
         if item.action not in planning.IN_PLACE_ACTIONS and has_data:
-            if self._status(id_map, stop) == 'queued':
-                try:
-                    sent = transfer.copy_data(
-                        self.src, self.dst, item.source_image, self.dest_id,
-                        on_bytes=on_bytes, stop=stop,
-                        options=self.stream_options, store=item.dest_store)
-                except Exception:
-                    self._upload_broke_at = time.monotonic()
-                    raise
+            status = self._status(id_map, stop)
+            if status == 'queued':
+                sent = self._send(on_bytes, stop)
+            elif status in ('uploading', 'importing'):
+                self._finish_import(stop)
             self._verify()
         self._sync(id_map)
         result = {planning.FINISH: FINISHED, planning.UPDATE: UPDATED,
                   planning.METADATA_ONLY: METADATA_ONLY}.get(
                       item.action, MIGRATED)
         return Outcome(result, self.dest_id, sent, '; '.join(self.notes))
+
+    def _copy(self, on_bytes, stop, target):
+        try:
+            return transfer.copy_data(
+                self.src, self.dst, self.item.source_image, self.dest_id,
+                on_bytes=on_bytes, stop=stop, options=self.stream_options,
+                target=target, store=self.item.dest_store)
+        except Exception:
+            self._upload_broke_at = time.monotonic()
+            raise
+
+    def _send(self, on_bytes, stop):
+        """Direct upload, or stage + import; returns the bytes sent.
+
+        A 403 on the direct upload comes before Glance reads the body and
+        leaves the record ``queued``, so the same record can be staged.
+        """
+        if self.chooser.current == upload_method.PUT:
+            try:
+                return self._copy(on_bytes, stop, 'file')
+            except transfer.TransferError as e:
+                if e.status != 403 or not self.chooser.forbidden():
+                    if e.status == 403:
+                        raise transfer.TransferError(
+                            '%s (the destination may forbid direct upload '
+                            'by policy: --upload-method glance-direct '
+                            'imports instead, where offered)' % e,
+                            status=403)
+                    raise
+                self.notes.append('direct upload refused (HTTP 403): '
+                                  'glance-direct for the rest of the run')
+        sent = self._copy(on_bytes, stop, 'stage')
+        interop_import.start(self.dst, self.dest_id, self.item.dest_store)
+        self._wait_import(stop)
+        self.notes.append('imported with glance-direct')
+        return sent
+
+    def _finish_import(self, stop):
+        """Import a complete stage an earlier run left, or wait for one.
+
+        A record ``uploading`` without the source's size is a stage still
+        running (or lost with its server): never imported, since the
+        import would take whatever part of it arrived.
+        """
+        record = self.dst.glance.images.get(self.dest_id)
+        if staging.is_dead(record):
+            raise interop_import.failure(self.dest_id, record)
+        if record['status'] == 'uploading':
+            if not staging.is_staged(record,
+                                     self.item.source_image.get('size')):
+                raise transfer.TransferError(
+                    'destination image %s is being staged by another '
+                    'client (status uploading, %s of %s bytes staged)'
+                    % (self.dest_id, record.get('size'),
+                       self.item.source_image.get('size')))
+            interop_import.start(self.dst, self.dest_id, self.item.dest_store)
+            self.notes.append('imported the data an earlier run staged')
+        else:
+            self.notes.append('waited for the import an earlier run '
+                              'started')
+        self._wait_import(stop)
+
+    def _wait_import(self, stop):
+        def report(record, seconds):
+            if seconds and int(seconds) % IMPORT_LOG_SECONDS == 0:
+                LOG.info('Image %s: destination import running for %d s '
+                         '(status %s)', self.dest_id, seconds,
+                         record.get('status'))
+
+        interop_import.wait(self.dst, self.dest_id, stop=stop,
+                            on_wait=report)
 
     def _status(self, id_map, stop):
         """The record's status, once Glance has settled a broken upload.

@@ -14,6 +14,7 @@ from osc_image_migrate import drift
 from osc_image_migrate import metadata
 from osc_image_migrate import owners
 from osc_image_migrate import selection
+from osc_image_migrate import staging
 
 COPY = 'copy'                    # create with the source ID, upload data
 METADATA_ONLY = 'metadata-only'  # the source has no data: create, no upload
@@ -37,6 +38,7 @@ IN_PROGRESS_STATUSES = ('saving', 'importing', 'uploading')
 
 # How a destination image compares with the source image.
 _PRESENT, _RESUMABLE, _BUSY, _OTHER = 'present', 'resumable', 'busy', 'other'
+_DEAD = 'dead'  # a failed import left it importing: takes no data again
 
 
 @dataclasses.dataclass
@@ -92,6 +94,11 @@ def same_data(one, other):
 
 def _verdict(image, candidate):
     status = candidate.get('status')
+    if staging.is_dead(candidate):
+        return _DEAD
+    if has_data(image) and (status == 'importing' or staging.is_staged(
+            candidate, image.get('size'))):
+        return _RESUMABLE
     if status in IN_PROGRESS_STATUSES:
         return _BUSY
     if not has_data(image):
@@ -101,6 +108,14 @@ def _verdict(image, candidate):
     if status in ('active', 'deactivated') and same_data(image, candidate):
         return _PRESENT
     return _OTHER
+
+
+_RESUME_REASONS = {
+    'queued': 'destination record %s is queued: upload into it',
+    'uploading': 'destination record %s holds a complete stage of this '
+                 'image (uploading): import it',
+    'importing': 'destination record %s is importing: wait for the import',
+}
 
 
 def _find(image, dest, by_source_id):
@@ -224,12 +239,18 @@ def _decide(item, source, dest, image, plan_options, by_source):
             '(Glance cannot take data into that record again): delete it '
             'and run again, the copy then gets a new ID'
             % (found['id'], found['status'], found.get('updated_at')))
+    if verdict == _DEAD:
+        raise _Blocked(
+            'destination image %s failed its import (stores %s) and is '
+            'left importing: Glance takes no data into it again; see the '
+            'destination\'s task log, then delete it and run again, the '
+            'copy then gets a new ID'
+            % (found['id'], ', '.join(staging.failed_stores(found))))
     if verdict == _PRESENT:
         to_apply = _present(item, source, dest, image, found, by_source)
     elif verdict == _RESUMABLE:
         item.action, item.dest_id = RESUME, found['id']
-        item.reason = ('destination record %s is queued: upload into it'
-                       % found['id'])
+        item.reason = _RESUME_REASONS[found['status']] % found['id']
     elif verdict == _OTHER:
         taken = ('ID taken in the destination by an image with other data '
                  '(status %s)' % found.get('status'))

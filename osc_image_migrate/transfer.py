@@ -55,11 +55,14 @@ NO_REPLAY = {
 class StreamOptions:
     """What every stream of a run does besides copying: checks, limits.
 
-    ``limiter`` is a bandwidth.Limiter shared by all streams, or None.
+    ``limiter`` is a bandwidth.Limiter shared by all streams, or None;
+    ``method`` the run's upload_method.Chooser (None: direct upload), shared
+    so that what one copy learns (direct upload forbidden) holds for all.
     """
 
     check_format: bool = True
     limiter: object = None
+    method: object = None
 
 
 class TransferError(Exception):
@@ -246,15 +249,21 @@ def open_source(src, image_id):
     return response
 
 
-def upload(dst, dest_id, body, size, store=None):
-    """PUT the body into the destination record; never replayed."""
+def upload(dst, dest_id, body, size, target='file', store=None):
+    """PUT the body into the destination record; never replayed.
+
+    ``target`` is ``file`` (direct upload) or ``stage`` (glance-direct
+    import's staging area: the same request, another URL). ``store`` is
+    the destination store of a direct upload (None: its default).
+    """
+    what = 'destination upload' if target == 'file' else 'destination stage'
     headers = {'Content-Type': 'application/octet-stream'}
     if size is not None:
         headers['x-openstack-image-size'] = str(size)
-    if store:
+    if store and target == 'file':
         headers['X-Image-Meta-Store'] = store
     try:
-        response = dst.image.put('/v2/images/%s/file' % dest_id,
+        response = dst.image.put('/v2/images/%s/%s' % (dest_id, target),
                                  data=body, headers=headers, **NO_REPLAY)
     except _AbortUpload:
         raise body.failure
@@ -262,12 +271,12 @@ def upload(dst, dest_id, body, size, store=None):
         if body.failure is not None:
             raise body.failure
         raise TransferError(
-            'destination upload broke off after %d bytes (%s)'
-            % (body.sent, type(e).__name__), retriable=True)
+            '%s broke off after %d bytes (%s)'
+            % (what, body.sent, type(e).__name__), retriable=True)
     if body.failure is not None:
         raise body.failure
     if response.status_code not in (200, 201, 204):
-        raise status_error('destination upload', response.status_code)
+        raise status_error(what, response.status_code)
 
 
 def status_error(what, status):
@@ -293,10 +302,10 @@ def status_error(what, status):
 
 
 def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
-              options=StreamOptions(), store=None):
-    """Stream, verify and upload one image's data; return bytes sent.
+              options=StreamOptions(), target='file', store=None):
+    """Stream, verify and upload (or stage) one image's data.
 
-    ``store`` is the destination store to upload to (None: its default).
+    Returns the bytes sent. ``target`` and ``store``: see :func:`upload`.
     """
     algo, digest = expected_digest(source_image)
     check = format_check.FormatCheck(
@@ -308,7 +317,7 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
         body = VerifiedStream(response, source_image.get('size'), algo,
                               digest, on_bytes=on_bytes, stop=stop,
                               check=check, limiter=options.limiter)
-        upload(dst, dest_id, body, source_image.get('size'), store)
+        upload(dst, dest_id, body, source_image.get('size'), target, store)
         return body.sent
     finally:
         response.close()

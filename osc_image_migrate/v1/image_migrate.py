@@ -20,6 +20,7 @@ from osc_image_migrate import progress as progress_mod
 from osc_image_migrate import selection as selection_mod
 from osc_image_migrate import sharding
 from osc_image_migrate import transfer
+from osc_image_migrate import upload_method
 from osc_image_migrate.v1 import selection_options
 
 LOG = logging.getLogger(__name__)
@@ -108,8 +109,10 @@ class _MigrateCommand(command.Lister):
     def plan(self, parsed_args):
         selection = selection_from_args(parsed_args)
         source, dest = self.clients(parsed_args)
-        return migration.compute_plan(source, dest, selection,
+        plan = migration.compute_plan(source, dest, selection,
                                       keep_ids=parsed_args.keep_ids)[0]
+        return upload_method.annotate_plan(plan, parsed_args.upload_method,
+                                           dest)
 
     def plan_listing(self, plan, long=False):
         columns = PLAN_COLUMNS + (PLAN_LONG_COLUMNS if long else ())
@@ -287,12 +290,13 @@ class MigrateImage(_MigrateCommand):
                 raise errors.UsageError(_(
                     'No image or project selected: that migrates every '
                     'image of the source cloud; add --all to confirm'))
+        chooser = upload_method.chooser_for(parsed_args.upload_method, dest)
         executor = execution.Executor(
             source, dest, parallel=parsed_args.parallel,
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
             stream_options=transfer.StreamOptions(
                 check_format=parsed_args.check_format is not False,
-                limiter=limiter),
+                limiter=limiter, method=chooser),
             progress=self._progress(parsed_args))
         try:
             results = executor.run(plan)

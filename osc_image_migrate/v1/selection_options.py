@@ -10,6 +10,7 @@ from osc_image_migrate import errors
 from osc_image_migrate import filter_file
 from osc_image_migrate.i18n import _
 from osc_image_migrate import selection as selection_mod
+from osc_image_migrate import upload_method
 
 
 def add_selection_options(parser):
@@ -94,7 +95,7 @@ def add_selection_options(parser):
                'destination is blocked by the plan or fails (default: a '
                'new ID, recorded on the copy)'),
     )
-    return parser
+    return upload_method.add_option(parser)
 
 
 def selection_from_args(parsed_args):

@@ -1,0 +1,104 @@
+"""The second half of a glance-direct copy: import the staged data, wait.
+
+The staging half is transfer.copy_data with ``target='stage'``: the same
+verified stream, last chunk held back, so a mismatch cuts the stage and
+Glance puts the record back to ``queued`` (and drops the partial staging
+file). What Glance 33 does afterwards, measured on the sandbox:
+
+* a complete stage leaves the record ``uploading`` with its ``size`` set;
+  during the stage it is ``uploading`` with no size yet;
+* the import (202) moves it to ``importing``, then ``active``;
+* an import that fails in the store step (e.g. data that does not match the
+  disk_format) leaves the record ``importing`` for good, with the failed
+  stores in ``os_glance_failed_import``: neither stage nor import is
+  accepted again (409);
+* an import plugin that fails (e.g. a conversion) puts the record back to
+  ``queued`` with ``os_glance_failed_import`` set and drops the staged
+  file: a new stage and import work, and the failed stores stay on the
+  record (``uploading``) until the new import starts;
+* a record ``queued`` whose staging file survived (e.g. a ``PUT .../file``
+  refused on an ``uploading`` record resets it to ``queued``) refuses a
+  new stage with 409 "has data on staging".
+
+Nothing here deletes anything: a record that can take no data again is
+reported, and the plan blocks its image until an operator looked at it.
+"""
+
+import threading
+import time
+
+from osc_image_migrate import staging
+from osc_image_migrate import transfer
+
+# Seconds to wait for one image's import to finish; the import runs in the
+# destination Glance, which copies the staged file to its store (and may
+# convert it), so a large image needs minutes.
+IMPORT_TIMEOUT = 3600
+POLL_SECONDS = 1
+
+
+class ImportFailed(transfer.TransferError):
+    """The destination's import failed; the record says which stores."""
+
+
+def start(dst, dest_id, store=None):
+    """POST the glance-direct import of the staged data (into ``store``)."""
+    body = {'method': {'name': 'glance-direct'}}
+    if store:
+        body['stores'] = [store]
+    response = dst.image.post('/v2/images/%s/import' % dest_id, json=body,
+                              **transfer.NO_REPLAY)
+    if response.status_code != 202:
+        raise transfer.status_error('destination import',
+                                    response.status_code)
+
+
+def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
+         clock=time.monotonic):
+    """Wait until the import made the record ``active``; return it.
+
+    ``on_wait(record, seconds)`` is called at each poll (progress). A
+    failed import is reported with the stores Glance names: retriable when
+    the record went back to ``queued`` (a new stage is possible), final
+    when it stays ``importing``.
+    """
+    timeout = IMPORT_TIMEOUT if timeout is None else timeout
+    stop = stop or threading.Event()
+    started = clock()
+    while True:
+        record = dst.glance.images.get(dest_id)
+        status = record.get('status')
+        if status == 'active':
+            return record
+        # Right after the 202 the record can still be ``uploading`` with
+        # the failed stores of an earlier import: Glance clears them only
+        # when the import starts (``importing``).
+        if status == 'queued' or staging.is_dead(record):
+            raise failure(dest_id, record)
+        waited = clock() - started
+        if on_wait is not None:
+            on_wait(record, waited)
+        if waited >= timeout:
+            raise transfer.TransferError(
+                'destination import of %s not finished after %d s (status '
+                '%s); a re-run waits for it again' % (dest_id, waited,
+                                                      status),
+                retriable=False)
+        if stop.wait(POLL_SECONDS):
+            raise transfer.Interrupted('interrupted')
+
+
+def failure(dest_id, record):
+    """The error a failed import is reported with."""
+    stores = ', '.join(staging.failed_stores(record)) or 'unnamed'
+    task = record.get('os_glance_import_task')
+    where = ' (task %s)' % task if task else ''
+    if record.get('status') == 'queued':
+        return ImportFailed(
+            'destination import failed for stores %s%s; the record is '
+            'queued again' % (stores, where), retriable=True)
+    return ImportFailed(
+        'destination import failed for stores %s%s and left image %s '
+        'importing: Glance takes no data into it again; see the '
+        'destination\'s task log (e.g. data that does not match its '
+        'disk_format)' % (stores, where, dest_id))

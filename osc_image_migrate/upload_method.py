@@ -1,0 +1,134 @@
+"""How data gets into the destination: direct upload or glance-direct import.
+
+Clouds that must run import plugins forbid direct upload by policy
+(``upload_image``): ``PUT /v2/images/{id}/file`` answers 403 while the
+interoperable import (``glance-direct``: stage, then import) still works.
+Policies cannot be read through the API, so ``auto`` learns it from the
+first 403 of an upload (Glance 33 answers it before reading the body and
+leaves the record ``queued``), then stages every later image directly; the
+destination's ``GET /v2/info/import`` tells whether glance-direct is there
+to fall back on.
+"""
+
+import threading
+
+from osc_image_migrate import errors
+from osc_image_migrate.i18n import _
+from osc_image_migrate import planning
+
+AUTO = 'auto'
+PUT = 'put'
+GLANCE_DIRECT = 'glance-direct'
+CHOICES = (AUTO, PUT, GLANCE_DIRECT)
+
+
+def add_option(parser):
+    """``--upload-method``, shared by ``plan`` and ``migrate``."""
+    parser.add_argument(
+        '--upload-method', metavar='<method>', choices=CHOICES,
+        default=AUTO,
+        help=_('How the data is sent to the destination: "put" (direct '
+               'upload), "glance-direct" (stage the same verified stream, '
+               'then import it) or "auto": direct upload, and glance-direct '
+               'for the rest of the run once the destination forbids '
+               'direct upload (HTTP 403) and offers glance-direct '
+               '(default: auto)'),
+    )
+    return parser
+
+
+def offered(dst):
+    """Import methods the destination offers (``GET /v2/info/import``).
+
+    An empty tuple when it answers anything but a list: a Glance without
+    interoperable import, or one that hides it.
+    """
+    with errors.translated('destination cloud %s' % dst.name):
+        response = dst.image.get('/v2/info/import', raise_exc=False)
+    if response.status_code != 200:
+        return ()
+    try:
+        value = response.json()['import-methods']['value']
+    except (ValueError, KeyError, TypeError):
+        return ()
+    return tuple(value) if isinstance(value, list) else ()
+
+
+def check_offered(requested, methods):
+    """A usage error when glance-direct is asked for and not offered."""
+    if requested == GLANCE_DIRECT and GLANCE_DIRECT not in methods:
+        raise errors.UsageError(_(
+            '--upload-method glance-direct: the destination does not offer '
+            'the glance-direct import method (it offers: %s)')
+            % (', '.join(methods) or 'none'))
+
+
+class Chooser:
+    """The method of a run, shared by its parallel copies.
+
+    ``offered`` is a callable returning the destination's import methods,
+    called at most once (only ``auto`` needs it, at its first 403).
+    """
+
+    def __init__(self, requested=AUTO, offered=tuple):
+        self.requested = requested
+        self._offered = offered
+        self._methods = None
+        self._lock = threading.Lock()
+        self.current = GLANCE_DIRECT if requested == GLANCE_DIRECT else PUT
+
+    def forbidden(self):
+        """Direct upload answered 403: True if glance-direct is to be used.
+
+        Only ``auto`` switches, and only to a method the destination
+        offers; the switch holds for the rest of the run.
+        """
+        if self.requested != AUTO:
+            return False
+        with self._lock:
+            if self._methods is None:
+                self._methods = tuple(self._offered())
+            if GLANCE_DIRECT in self._methods:
+                self.current = GLANCE_DIRECT
+        return self.current == GLANCE_DIRECT
+
+
+def plan_note(requested):
+    """What the plan says about the method of a data copy, or ''.
+
+    Nothing for ``auto``: whether a destination forbids direct upload is
+    in its policy, which the API does not show; only an upload can tell.
+    """
+    return {PUT: 'upload: put',
+            GLANCE_DIRECT: 'upload: glance-direct'}.get(requested, '')
+
+
+def annotate(plan, requested):
+    """Add the upload method to the reason of every data copy."""
+    note = plan_note(requested)
+    for item in plan:
+        if item.action in planning.DATA_ACTIONS and note:
+            item.reason = '%s; %s' % (item.reason, note)
+    return plan
+
+
+def chooser_for(requested, dst):
+    """The run's Chooser, checked before anything is written.
+
+    glance-direct asked for and not offered is a usage error; ``auto``
+    reads the offered methods only if it meets a 403.
+    """
+    if requested == GLANCE_DIRECT:
+        check_offered(requested, offered(dst))
+    return Chooser(requested, lambda: offered(dst))
+
+
+def annotate_plan(plan, requested, dst):
+    """The plan with each data copy's method noted, as far as known.
+
+    Only an explicit glance-direct reads the destination again (to check
+    that it is offered), so a default plan sends no more requests.
+    """
+    if requested == GLANCE_DIRECT:
+        check_offered(requested, offered(dst))
+    return annotate(plan, requested)
