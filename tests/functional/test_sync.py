@@ -75,9 +75,9 @@ def assert_equal_copy(sandbox, source_id, dest_id=None):
     assert properties(dst) == properties(src)
     assert dst['owner'] == dest_project(sandbox, src['owner'])
     if src['visibility'] == 'shared':
-        assert [(dest_project(sandbox, m), s) for m, s in
-                members(sandbox, 'src', source_id)] == sorted(
-            members(sandbox, 'dst', dst['id']))
+        # Mapped IDs sort in another order than the source's: sort after.
+        assert sorted((dest_project(sandbox, m), s) for m, s in members(
+            sandbox, 'src', source_id)) == members(sandbox, 'dst', dst['id'])
 
 
 def data_requests(stderr):
