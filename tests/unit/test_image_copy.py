@@ -56,7 +56,7 @@ class FakeImageAPI:
 
     def __init__(self, images):
         self.images = images
-        self.tasks = {}        # image ID -> its task list
+        self.tasks = {}        # image ID -> its task list (or a callable)
         self.patches = []
 
     def patch(self, url, json, headers=None, raise_exc=True):
@@ -74,6 +74,8 @@ class FakeImageAPI:
     def get(self, url, raise_exc=True, **kwargs):
         image_id = url.split('/')[3]
         tasks = self.tasks.get(image_id)
+        if callable(tasks):
+            tasks = tasks()
         return types.SimpleNamespace(
             status_code=404 if tasks is None else 200,
             json=lambda: {'tasks': tasks})
