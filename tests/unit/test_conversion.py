@@ -6,8 +6,8 @@ from osc_image_migrate import comparison
 from osc_image_migrate import conversion
 from osc_image_migrate import drift
 from osc_image_migrate import image_copy
-from osc_image_migrate import inventory
 from osc_image_migrate import interop_import
+from osc_image_migrate import inventory
 from osc_image_migrate import metadata
 from osc_image_migrate import planning
 from osc_image_migrate import transfer
