@@ -94,9 +94,17 @@ def _patch(dst, dest_id, patch):
 
 
 def import_tasks(dst, dest_id):
-    """The image's tasks (``GET /v2/images/{id}/tasks``); [] if not shown."""
+    """The image's tasks (``GET /v2/images/{id}/tasks``).
+
+    [] when the destination does not show them (404 before Glance 21,
+    403 by policy): no conversion can then be accepted. A server error
+    is retried rather than taken for "no task".
+    """
     response = dst.image.get('/v2/images/%s/tasks' % dest_id,
                              raise_exc=False)
+    if response.status_code >= 500:
+        raise transfer.status_error('destination task list',
+                                    response.status_code)
     if response.status_code != 200:
         return []
     try:

@@ -1,5 +1,7 @@
 """Copies the destination converted on import: the rules, the plan, a copy."""
 
+import types
+
 import pytest
 
 from osc_image_migrate import comparison
@@ -298,3 +300,21 @@ def test_incomplete_stage_is_never_imported(monkeypatch):
         raised.value)
     assert raised.value.retriable
     assert api.tasks == {}
+
+
+def test_task_list_server_error_is_retried_not_refused(monkeypatch):
+    copy, images, source, api = _importing_copy(monkeypatch, {
+        'status': 'active', 'disk_format': 'raw', 'size': 64,
+        'virtual_size': 64, 'checksum': 'c' * 32, 'os_hash_algo': 'sha512',
+        'os_hash_value': RAW_HASH})
+    answer = api.get
+    api.get = lambda url, **kw: types.SimpleNamespace(status_code=503)
+    with pytest.raises(transfer.TransferError) as raised:
+        copy.run({})
+    assert raised.value.retriable and 'task list: HTTP 503' in str(
+        raised.value)
+    assert images.deactivated == []
+    api.get = answer
+    outcome = copy.run({})
+    assert outcome.result == image_copy.MIGRATED
+    assert 'converted qcow2 -> raw' in outcome.detail
