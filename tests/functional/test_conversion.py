@@ -9,7 +9,9 @@ for that destination.
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
+import sys
 
 import pytest
 
@@ -206,6 +208,34 @@ def test_rerun_checks_a_conversion_a_stopped_run_left(box, tmp_path):
     assert copy['visibility'] == 'shared'
     rows, run = plan(box, *fs.image_args(image))
     assert rows[image['id']]['Action'] == 'skip'
+
+
+def test_run_killed_during_the_conversion_then_rerun(box, tmp_path):
+    image, raw = source_qcow2(box, tmp_path, virtual=256 * MiB)
+    command = [os.path.join(os.path.dirname(sys.executable), 'openstack'),
+               '--os-cloud', 'src', 'image', 'migrate', '--dest-cloud',
+               'dst', '--no-progress', '--upload-method', 'glance-direct',
+               '--image', image['id']]
+    process = subprocess.Popen(command, env=box.env(),
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        assert fs.wait_for(lambda: fs.dest_status(box, image['id'])
+                           == 'importing', timeout=60, interval=0.02)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    # The destination finishes the import on its own; nobody checked it.
+    assert fs.wait_for(lambda: fs.dest_status(box, image['id'])
+                       == 'active', timeout=120)
+    assert conversion.CONVERTED not in box.image('dst', image['id'])
+    rows, run = plan(box, *fs.image_args(image))
+    assert rows[image['id']]['Action'] == 'resume'
+    assert 'not checked yet' in rows[image['id']]['Reason']
+    rows, run = fs.migrate(box, *fs.image_args(image))
+    assert run.returncode == 0, run.stderr
+    assert 'converted qcow2 -> raw' in rows[image['id']]['Detail']
+    assert_converted_copy(box, image, raw)
 
 
 def test_other_data_staged_into_the_copy_is_not_accepted(box, tmp_path):
