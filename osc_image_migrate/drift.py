@@ -4,13 +4,18 @@ A re-run brings the destination up to date: everything a copy keeps is
 compared, and each difference is one :class:`Change` with the old
 (destination) and the new (source) value. The rule for "equal": the
 copy's user properties are made equal to the source's, so a property that
-exists in the destination only is removed; the tool's own
-``SOURCE_ID_PROPERTY`` and Glance's read-only and reserved keys are never
-compared, sent or removed. Pure functions of plain data, like planning.
+exists in the destination only is removed; the tool's own properties
+(``SOURCE_ID_PROPERTY``, the source values a copy imported by the
+destination records: conversion.OWN_PROPERTIES) and Glance's read-only and
+reserved keys are never compared, sent or removed. A copy the destination
+converted (checked, see conversion.py) has another disk_format and
+container_format than its source by design: not a difference. Pure
+functions of plain data, like planning.
 """
 
 import dataclasses
 
+from osc_image_migrate import conversion
 from osc_image_migrate import inventory
 from osc_image_migrate import metadata
 
@@ -63,7 +68,9 @@ def record_changes(source, dest, dest_owner, id_map=None):
         if old != new:
             changes.append(Change(field, old, new))
     has_data = dest.get('status') != 'queued'
-    for field in FIXED_FIELDS:
+    # A checked conversion set both (conversion.py): not a difference.
+    fixed = () if conversion.accepted(source, dest) else FIXED_FIELDS
+    for field in fixed:
         if dest.get(field) != source.get(field):
             changes.append(Change(field, dest.get(field), source.get(field),
                                   syncable=not has_data))
@@ -120,6 +127,7 @@ def json_patch(dest, changes):
         if key.startswith(PROPERTY):
             key = key[len(PROPERTY):]
             if (key == inventory.SOURCE_ID_PROPERTY
+                    or key in conversion.OWN_PROPERTIES
                     or metadata.is_read_only(key)):
                 continue
         path = '/' + key.replace('~', '~0').replace('/', '~1')

@@ -16,7 +16,9 @@ The data goes in by direct upload or by glance-direct import (stage the
 same verified stream, then import: see upload_method and interop_import);
 a record an earlier run left ``uploading`` with a complete stage is
 imported, one left ``importing`` is waited for, and either is verified
-like any upload.
+like any upload. An import the destination converted (e.g. qcow2 to raw)
+differs from the source by design: it is accepted only on the evidence
+that conversion.py lists, and the row says so.
 """
 
 import dataclasses
@@ -26,6 +28,8 @@ import time
 
 from glanceclient import exc as glance_exc
 
+from osc_image_migrate import comparison
+from osc_image_migrate import conversion
 from osc_image_migrate import drift
 from osc_image_migrate import interop_import
 from osc_image_migrate import inventory
@@ -57,6 +61,11 @@ POLL_SECONDS = 1
 IMPORT_LOG_SECONDS = 30
 
 
+def _sized(record):
+    return 'size %s, virtual size %s' % (record.get('size'),
+                                         record.get('virtual_size'))
+
+
 @dataclasses.dataclass
 class Outcome:
     result: str
@@ -85,6 +94,8 @@ class ImageCopy:
         ) else item.dest_id
         self.notes = []
         self._existing_id = None
+        # The request ID of this run's import call (see conversion.py).
+        self._import_request = None
         self._upload_broke_at = None
 
     def run(self, id_map, on_bytes=None, stop=None):
@@ -107,7 +118,7 @@ class ImageCopy:
                 sent = self._send(on_bytes, stop)
             elif status in ('uploading', 'importing'):
                 self._finish_import(stop)
-            self._verify()
+            self._verify(stop)
         self._sync(id_map)
         result = {planning.FINISH: FINISHED, planning.UPDATE: UPDATED,
                   planning.METADATA_ONLY: METADATA_ONLY}.get(
@@ -144,8 +155,18 @@ class ImageCopy:
                     raise
                 self.notes.append('direct upload refused (HTTP 403): '
                                   'glance-direct for the rest of the run')
+        source = self.item.source_image
+        interop_import.record_source(self.dst, self.dest_id, source)
         sent = self._copy(on_bytes, stop, 'stage')
-        interop_import.start(self.dst, self.dest_id, self.item.dest_store)
+        staged = self.dst.glance.images.get(self.dest_id)
+        if not staging.is_staged(staged, source.get('size')):
+            raise transfer.TransferError(
+                'destination stage of %s ended %s with %s bytes, not the '
+                'source\'s %s: not imported' % (
+                    self.dest_id, staged.get('status'), staged.get('size'),
+                    source.get('size')), retriable=True)
+        self._import_request = interop_import.start(
+            self.dst, self.dest_id, self.item.dest_store)
         self._wait_import(stop)
         self.notes.append('imported with glance-direct')
         return sent
@@ -168,7 +189,10 @@ class ImageCopy:
                     'client (status uploading, %s of %s bytes staged)'
                     % (self.dest_id, record.get('size'),
                        self.item.source_image.get('size')))
-            interop_import.start(self.dst, self.dest_id, self.item.dest_store)
+            interop_import.record_source(self.dst, self.dest_id,
+                                         self.item.source_image)
+            self._import_request = interop_import.start(
+                self.dst, self.dest_id, self.item.dest_store)
             self.notes.append('imported the data an earlier run staged')
         else:
             self.notes.append('waited for the import an earlier run '
@@ -225,12 +249,20 @@ class ImageCopy:
             'deleted' % (lost, inventory.SOURCE_ID_PROPERTY, lost))
         return 'queued'
 
-    def _verify(self):
-        """Compare the records; deactivate a copy that holds other data."""
+    def _verify(self, stop=None):
+        """Compare the records; deactivate a copy that holds other data.
+
+        A copy the destination converted on import holds other data by
+        design: it is accepted on the evidence conversion.py lists, and
+        marked so; any other difference is deactivated.
+        """
         try:
             transfer.verify_destination(self.dst, self.dest_id,
                                         self.item.source_image)
-        except transfer.DataMismatch as e:
+        except transfer.DataMismatch as mismatch:
+            e = self._conversion(mismatch, stop)
+            if e is None:
+                return
             try:
                 self.dst.glance.images.deactivate(self.dest_id)
                 contained = ('deactivated destination image %s so that '
@@ -241,6 +273,23 @@ class ImageCopy:
                              '(HTTP %s): do not use it'
                              % (self.dest_id, failure.code))
             raise transfer.TransferError('%s; %s' % (e, contained))
+
+    def _conversion(self, mismatch, stop):
+        """None for an accepted conversion, else the mismatch to report."""
+        source = self.item.source_image
+        record, problems = interop_import.check_conversion(
+            self.dst, self.dest_id, source, self._import_request, stop)
+        if problems is None:
+            return mismatch
+        if problems:
+            return transfer.DataMismatch(
+                'destination image is %s (%s), and the evidence of a '
+                'conversion of the verified data is missing: %s' % (
+                    conversion.label(source, record),
+                    _sized(record), '; '.join(problems)))
+        interop_import.mark_converted(self.dst, self.dest_id, source, record)
+        self.notes.append(conversion.describe(source, record))
+        return None
 
     def _create(self, id_map):
         """Create the destination record; return its ID (None: present)."""
@@ -256,8 +305,8 @@ class ImageCopy:
         # The ID is taken: in use, or burned by a deletion (Glance answers
         # 404 for those, so the plan could not know).
         existing = self._get(item.source_id)
-        if existing is not None and planning.same_data(item.source_image,
-                                                       existing):
+        if existing is not None and comparison.holds_data_of(
+                item.source_image, existing):
             self._existing_id = existing['id']
             return None
         if self.keep_ids:

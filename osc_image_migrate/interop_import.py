@@ -22,11 +22,18 @@ file). What Glance 33 does afterwards, measured on the sandbox:
 
 Nothing here deletes anything: a record that can take no data again is
 reported, and the plan blocks its image until an operator looked at it.
+
+A destination that converts on import (``image_conversion``) activates
+other data than the staged one: before the stage, the record is made to
+record the source's format, size and hash, and afterwards the record and
+the image's import task are read to accept the conversion or not (the
+rules are in conversion.py).
 """
 
 import threading
 import time
 
+from osc_image_migrate import conversion
 from osc_image_migrate import staging
 from osc_image_migrate import transfer
 
@@ -35,6 +42,11 @@ from osc_image_migrate import transfer
 # convert it), so a large image needs minutes.
 IMPORT_TIMEOUT = 3600
 POLL_SECONDS = 1
+# Seconds to wait for an import task to say how it ended, once the record
+# is active (measured: a fraction of a second after it).
+TASK_SETTLE_SECONDS = 30
+# Content type of Glance's JSON-patch image updates.
+PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 
 
 class ImportFailed(transfer.TransferError):
@@ -42,7 +54,11 @@ class ImportFailed(transfer.TransferError):
 
 
 def start(dst, dest_id, store=None):
-    """POST the glance-direct import of the staged data (into ``store``)."""
+    """POST the glance-direct import of the staged data (into ``store``).
+
+    Returns the request ID Glance gave the call: the import task it
+    starts names it (see conversion.problems).
+    """
     body = {'method': {'name': 'glance-direct'}}
     if store:
         body['stores'] = [store]
@@ -51,6 +67,82 @@ def start(dst, dest_id, store=None):
     if response.status_code != 202:
         raise transfer.status_error('destination import',
                                     response.status_code)
+    return response.headers.get('x-openstack-request-id')
+
+
+def record_source(dst, dest_id, source_image):
+    """Make the record name its source's format, size and hash.
+
+    Done before any data goes in, so that whatever the destination makes
+    of the data (a conversion) can be told from other data afterwards,
+    by this run or by a re-run. A record that records them already is
+    left alone (no request but the read).
+    """
+    record = dst.glance.images.get(dest_id)
+    patch = conversion.record_patch(source_image, record)
+    if patch:
+        _patch(dst, dest_id, patch)
+
+
+def _patch(dst, dest_id, patch):
+    response = dst.image.patch('/v2/images/%s' % dest_id, json=patch,
+                               headers={'Content-Type': PATCH_TYPE},
+                               raise_exc=False)
+    if response.status_code != 200:
+        raise transfer.status_error('destination record update',
+                                    response.status_code)
+
+
+def import_tasks(dst, dest_id):
+    """The image's tasks (``GET /v2/images/{id}/tasks``).
+
+    [] when the destination does not show them (404 before Glance 21,
+    403 by policy): no conversion can then be accepted. A server error
+    is retried rather than taken for "no task".
+    """
+    response = dst.image.get('/v2/images/%s/tasks' % dest_id,
+                             raise_exc=False)
+    if response.status_code >= 500:
+        raise transfer.status_error('destination task list',
+                                    response.status_code)
+    if response.status_code != 200:
+        return []
+    try:
+        return list(response.json().get('tasks') or [])
+    except (ValueError, AttributeError):
+        return []
+
+
+def check_conversion(dst, dest_id, source_image, request_id=None,
+                     stop=None, clock=time.monotonic):
+    """``(record, problems)`` of an active import that is not the source's.
+
+    ``problems`` is None when the record shows no conversion at all (it
+    holds other data), an empty list when it shows an accepted one. The
+    import task says ``success`` a moment after the record went
+    ``active``: it is waited for, up to TASK_SETTLE_SECONDS.
+    """
+    record = dst.glance.images.get(dest_id)
+    if not conversion.looks_converted(source_image, record):
+        return record, None
+    stop = stop or threading.Event()
+    started = clock()
+    tasks = import_tasks(dst, dest_id)
+    while (not conversion.task_settled(tasks) and tasks
+           and clock() - started < TASK_SETTLE_SECONDS):
+        if stop.wait(POLL_SECONDS / 2):
+            raise transfer.Interrupted('interrupted')
+        tasks = import_tasks(dst, dest_id)
+    return record, conversion.problems(source_image, record, tasks,
+                                       request_id)
+
+
+def mark_converted(dst, dest_id, source_image, record):
+    """Mark an accepted conversion on the copy (see conversion.CONVERTED)."""
+    _patch(dst, dest_id, [{
+        'op': 'replace' if conversion.CONVERTED in record else 'add',
+        'path': '/' + conversion.CONVERTED,
+        'value': conversion.label(source_image, record)}])
 
 
 def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,

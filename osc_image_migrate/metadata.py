@@ -8,6 +8,7 @@ final state with what the destination holds tells a finished copy from one
 that a run left half done.
 """
 
+from osc_image_migrate import conversion
 from osc_image_migrate import inventory
 
 # Never sent: Glance computes or owns them (it answers 403/400), or they are
@@ -34,11 +35,16 @@ def is_read_only(key):
 
 
 def custom_properties(image):
-    """The image's free-form string properties, as Glance stores them."""
+    """The image's free-form string properties, as Glance stores them.
+
+    The tool's own properties are not among them: they describe a copy,
+    not the image, so they are never copied, compared or removed.
+    """
     return {key: value for key, value in image.items()
             if isinstance(value, str) and not is_read_only(key)
             and key not in CORE and key not in DEPENDENCY_KEYS
-            and key != inventory.SOURCE_ID_PROPERTY}
+            and key != inventory.SOURCE_ID_PROPERTY
+            and key not in conversion.OWN_PROPERTIES}
 
 
 def create_body(source_image, dest_id, dest_owner, id_map=None,

@@ -10,6 +10,8 @@ import copy
 import dataclasses
 import heapq
 
+from osc_image_migrate import comparison
+from osc_image_migrate import conversion
 from osc_image_migrate import drift
 from osc_image_migrate import metadata
 from osc_image_migrate import owners
@@ -34,11 +36,12 @@ IN_PLACE_ACTIONS = (SKIP, FINISH, UPDATE)
 UNSUPPORTED_STATUSES = ('killed', 'deleted', 'pending_delete', 'saving',
                         'importing', 'uploading')
 COPYABLE_STATUSES = ('active', 'deactivated', 'queued')
-IN_PROGRESS_STATUSES = ('saving', 'importing', 'uploading')
+IN_PROGRESS_STATUSES = comparison.IN_PROGRESS_STATUSES
 
 # How a destination image compares with the source image.
-_PRESENT, _RESUMABLE, _BUSY, _OTHER = 'present', 'resumable', 'busy', 'other'
-_DEAD = 'dead'  # a failed import left it importing: takes no data again
+_PRESENT, _RESUMABLE, _BUSY, _OTHER, _DEAD = (
+    comparison.PRESENT, comparison.RESUMABLE, comparison.BUSY,
+    comparison.OTHER, comparison.DEAD)
 
 
 @dataclasses.dataclass
@@ -75,47 +78,9 @@ class _Blocked(Exception):
 _NOT_DONE = (_Blocked, owners.Unmapped)
 
 
-def has_data(image):
-    """False for a record without data (e.g. a volume-backed snapshot)."""
-    return not (image.get('status') == 'queued' and not image.get('size'))
-
-
-def same_data(one, other):
-    """Same size and hash: ``os_hash_value`` if same algorithm, else md5."""
-    if one.get('size') != other.get('size'):
-        return False
-    algo = one.get('os_hash_algo')
-    if (algo and algo == other.get('os_hash_algo')
-            and one.get('os_hash_value') and other.get('os_hash_value')):
-        return one['os_hash_value'] == other['os_hash_value']
-    return bool(one.get('checksum')) and (
-        one.get('checksum') == other.get('checksum'))
-
-
-def _verdict(image, candidate):
-    status = candidate.get('status')
-    if staging.is_dead(candidate):
-        return _DEAD
-    if has_data(image) and (status == 'importing' or staging.is_staged(
-            candidate, image.get('size'))):
-        return _RESUMABLE
-    if status in IN_PROGRESS_STATUSES:
-        return _BUSY
-    if not has_data(image):
-        return _PRESENT if not has_data(candidate) else _OTHER
-    if status == 'queued':
-        return _RESUMABLE
-    if status in ('active', 'deactivated') and same_data(image, candidate):
-        return _PRESENT
-    return _OTHER
-
-
-_RESUME_REASONS = {
-    'queued': 'destination record %s is queued: upload into it',
-    'uploading': 'destination record %s holds a complete stage of this '
-                 'image (uploading): import it',
-    'importing': 'destination record %s is importing: wait for the import',
-}
+# Kept here for the callers that knew them as planning's.
+has_data = comparison.has_data
+same_data = comparison.same_data
 
 
 def _find(image, dest, by_source_id):
@@ -128,12 +93,12 @@ def _find(image, dest, by_source_id):
     over a same-ID record that is ``queued`` or ``saving``.
     """
     same = dest.images.get(image['id'])
-    verdict = _verdict(image, same) if same is not None else None
+    verdict = comparison.verdict(image, same) if same is not None else None
     if verdict == _PRESENT:
         return same, verdict
     tagged = by_source_id.get(image['id'])
     if tagged is not None and tagged is not same:
-        tagged_verdict = _verdict(image, tagged)
+        tagged_verdict = comparison.verdict(image, tagged)
         if tagged_verdict != _OTHER:
             return tagged, tagged_verdict
         if verdict in (None, _OTHER):
@@ -248,9 +213,11 @@ def _decide(item, source, dest, image, plan_options, by_source):
             % (found['id'], ', '.join(staging.failed_stores(found))))
     if verdict == _PRESENT:
         to_apply = _present(item, source, dest, image, found, by_source)
+        if conversion.accepted(image, found):
+            notes.append(conversion.plan_note(image, found))
     elif verdict == _RESUMABLE:
         item.action, item.dest_id = RESUME, found['id']
-        item.reason = _RESUME_REASONS[found['status']] % found['id']
+        item.reason = comparison.RESUME_REASONS[found['status']] % found['id']
     elif verdict == _OTHER:
         taken = ('ID taken in the destination by an image with other data '
                  '(status %s)' % found.get('status'))

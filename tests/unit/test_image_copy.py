@@ -51,6 +51,36 @@ class FakeImages:
         self.records[image_id]['status'] = 'deactivated'
 
 
+class FakeImageAPI:
+    """The raw image API calls ImageCopy makes: JSON patch, task list."""
+
+    def __init__(self, images):
+        self.images = images
+        self.tasks = {}        # image ID -> its task list (or a callable)
+        self.patches = []
+
+    def patch(self, url, json, headers=None, raise_exc=True):
+        image_id = url.rsplit('/', 1)[1]
+        self.patches.append((image_id, json))
+        record = self.images.records[image_id]
+        for op in json:
+            key = op['path'][1:]
+            if op['op'] == 'remove':
+                record.pop(key, None)
+            else:
+                record[key] = op['value']
+        return types.SimpleNamespace(status_code=200)
+
+    def get(self, url, raise_exc=True, **kwargs):
+        image_id = url.split('/')[3]
+        tasks = self.tasks.get(image_id)
+        if callable(tasks):
+            tasks = tasks()
+        return types.SimpleNamespace(
+            status_code=404 if tasks is None else 200,
+            json=lambda: {'tasks': tasks})
+
+
 def make_copy(keep_ids=False):
     source = fakes.image('x', fakes.project('demo'), data=DATA)
     item = planning.PlanItem(
@@ -58,7 +88,7 @@ def make_copy(keep_ids=False):
         dest_id=source['id'], dest_owner=OWNER.id, source_image=source)
     images = FakeImages()
     dst = types.SimpleNamespace(glance=types.SimpleNamespace(
-        images=images, image_members=None))
+        images=images, image_members=None), image=FakeImageAPI(images))
     return image_copy.ImageCopy(None, dst, item, keep_ids), images, source
 
 

@@ -1,0 +1,80 @@
+"""How a destination image compares with a source image, from data alone.
+
+The planner finds the destination image that stands for a source image
+(same ID, or one that records the source ID) and asks this module what it
+holds: the same data (a copy, possibly converted by the destination), data
+still to come (a record to resume), a record in another client's hands, or
+other data.
+"""
+
+from osc_image_migrate import conversion
+from osc_image_migrate import staging
+
+IN_PROGRESS_STATUSES = ('saving', 'importing', 'uploading')
+
+PRESENT = 'present'      # holds the source's data
+RESUMABLE = 'resumable'  # the data can still go in, or be checked
+BUSY = 'busy'            # an upload or stage in progress (or lost)
+OTHER = 'other'          # holds other data
+DEAD = 'dead'            # a failed import left it importing for good
+
+RESUME_REASONS = {
+    'queued': 'destination record %s is queued: upload into it',
+    'uploading': 'destination record %s holds a complete stage of this '
+                 'image (uploading): import it',
+    'importing': 'destination record %s is importing: wait for the import',
+    'active': 'destination record %s holds this image\'s data as imported '
+              'and converted by the destination, not checked yet (the run '
+              'that imported it stopped): check the conversion, then '
+              'finish',
+}
+
+
+def has_data(image):
+    """False for a record without data (e.g. a volume-backed snapshot)."""
+    return not (image.get('status') == 'queued' and not image.get('size'))
+
+
+def same_data(one, other):
+    """Same size and hash: ``os_hash_value`` if same algorithm, else md5."""
+    if one.get('size') != other.get('size'):
+        return False
+    algo = one.get('os_hash_algo')
+    if (algo and algo == other.get('os_hash_algo')
+            and one.get('os_hash_value') and other.get('os_hash_value')):
+        return one['os_hash_value'] == other['os_hash_value']
+    return bool(one.get('checksum')) and (
+        one.get('checksum') == other.get('checksum'))
+
+
+def holds_data_of(image, candidate):
+    """``candidate`` holds ``image``'s data: the same, or converted.
+
+    A converted copy counts once its conversion was checked and marked
+    (see :mod:`conversion`); its recorded source values are compared with
+    ``image``, so a source whose data changed since is other data.
+    """
+    return (same_data(image, candidate)
+            or conversion.accepted(image, candidate))
+
+
+def verdict(image, candidate):
+    """One of the verdicts above for ``candidate`` standing for ``image``."""
+    status = candidate.get('status')
+    if staging.is_dead(candidate):
+        return DEAD
+    if has_data(image) and (status == 'importing' or staging.is_staged(
+            candidate, image.get('size'))):
+        return RESUMABLE
+    if status in IN_PROGRESS_STATUSES:
+        return BUSY
+    if not has_data(image):
+        return PRESENT if not has_data(candidate) else OTHER
+    if status == 'queued':
+        return RESUMABLE
+    if status in ('active', 'deactivated') and holds_data_of(image,
+                                                             candidate):
+        return PRESENT
+    if conversion.awaits_check(image, candidate):
+        return RESUMABLE
+    return OTHER
