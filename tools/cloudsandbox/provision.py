@@ -110,15 +110,18 @@ def sync_limits(cloud, keystone_url, admin_password, variant):
     have_project = {(r['project_id'], r['resource_name']): r for r in call(
         'GET', '/limits' + scope)['limits']}
     # Keystone takes a project limit only where a registered limit
-    # exists, and keeps a registered limit that project limits refer to:
-    # old project limits go first, new ones last.
-    _sync(call, '/limits', 'limit', 'resource_limit', have_project,
-          {k: v for k, v in wanted_project.items() if k in have_project},
+    # exists, and changes or deletes no registered limit that project
+    # limits refer to: those go first, new ones last.
+    keep = {}
+    if all(have.get(r, {}).get('default_limit') == value
+           for r, value in wanted.items()) and set(have) == set(wanted):
+        keep = {k: v for k, v in wanted_project.items() if k in have_project}
+    _sync(call, '/limits', 'limit', 'resource_limit', have_project, keep,
           _project_limit, service)
     _sync(call, '/registered_limits', 'registered_limit', 'default_limit',
           have, wanted, lambda key: {'resource_name': key}, service)
     _sync(call, '/limits', 'limit', 'resource_limit', {
-        k: v for k, v in have_project.items() if k in wanted_project},
+        k: v for k, v in have_project.items() if k in keep},
         wanted_project, _project_limit, service)
     if wanted:
         user = call('GET', '/users?name=glance&domain_id=default')['users']
