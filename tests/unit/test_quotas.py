@@ -3,6 +3,7 @@
 import threading
 import time
 
+from keystoneauth1 import exceptions as ks_exc
 import pytest
 
 from osc_image_migrate import execution
@@ -216,3 +217,80 @@ def test_uploads_in_flight_per_project_stay_within_the_slots(
     assert most[ADMIN] == expected
     # Demo's images do not wait behind admin's busy slots.
     assert most[DEMO] == 4 - expected if slots else most[DEMO] >= 1
+
+
+def test_a_quota_shortfall_asks_for_the_operator():
+    from osc_image_migrate.v1 import image_migrate
+    plan = [item('a', ADMIN), item('b', ADMIN)]
+    assert image_migrate.plan_exit_status(plan) == image_migrate.EXIT_CHANGES
+    plan[1].quota.append('quota: ...')
+    assert image_migrate.plan_exit_status(plan) == \
+        image_migrate.EXIT_ATTENTION
+
+
+class Response:
+    def __init__(self, status, body):
+        self.status_code = status
+        self._body = body
+
+    def json(self):
+        return self._body
+
+
+class Adapter:
+    def __init__(self, answers, region_name='RegionOne'):
+        self.answers = answers
+        self.region_name = region_name
+        self.asked = []
+
+    def get(self, url, raise_exc=True):
+        self.asked.append(url)
+        answer = self.answers[url.split('?')[0]]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class LimitClients:
+    name = 'dst'
+
+    def __init__(self, usage, identity):
+        self.image = Adapter({'/v2/info/usage': usage})
+        self.identity = Adapter(identity)
+
+    def access(self):
+        class Catalog:
+            catalog = [{'type': 'identity', 'id': 'ks'},
+                       {'type': 'image', 'id': 'svc'}]
+
+        class Access:
+            service_catalog = Catalog()
+        return Access()
+
+
+def test_limits_are_read_for_the_catalogs_image_service():
+    clients = LimitClients(Response(200, {'usage': {quotas.COUNT: {}}}), {
+        '/registered_limits': Response(200, {'registered_limits': [
+            {'resource_name': quotas.COUNT, 'default_limit': 10}]}),
+        '/limits': Response(200, {'limits': [
+            {'project_id': DEMO, 'resource_name': quotas.COUNT,
+             'resource_limit': 2},
+            {'project_id': None, 'domain_id': 'd',
+             'resource_name': quotas.COUNT, 'resource_limit': 1}]})})
+    found = limits.read(clients)
+    assert found == limits.Limits({quotas.COUNT: 10},
+                                  {DEMO: {quotas.COUNT: 2}})
+    assert clients.identity.asked == [
+        '/registered_limits?service_id=svc&region_id=RegionOne',
+        '/limits?service_id=svc&region_id=RegionOne']
+
+
+@pytest.mark.parametrize('usage, identity', [
+    # Glance without use_keystone_limits answers an empty usage.
+    (Response(200, {'usage': {}}), {}),
+    (Response(404, None), {}),
+    (Response(200, {'usage': {quotas.COUNT: {}}}), {
+        '/registered_limits': ks_exc.Forbidden()}),
+])
+def test_limits_that_cannot_be_read_mean_no_quota_check(usage, identity):
+    assert limits.read(LimitClients(usage, identity)) is None
