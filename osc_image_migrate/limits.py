@@ -2,9 +2,10 @@
 
 Glance enforces them only with ``[DEFAULT] use_keystone_limits``, and then
 its ``GET /v2/info/usage`` answers the caller's usage and limits; otherwise
-it answers an empty usage. That answer says whether to read Keystone at
-all. Limits that cannot be read (a Keystone or policy that refuses) mean no
-quota check, never a failed plan: Glance still answers 413 itself.
+it answers an empty usage. That answer, asked only when Keystone has
+registered limits for images, says whether they are in use. Limits that
+cannot be read (a Keystone or policy that refuses) mean no quota check,
+never a failed plan: Glance still answers 413 itself.
 """
 
 import dataclasses
@@ -55,16 +56,15 @@ def enforced(clients):
 def read(clients):
     """The destination's image :class:`Limits`, or None (no quota check).
 
+    Keystone first: without registered limits for the image service there
+    are no unified limits, and the plan sends Glance no extra request.
+    Then Glance's ``GET /v2/info/usage`` says whether it enforces them.
     The image service is the one of the credential's catalog, the region
     that of the destination cloud's image client. Any credential may read
     the registered limits; an admin sees every project's limits, a
     project member only its own project's.
     """
     try:
-        if not enforced(clients):
-            LOG.debug('Cloud %s: Glance enforces no unified limits',
-                      clients.name)
-            return None
         service_id = _image_service_id(clients.access())
         if service_id is None:
             LOG.debug('Cloud %s: no image service in the catalog: quotas '
@@ -76,6 +76,10 @@ def read(clients):
             query += '&region_id=%s' % region
         registered = clients.identity.get(
             '/registered_limits' + query).json()['registered_limits']
+        if not registered or not enforced(clients):
+            LOG.debug('Cloud %s: Glance enforces no unified limits',
+                      clients.name)
+            return None
         listed = clients.identity.get('/limits' + query).json()['limits']
     except (ks_exc.ClientException, ValueError, KeyError, TypeError) as e:
         LOG.debug('Cloud %s: cannot read the image limits (%s): quotas not '

@@ -285,12 +285,26 @@ def test_limits_are_read_for_the_catalogs_image_service():
         '/limits?service_id=svc&region_id=RegionOne']
 
 
+REGISTERED = Response(200, {'registered_limits': [
+    {'resource_name': quotas.COUNT, 'default_limit': 10}]})
+
+
 @pytest.mark.parametrize('usage, identity', [
     # Glance without use_keystone_limits answers an empty usage.
-    (Response(200, {'usage': {}}), {}),
-    (Response(404, None), {}),
+    (Response(200, {'usage': {}}), {'/registered_limits': REGISTERED}),
+    (Response(404, None), {'/registered_limits': REGISTERED}),
     (Response(200, {'usage': {quotas.COUNT: {}}}), {
         '/registered_limits': ks_exc.Forbidden()}),
+    (Response(200, {'usage': {quotas.COUNT: {}}}), {
+        '/registered_limits': REGISTERED,
+        '/limits': ks_exc.Forbidden()}),
 ])
 def test_limits_that_cannot_be_read_mean_no_quota_check(usage, identity):
     assert limits.read(LimitClients(usage, identity)) is None
+
+
+def test_without_registered_limits_glance_is_not_asked():
+    clients = LimitClients(Response(200, {'usage': {quotas.COUNT: {}}}), {
+        '/registered_limits': Response(200, {'registered_limits': []})})
+    assert limits.read(clients) is None
+    assert clients.image.asked == []
