@@ -16,6 +16,7 @@ import time
 from osc_image_migrate import errors
 from osc_image_migrate import image_copy
 from osc_image_migrate import planning
+from osc_image_migrate import quotas
 from osc_image_migrate import transfer
 
 LOG = logging.getLogger(__name__)
@@ -28,6 +29,9 @@ BACKOFF = (2, 5, 10, 20)
 # instead: its upload is cut when the process exits, and Glance puts the
 # record back to queued, as after a kill.
 STOP_GRACE = 5
+# Seconds between looks at Ctrl-C while every pending image waits for an
+# upload slot.
+SLOT_POLL = 0.5
 
 
 @dataclasses.dataclass
@@ -63,7 +67,7 @@ class Executor:
 
     def __init__(self, src, dst, parallel=4, retries=3, keep_ids=False,
                  stream_options=transfer.StreamOptions(), progress=None,
-                 backoff=BACKOFF):
+                 backoff=BACKOFF, upload_slots=None):
         self.src = src
         self.dst = dst
         self.parallel = parallel
@@ -77,6 +81,10 @@ class Executor:
         self.results = {}
         self.running = {}
         self._lock = threading.Lock()
+        # Free upload slots per destination project (Glance's
+        # image_count_uploading, see quotas.upload_slots).
+        self.free_slots = dict(upload_slots or {})
+        self._slot_freed = threading.Condition(self._lock)
 
     def run(self, plan):
         """Execute the plan; return Results in plan order."""
@@ -124,8 +132,14 @@ class Executor:
                     with self._lock:
                         if not pending:
                             return
-                        item = pending.pop()
-                    self._run_item(item)
+                        item, project = self._take(pending)
+                        if item is None:
+                            self._slot_freed.wait(SLOT_POLL)
+                            continue
+                    try:
+                        self._run_item(item)
+                    finally:
+                        self._give_back(project)
             except Exception as e:  # noqa: a bug; raised below
                 crashed.append(e)
                 self.stop.set()
@@ -150,6 +164,35 @@ class Executor:
             raise
         if crashed:
             raise crashed[0]
+
+    def _take(self, pending):
+        """The next item that may start, and the project of its slot.
+
+        A data copy into a project with upload slots needs a free one;
+        while that project's slots are busy, later images of other
+        projects go first. (None, None): every pending image waits.
+        """
+        for index in range(len(pending) - 1, -1, -1):
+            item = pending[index]
+            project = None
+            if item.action in planning.DATA_ACTIONS:
+                project = quotas.owner_of(item)
+                if project not in self.free_slots:
+                    project = None
+                elif not self.free_slots[project]:
+                    continue
+                else:
+                    self.free_slots[project] -= 1
+            del pending[index]
+            return item, project
+        return None, None
+
+    def _give_back(self, project):
+        if project is None:
+            return
+        with self._lock:
+            self.free_slots[project] += 1
+            self._slot_freed.notify_all()
 
     def _record(self, item, outcome, started):
         seconds = time.monotonic() - started

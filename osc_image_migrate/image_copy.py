@@ -333,7 +333,8 @@ class ImageCopy:
             raise
         except glance_exc.HTTPException as e:
             raise transfer.status_error('destination create',
-                                        getattr(e, 'code', 500) or 500)
+                                        getattr(e, 'code', 500) or 500,
+                                        getattr(e, 'details', None))
 
     def _get(self, image_id):
         try:

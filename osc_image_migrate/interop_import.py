@@ -66,7 +66,7 @@ def start(dst, dest_id, store=None):
                               **transfer.NO_REPLAY)
     if response.status_code != 202:
         raise transfer.status_error('destination import',
-                                    response.status_code)
+                                    response.status_code, response.text)
     return response.headers.get('x-openstack-request-id')
 
 

@@ -9,7 +9,9 @@ import logging
 
 from osc_image_migrate import errors
 from osc_image_migrate import inventory
+from osc_image_migrate import limits as limits_mod
 from osc_image_migrate import planning
+from osc_image_migrate import quotas
 from osc_image_migrate import selection as selection_mod
 from osc_image_migrate import sharding
 from osc_image_migrate import stores
@@ -89,13 +91,59 @@ def plan_selected(src_clients, dst_clients, source, resolved, keep_ids):
                               deleted_in=_deleted_in(resolved))
     if resolved.dest_store or resolved.store_map:
         _choose_stores(dst_clients, plan, resolved)
-    totals = planning.summary(plan)
+    _check_quotas(dst_clients, dest, plan)
+    totals = summary(plan)
     LOG.info('Plan: %d images, %s; %d bytes to copy',
              len(plan),
              ', '.join('%s %d' % kv for kv in sorted(
                  totals['actions'].items())) or 'nothing to do',
              totals['bytes'])
     return plan
+
+
+def summary(plan):
+    """Counts of the actions present, images in all, and bytes to copy."""
+    actions = {}
+    for item in plan:
+        actions[item.action] = actions.get(item.action, 0) + 1
+    return {'actions': actions, 'images': len(plan),
+            'bytes': sum(item.size or 0 for item in plan
+                         if item.action in planning.DATA_ACTIONS)}
+
+
+def read_limits(dst_clients):
+    """The destination's unified limits of images, None if not in use."""
+    with errors.translated('destination cloud %s' % dst_clients.name):
+        return limits_mod.read(dst_clients)
+
+
+def upload_slots(dst_clients):
+    """Uploads per destination project that may run at once (quotas)."""
+    limits = read_limits(dst_clients)
+    if limits is None:
+        return {}
+    with errors.translated('destination cloud %s' % dst_clients.name):
+        caller = dst_clients.access().project_id
+    return quotas.upload_slots(limits, caller)
+
+
+def _check_quotas(dst_clients, dest, plan):
+    """Note on the plan what will not fit the destination's quotas.
+
+    One warning per project and resource on stderr; the affected rows
+    say it in their reason (and ``quota``).
+    """
+    if not any(item.action in planning.DATA_ACTIONS + quotas.CREATES
+               for item in plan):
+        return
+    shortfalls = quotas.check(
+        plan, dest.images, read_limits(dst_clients), dest.project_id,
+        {p.id: p.name for p in dest.projects.values()})
+    quotas.annotate(plan, shortfalls)
+    caller = dest.projects.get(dest.project_id)
+    for shortfall in shortfalls:
+        LOG.warning('Destination quota: %s', shortfall.warning(
+            caller.name if caller else dest.project_id))
 
 
 def _choose_stores(dst_clients, plan, resolved):

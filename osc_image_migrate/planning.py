@@ -67,6 +67,7 @@ class PlanItem:
     depends_on: list = dataclasses.field(default_factory=list)
     changes: list = dataclasses.field(default_factory=list)
     dest_store: str = None
+    quota: list = dataclasses.field(default_factory=list)
     source_image: dict = None
     dest_image: dict = None
 
@@ -381,13 +382,3 @@ def source_deleted(source, dest, project_ids, project_map=None):
             reason='the source image no longer exists; destination image '
                    '%s is kept (migrate never deletes)' % image['id']))
     return items
-
-
-def summary(plan):
-    """Counts of the actions present, images in all, and bytes to copy."""
-    actions = {}
-    for item in plan:
-        actions[item.action] = actions.get(item.action, 0) + 1
-    return {'actions': actions, 'images': len(plan),
-            'bytes': sum(item.size or 0 for item in plan
-                         if item.action in DATA_ACTIONS)}

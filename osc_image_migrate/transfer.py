@@ -27,6 +27,7 @@ from urllib3 import exceptions as urllib3_exc
 from osc_image_migrate import clouds
 from osc_image_migrate import format_check
 from osc_image_migrate import planning
+from osc_image_migrate import quotas
 
 LOG = logging.getLogger(__name__)
 
@@ -276,11 +277,15 @@ def upload(dst, dest_id, body, size, target='file', store=None):
     if body.failure is not None:
         raise body.failure
     if response.status_code not in (200, 201, 204):
-        raise status_error(what, response.status_code)
+        raise status_error(what, response.status_code, response.text)
 
 
-def status_error(what, status):
-    """A TransferError that explains an HTTP status to an operator."""
+def status_error(what, status, body=None):
+    """A TransferError that explains an HTTP status to an operator.
+
+    ``body``: the answer's text, which names the quota of a 413 for a
+    Keystone unified limit.
+    """
     explanations = {
         401: ('token rejected', True),
         403: ('permission denied', False),
@@ -297,6 +302,8 @@ def status_error(what, status):
     if status == 204:
         text = 'no data (204): the source has lost this image\'s data'
         retriable = False
+    if status == 413:
+        text = quotas.over_limit(body) or text
     return TransferError('%s: HTTP %s, %s' % (what, status, text),
                          retriable=retriable, status=status)
 

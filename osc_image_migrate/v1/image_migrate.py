@@ -67,7 +67,7 @@ def plan_row(item, long=False):
 def plan_exit_status(plan):
     """What ``plan --detailed-exit-code`` answers for ``plan``."""
     attention = (planning.BLOCKED, planning.SOURCE_DELETED)
-    if any(item.action in attention
+    if any(item.action in attention or item.quota
            or any(not c.syncable for c in item.changes) for item in plan):
         return EXIT_ATTENTION
     if any(item.action != planning.SKIP for item in plan):
@@ -150,8 +150,9 @@ class PlanImageMigration(_MigrateCommand):
             help=_('Exit with 0 when the destination is in sync (every '
                    'image skip), 3 when migrate has something to do, 4 when '
                    'an image needs the operator (blocked, source deleted, '
-                   'a difference that cannot be synced) (default: 0 '
-                   'whatever the plan)'),
+                   'a difference that cannot be synced, a destination '
+                   'quota it does not fit) (default: 0 whatever the '
+                   'plan)'),
         )
         return parser
 
@@ -297,7 +298,8 @@ class MigrateImage(_MigrateCommand):
             stream_options=transfer.StreamOptions(
                 check_format=parsed_args.check_format is not False,
                 limiter=limiter, method=chooser),
-            progress=self._progress(parsed_args))
+            progress=self._progress(parsed_args),
+            upload_slots=migration.upload_slots(dest))
         try:
             results = executor.run(plan)
         except KeyboardInterrupt:

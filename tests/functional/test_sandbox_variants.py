@@ -123,3 +123,51 @@ def test_destination_that_converts_imports_to_raw(variant_sandbox, tmp_path):
     assert imported['disk_format'] == 'raw'
     assert imported['size'] == 32 * MiB
     assert box.image_data('dst', image['id']) == bytes(32 * MiB)
+
+
+def test_destination_with_unified_limits(variant_sandbox):
+    box = variant_sandbox(dst=GlanceVariant(
+        unified_limits={'image_count_total': 1000}))
+    alt = box.clients('dst-alt_demo').image
+    usage = alt.get('/v2/info/usage').json()['usage']
+    count = usage['image_count_total']['usage']
+    size = usage['image_size_total']['usage']  # whole MiB
+    box = variant_sandbox(dst=GlanceVariant(
+        unified_limits={'image_count_total': 1000},
+        project_limits={'alt_demo': {'image_count_total': count + 1,
+                                     'image_size_total': size + 1}}))
+    usage = alt.get('/v2/info/usage').json()['usage']
+    assert usage['image_count_total'] == {'usage': count,
+                                          'limit': count + 1}
+    assert usage['image_size_total']['limit'] == size + 1
+    assert usage['image_count_uploading']['limit'] == -1  # not named
+
+    def create(client):
+        return client.post('/v2/images', json={
+            'name': 'limited', 'disk_format': 'raw',
+            'container_format': 'bare'}, raise_exc=False)
+
+    image = create(alt).json()
+    # 2 MiB announced, 1 MiB left: refused before the data is read (a
+    # short body, so the refusal cannot cut it off mid-send).
+    response = alt.put('/v2/images/%s/file' % image['id'],
+                       data=iter([b'x' * 1024]), raise_exc=False,
+                       headers=dict(OCTETS, **{
+                           'x-openstack-image-size': str(2 * MiB)}))
+    assert response.status_code == 413
+    assert 'image_size_total is over limit of %d' % (size + 1) in \
+        response.text
+    assert box.image('dst', image['id'])['status'] == 'queued'
+    response = create(alt)
+    assert response.status_code == 413
+    assert 'image_count_total is over limit of %d' % (count + 1) in \
+        response.text
+    # Glance checks the quota of the project making the request: the
+    # admin (another project) still creates an image alt_demo owns.
+    owner = box.project_id('dst', 'alt_demo')
+    response = box.clients('dst').image.post('/v2/images', json={
+        'name': 'over', 'disk_format': 'raw', 'container_format': 'bare',
+        'owner': owner}, raise_exc=False)
+    assert response.status_code == 201
+    assert alt.get('/v2/info/usage').json()['usage'][
+        'image_count_total']['usage'] == count + 2

@@ -7,6 +7,7 @@ import pytest
 
 from osc_image_migrate import inventory
 from osc_image_migrate import metadata
+from osc_image_migrate import migration
 from osc_image_migrate import planning
 from osc_image_migrate import selection
 from tests.unit import fakes
@@ -409,10 +410,10 @@ def test_summary():
             planning.PlanItem('c', action=planning.NEW_ID, size=None),
             planning.PlanItem('d', action=planning.SKIP, size=100),
             planning.PlanItem('e', action=planning.COPY, size=1)]
-    assert planning.summary(plan) == {
+    assert migration.summary(plan) == {
         'actions': {'copy': 2, 'resume': 1, 'new-id': 1, 'skip': 1},
         'images': 5, 'bytes': 16}
-    assert planning.summary([]) == {'actions': {}, 'images': 0, 'bytes': 0}
+    assert migration.summary([]) == {'actions': {}, 'images': 0, 'bytes': 0}
 
 
 # -- properties
@@ -490,7 +491,7 @@ def test_plan_invariants(clouds, data, keep_ids):
         assert item.reason
         for dep in item.depends_on:
             assert position[dep] < position[item.source_id]
-    assert planning.summary(plan)['images'] == len(plan)
+    assert migration.summary(plan)['images'] == len(plan)
 
 
 @settings(max_examples=200, deadline=None)

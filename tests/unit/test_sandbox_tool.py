@@ -37,7 +37,11 @@ def test_variant_survives_state_json():
 @pytest.mark.parametrize('fields', [
     {'stores': ()}, {'stores': ('a b',)},
     {'stores': ('os_glance_tasks_store',)}, {'stores': ('database',)},
-    {'stores': ('fast',), 'default_store': 'slow'}])
+    {'stores': ('fast',), 'default_store': 'slow'},
+    {'unified_limits': {'image_count': 1}},
+    {'project_limits': {'demo': {'image_count_total': 1}}},
+    {'unified_limits': {'image_count_total': 1},
+     'project_limits': {'demo': {'images': 1}}}])
 def test_impossible_variants_are_refused(fields):
     with pytest.raises(cloudsandbox.SandboxError):
         glance.GlanceVariant(**fields)
@@ -72,6 +76,26 @@ def test_plugins_and_extra_settings_are_rendered():
     assert conf['DEFAULT']['debug'] == 'true'
     assert conf['DEFAULT']['image_size_cap'] == 5
     assert conf['image_format'] == {'require_image_format_match': 'false'}
+
+
+def test_unified_limits_turn_on_keystone_limits():
+    assert 'use_keystone_limits' not in render(
+        glance.GlanceVariant())['DEFAULT']
+    assert glance.GlanceVariant().registered_limits() == {}
+    variant = glance.GlanceVariant(
+        unified_limits={'image_count_total': 3},
+        project_limits={'demo': {'image_size_total': 2}})
+    conf = render(variant)
+    assert conf['DEFAULT']['use_keystone_limits'] == 'true'
+    assert conf['oslo_limit']['system_scope'] == 'all'
+    assert conf['oslo_limit']['endpoint_service_type'] == 'image'
+    assert conf['oslo_limit']['password'] == 'pw'
+    # Resources not named are registered as unlimited.
+    assert variant.registered_limits() == {
+        'image_size_total': -1, 'image_stage_total': -1,
+        'image_count_total': 3, 'image_count_uploading': -1}
+    stored = json.loads(json.dumps(variant.to_state()))
+    assert glance.GlanceVariant.from_state(stored) == variant
 
 
 def test_policy_file_exists_only_with_rules(tmp_path):

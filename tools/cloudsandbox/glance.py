@@ -23,7 +23,11 @@ STOCK_STORE = 'fs'
 NOT_STORE_NAMES = ('DEFAULT', 'database', 'glance_store',
                    'os_glance_staging_store', 'os_glance_tasks_store',
                    'paste_deploy', 'keystone_authtoken', 'oslo_concurrency',
-                   'oslo_policy', 'image_format', 'image_import_opts')
+                   'oslo_policy', 'image_format', 'image_import_opts',
+                   'oslo_limit')
+# What Glance enforces with Keystone unified limits (sizes in MiB).
+LIMIT_RESOURCES = ('image_size_total', 'image_stage_total',
+                   'image_count_total', 'image_count_uploading')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,6 +43,13 @@ class GlanceVariant:
     image_size_cap: bytes; bigger uploads get HTTP 413.
     require_image_format_match: False lets Glance accept data that does
         not match its disk_format, as old clouds did.
+    unified_limits: Keystone registered limits of the image service,
+        ``{resource: default limit}`` (sizes in MiB, as Glance counts),
+        e.g. ``{'image_count_total': 10}``; given, Glance enforces them
+        (``use_keystone_limits``) and the resources not named are
+        unlimited (-1). See LIMIT_RESOURCES.
+    project_limits: ``{project name: {resource: limit}}``, Keystone limits
+        of single projects over the registered ones.
     conf: more glance-api.conf settings, ``{section: {option: value}}``,
         e.g. ``{'image_conversion': {'output_format': 'raw'}}``; they win
         over what the sandbox writes.
@@ -50,6 +61,8 @@ class GlanceVariant:
     import_plugins: tuple = ()
     image_size_cap: int = TiB
     require_image_format_match: bool = True
+    unified_limits: dict = dataclasses.field(default_factory=dict)
+    project_limits: dict = dataclasses.field(default_factory=dict)
     conf: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
@@ -69,6 +82,26 @@ class GlanceVariant:
             raise common.SandboxError(
                 'default store %r is not one of the stores %s'
                 % (self.default_store, ', '.join(self.stores)))
+        self._check_limits()
+
+    def _check_limits(self):
+        if self.project_limits and not self.unified_limits:
+            raise common.SandboxError('project_limits need unified_limits '
+                                      '(the registered limits)')
+        for limits in [self.unified_limits] + list(
+                self.project_limits.values()):
+            unknown = sorted(set(limits) - set(LIMIT_RESOURCES))
+            if unknown:
+                raise common.SandboxError(
+                    'unknown image limits %s (choose from %s)'
+                    % (', '.join(unknown), ', '.join(LIMIT_RESOURCES)))
+
+    def registered_limits(self):
+        """{resource: default limit} to register in Keystone ({}: none)."""
+        if not self.unified_limits:
+            return {}
+        return {r: int(self.unified_limits.get(r, -1))
+                for r in LIMIT_RESOURCES}
 
     @property
     def default(self):
@@ -149,6 +182,21 @@ def api_conf(variant, gdir, port, keystone_url, password):
     })
     if variant.policy:
         conf['oslo_policy']['policy_file'] = os.path.join(gdir, 'policy.yaml')
+    if variant.unified_limits:
+        conf['DEFAULT']['use_keystone_limits'] = 'true'
+        # oslo.limit reads the limits as the glance user, with the system
+        # reader role, and finds the image service by its catalog entry.
+        conf['oslo_limit'] = {
+            'auth_url': keystone_url,
+            'auth_type': 'password',
+            'username': 'glance',
+            'password': password,
+            'user_domain_name': 'Default',
+            'system_scope': 'all',
+            'endpoint_service_type': 'image',
+            'endpoint_region_name': common.REGION,
+            'endpoint_interface': 'public',
+        }
     if not variant.require_image_format_match:
         conf['image_format'] = {'require_image_format_match': 'false'}
     if variant.import_plugins:

@@ -60,6 +60,7 @@ class Sandbox(state.State):
             env = common.clean_env()
             if kind == 'keystone':
                 self.mark(cloud + '-provisioned', False)
+                self.mark(cloud + '-limits', False)
                 for name in keystone.KEY_FOLDERS:
                     shutil.rmtree(os.path.join(d, name), ignore_errors=True)
                 env.update(keystone.setup_env(
@@ -95,8 +96,33 @@ class Sandbox(state.State):
                        '%s keystone' % cloud)
             provision.provision(cloud, kurl, self.url(cloud + '-glance'),
                                 self.passwords[cloud])
+        self.sync_limits(cloud)
         provision.smoke_test(cloud, kurl, self.passwords[cloud]['admin'],
                              self.log_file(cloud + '-glance'))
+
+    def wanted_limits(self, cloud):
+        variant = self.variant(cloud)
+        return {'registered': variant.registered_limits(),
+                'projects': variant.project_limits}
+
+    def limits_synced(self, cloud):
+        return self.data.get('done', {}).get(
+            cloud + '-limits') == self.wanted_limits(cloud)
+
+    def sync_limits(self, cloud):
+        """Keystone's image limits as the cloud's variant says.
+
+        Runs beside the other cloud's: the caller marks it done.
+        """
+        stored = self.data.get('done', {}).get(cloud + '-limits') or {}
+        if self.limits_synced(cloud) or not (
+                self.wanted_limits(cloud)['registered']
+                or stored.get('registered')):
+            return
+        common.log('setting the image limits in %s keystone' % cloud)
+        provision.sync_limits(cloud, self.url(cloud + '-keystone'),
+                              self.passwords[cloud]['admin'],
+                              self.variant(cloud))
 
     def up(self, port_base=None, venv_dir=None, python=None, variants=None,
            **settings):
@@ -115,7 +141,8 @@ class Sandbox(state.State):
             todo = [c for c in common.CLOUDS
                     if not self.done(c + '-provisioned')]
             check = [c for c in common.CLOUDS
-                     if c in todo or c + '-glance' in started]
+                     if c in todo or c + '-glance' in started
+                     or not self.limits_synced(c)]
             # The two clouds are independent: set them up side by side.
             with ThreadPoolExecutor(2) as pool:
                 results = [(c, pool.submit(self.finish, c, c in todo))
@@ -124,6 +151,7 @@ class Sandbox(state.State):
                 result.result()
                 if cloud in todo:
                     self.mark(cloud + '-provisioned')
+                self.mark(cloud + '-limits', self.wanted_limits(cloud))
             if check:
                 common.log('image list through the catalog works in %s'
                            % ' and '.join(check))

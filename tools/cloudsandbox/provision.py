@@ -8,10 +8,10 @@ from cloudsandbox import common
 from cloudsandbox import keystone
 
 
-def provision(cloud, keystone_url, glance_url, passwords):
-    """Users, projects, roles and the image service of one cloud."""
+def system_caller(cloud, keystone_url, admin_password):
+    """call(method, path, body) on Keystone as the system admin."""
     base = keystone_url + '/v3'
-    token = keystone.admin_token(keystone_url, passwords['admin'],
+    token = keystone.admin_token(keystone_url, admin_password,
                                  {'system': {'all': True}}, cloud)[0]
 
     def call(method, path, body=None, ok=(200, 201, 204)):
@@ -20,6 +20,13 @@ def provision(cloud, keystone_url, glance_url, passwords):
             raise common.SandboxError('%s keystone: %s %s answered HTTP %d'
                                       % (cloud, method, path, status))
         return data
+    return call
+
+
+def provision(cloud, keystone_url, glance_url, passwords):
+    """Users, projects, roles and the image service of one cloud."""
+    base = keystone_url + '/v3'
+    call = system_caller(cloud, keystone_url, passwords['admin'])
 
     def ensure(collection, name, body, query=''):
         key = collection[:-1]
@@ -74,6 +81,74 @@ def register_image_service(call, glance_url):
         elif mine[0]['url'] != glance_url:
             call('PATCH', '/endpoints/' + mine[0]['id'],
                  {'endpoint': {'url': glance_url}})
+
+
+def sync_limits(cloud, keystone_url, admin_password, variant):
+    """Make Keystone's image limits those of the variant (none: none).
+
+    Registered limits and project limits of the image service are
+    created, changed or deleted to match; Glance reads them through
+    oslo.limit as the glance user, which needs the system reader role.
+    """
+    call = system_caller(cloud, keystone_url, admin_password)
+    service = call('GET', '/services?type=image')['services'][0]['id']
+    scope = '?service_id=%s&region_id=%s' % (service, common.REGION)
+    wanted = variant.registered_limits()
+    have = {r['resource_name']: r for r in call(
+        'GET', '/registered_limits' + scope)['registered_limits']}
+    projects = {}
+    if variant.project_limits:
+        projects = {p['name']: p['id'] for p in call(
+            'GET', '/projects?domain_id=default')['projects']}
+    wanted_project = {}
+    for name, limits in variant.project_limits.items():
+        if name not in projects:
+            raise common.SandboxError('%s keystone has no project %r for '
+                                      'its limits' % (cloud, name))
+        wanted_project.update(((projects[name], resource), int(value))
+                              for resource, value in limits.items())
+    have_project = {(r['project_id'], r['resource_name']): r for r in call(
+        'GET', '/limits' + scope)['limits']}
+    # Keystone takes a project limit only where a registered limit
+    # exists, and changes or deletes no registered limit that project
+    # limits refer to: those go first, new ones last.
+    keep = {}
+    if all(have.get(r, {}).get('default_limit') == value
+           for r, value in wanted.items()) and set(have) == set(wanted):
+        keep = {k: v for k, v in wanted_project.items() if k in have_project}
+    _sync(call, '/limits', 'limit', 'resource_limit', have_project, keep,
+          _project_limit, service)
+    _sync(call, '/registered_limits', 'registered_limit', 'default_limit',
+          have, wanted, lambda key: {'resource_name': key}, service)
+    _sync(call, '/limits', 'limit', 'resource_limit', {
+        k: v for k, v in have_project.items() if k in keep},
+        wanted_project, _project_limit, service)
+    if wanted:
+        user = call('GET', '/users?name=glance&domain_id=default')['users']
+        role = call('GET', '/roles?name=reader')['roles']
+        call('PUT', '/system/users/%s/roles/%s' % (user[0]['id'],
+                                                   role[0]['id']))
+
+
+def _project_limit(key):
+    return {'project_id': key[0], 'resource_name': key[1]}
+
+
+def _sync(call, path, key, value_key, have, wanted, identify, service):
+    """Create, change or delete Keystone limits so that have == wanted."""
+    for name in sorted(set(have) - set(wanted), key=str):
+        call('DELETE', '%s/%s' % (path, have[name]['id']))
+    create = []
+    for name, value in sorted(wanted.items(), key=str):
+        if name not in have:
+            create.append(dict(identify(name), service_id=service,
+                               region_id=common.REGION,
+                               **{value_key: value}))
+        elif have[name][value_key] != value:
+            call('PATCH', '%s/%s' % (path, have[name]['id']),
+                 {key: {value_key: value}})
+    if create:
+        call('POST', path, {key + 's': create})
 
 
 def smoke_test(cloud, keystone_url, admin_password, glance_log):
