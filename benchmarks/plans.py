@@ -64,6 +64,13 @@ def list_run(bench):
     return run
 
 
+def glance_ms(plan, counted):
+    """CPU milliseconds the source Glance spent per request it served."""
+    served = sum(counted.values())
+    return (1000 * plan.server_share('src-glance') * plan.wall / served
+            if served else 0)
+
+
 def seed(bench, owner, have, count, keep, log):
     """Create plan images until the project holds ``count``; log the pace."""
     started, created = time.monotonic(), 0
@@ -122,6 +129,7 @@ def plan_scale(bench, counts, repeat, log, keep=False):
                measure.spread([r.wall for r in plan.runs]),
                '%.2f' % plan.cpu, '%.0f' % (plan.maxrss / MiB),
                report.server_shares(plan),
+               '%.1f' % glance_ms(plan, counted['src-glance']),
                '%.2f' % listing.wall, '%.2f' % (plan.wall / listing.wall)]
         for service in SERVICES:
             kinds = ('keystone',) if service.endswith('keystone') else (
@@ -136,7 +144,8 @@ def plan_scale(bench, counts, repeat, log, keep=False):
     table = report.Table(
         '4. Plan scale: image migrate plan --project %s' % project,
         ('images', 'src images', 'plan s', 'range s', 'client CPU s',
-         'peak RSS MiB', 'Glance CPU src/dst', 'image list s',
+         'peak RSS MiB', 'Glance CPU src/dst', 'src Glance ms/req',
+         'image list s',
          'plan / list', 'src list', 'src members', 'src other',
          'src Keystone', 'dst list', 'dst members', 'dst other',
          'dst Keystone'), rows)
@@ -144,7 +153,9 @@ def plan_scale(bench, counts, repeat, log, keep=False):
         "'images' = in the selected project (1 KiB each, visibility "
         "shared, no members); 'src images' = all the source holds",
         "client CPU and peak RSS (VmHWM) of the plan process; Glance CPU = "
-        "share of one core used by each Glance during the plan (medians)",
+        "share of one core used by each Glance during the plan (medians); "
+        "ms/req = the source Glance's CPU time per request it served (one "
+        "uWSGI process: its GIL bounds the member reads per second)",
         "requests from the servers' uWSGI logs during one plan run: list "
         "= GET /v2/images pages, members = GET .../members, Keystone = "
         "all (logins, token checks, projects, domains)",
