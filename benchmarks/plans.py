@@ -117,7 +117,7 @@ def plan_scale(bench, counts, repeat, log, keep=False):
     if have:
         log('plan: reusing %d images left by an earlier run (tag %s)'
             % (have, PLAN_TAG))
-    skipped = [c for c in counts if c < have]
+    held, skipped = have, [c for c in counts if c < have]
     rows, points = [], []
     for count in sorted(c for c in counts if c >= have):
         have = seed(bench, owner, have, count, keep, log)
@@ -164,6 +164,6 @@ def plan_scale(bench, counts, repeat, log, keep=False):
     ]
     if skipped:
         table.notes.append('counts %s skipped: the project already held %d '
-                           'kept images' % (skipped, points[0][0]))
+                           'kept images' % (skipped, held))
     report.plan_targets(table, points)
     return table
