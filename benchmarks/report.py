@@ -235,7 +235,7 @@ def plan_targets(table, points):
                               % (count, plan_limit(count), wall),
                               wall < plan_limit(count)))
     first, last = points[0], points[-1]
-    if last[0] > first[0]:
+    if last[0] - first[0] >= 1000:  # below that, the slope is noise
         table.notes.append(
             'peak RSS grows by %.1f MiB per 1,000 images (%d -> %d images: '
             '%.0f -> %.0f MiB)' % (
