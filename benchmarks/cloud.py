@@ -110,12 +110,18 @@ class Bench:
 
     # -- test data ------------------------------------------------------
 
-    def create_image(self, cloud='src', size=None, seed=0, **fields):
-        """Create a tagged raw image; upload ``size`` random bytes."""
+    def create_image(self, cloud='src', size=None, seed=0, kept=False,
+                     **fields):
+        """Create a tagged raw image; upload ``size`` random bytes.
+
+        ``kept`` leaves out this run's tag, so the run's clean-up leaves
+        the image for the next run (``--sweep`` still finds it).
+        """
         fields.setdefault('name', 'bench-%s' % uuid.uuid4().hex[:8])
         fields.setdefault('disk_format', 'raw')
         fields.setdefault('container_format', 'bare')
-        fields['tags'] = [TAG, self.run_tag] + fields.get('tags', [])
+        fields['tags'] = [TAG] + ([] if kept else [self.run_tag]) + (
+            fields.get('tags', []))
         client = self.clients(cloud)
         image = client.glance.images.create(**fields)
         if size is not None:

@@ -54,13 +54,42 @@ class Inventory:
     project_id: str = None
     is_admin: bool = False
     projects_complete: bool = False
+    _index: tuple = dataclasses.field(default=None, init=False, repr=False,
+                                      compare=False)
 
     def project_by_ref(self, ref):
         """Find a project by ID or name; None when unknown or ambiguous."""
         if ref in self.projects:
             return self.projects[ref]
-        named = [p for p in self.projects.values() if p.name == ref]
+        named = self.projects_named(ref)
         return named[0] if len(named) == 1 else None
+
+    def projects_named(self, name):
+        """The projects of this name, in any domain."""
+        return self._project_index()[0].get(name, [])
+
+    def projects_keyed(self, key):
+        """The projects of this (domain, name) key."""
+        return self._project_index()[1].get(key, [])
+
+    def _project_index(self):
+        """Projects by name and by key, built once per project list.
+
+        Planning maps the owner and members of every image: a scan of the
+        project list for each would cost images x projects (a 10,000-image
+        plan over 3,000 projects: ~25 s). Rebuilt if the list is replaced
+        or grows.
+        """
+        index = self._index
+        if (index is None or index[0] is not self.projects
+                or index[1] != len(self.projects)):
+            by_name, by_key = {}, {}
+            for project in self.projects.values():
+                by_name.setdefault(project.name, []).append(project)
+                by_key.setdefault(project.key, []).append(project)
+            index = self._index = (self.projects, len(self.projects),
+                                   by_name, by_key)
+        return index[2:]
 
     def images_by_source_id(self):
         """Map source image ID -> its copy, by the source ID it records.

@@ -34,7 +34,7 @@ def dest_project(dest, ref):
     """The destination project a user named (ID or unique name), or None."""
     if ref in dest.projects:
         return dest.projects[ref]
-    named = [p for p in dest.projects.values() if p.name == ref]
+    named = dest.projects_named(ref)
     if len(named) == 1:
         return named[0]
     if not named and not dest.projects_complete and (
@@ -50,7 +50,7 @@ def map_project(source, dest, project_id, project_map):
     project = source.projects.get(project_id)
     if project is None:
         return None
-    same = [p for p in dest.projects.values() if p.key == project.key]
+    same = dest.projects_keyed(project.key)
     return same[0] if len(same) == 1 else None
 
 
