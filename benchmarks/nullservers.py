@@ -30,7 +30,6 @@ import socketserver
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import measure
@@ -44,7 +43,7 @@ PIPE = 'curl GET | curl -T - PUT'
 STREAM = 'verified stream (copy_data)'
 FLOOR = 'sha512 alone (1 MiB updates)'
 RATIO_TARGET = 0.9
-CPU_TARGET = 2.0
+CPU_TARGET = report.CPU_PER_GIB
 _SIZE_HEADER = 'x-openstack-image-size'
 
 
@@ -145,7 +144,7 @@ def stream(src_url, dst_url, size, digest):
                       'cpu': time.process_time() - cpu}))
 
 
-# -- the section ---------------------------------------------------------------
+# -- the section -------------------------------------------------------------
 
 def _make_file(folder, size):
     """A file of ``size`` random bytes; returns (path, sha512 hex)."""
