@@ -1,10 +1,11 @@
 """Stream one image's data from the source to the destination, verified.
 
 The bytes go from the source download straight into the destination upload
-(chunked), hashed on the way. The last chunk is held back until the size and
-hash match the source record; on any mismatch the upload is aborted
-mid-stream, so Glance puts the record back to ``queued`` and bad data never
-becomes ``active``.
+(with a Content-Length when the source record gives the size, chunked
+otherwise), hashed on the way in a thread of its own. The last chunk is
+held back until the size and hash match the source record; on any mismatch
+the upload is aborted mid-stream, so Glance puts the record back to
+``queued`` and bad data never becomes ``active``.
 
 Two traps shape this code (both reproduced on the sandbox): keystoneauth
 re-sends a request body after a 401, on connect/status retries and on
