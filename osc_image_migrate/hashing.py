@@ -12,8 +12,9 @@ import queue
 import threading
 
 # Pieces handed over but not yet hashed, at most: bounds what a hash that
-# falls behind can hold in memory (8 pieces of up to 1 MiB).
-BACKLOG = 8
+# falls behind can hold in memory (4 pieces of up to 1 MiB: parallel
+# copies each hold their own).
+BACKLOG = 4
 
 
 class BackgroundHash:
