@@ -16,6 +16,7 @@ RSS_GROWTH = 1.10
 # Plan time targets (seconds) by image count; the smallest target at or
 # above a count applies to it, and the first one to a smaller last count.
 PLAN_LIMITS = ((2000, 15.0), (10000, 30.0))
+CPU_PER_GIB = 2.0  # issue 12: client CPU per GiB copied, hash on
 
 
 @dataclasses.dataclass
@@ -208,6 +209,11 @@ def cpu_table(results, image_size, micro, baseline):
         "'VerifiedStream in memory' = the same stream class fed from "
         "memory, in this process: the stream's own cost, no network",
     ]
+    if 'migrate' in results:
+        per_gib = (results['migrate'].cpu - base.cpu) / gib
+        table.targets.append((
+            'migrate CPU <= %.1f s/GiB, verification on (%.2f s/GiB)'
+            % (CPU_PER_GIB, per_gib), per_gib <= CPU_PER_GIB))
     return table
 
 

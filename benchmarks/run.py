@@ -5,6 +5,9 @@ test images (set-up, not measured), then measures side by side, in one
 run, alternating the cases (A B C A B C ...) and comparing medians, since
 the machine is usually busy with other work:
 
+0. ``ceiling``: the client alone, between loopback null servers (no
+   sandbox): the verified stream vs ``curl GET | curl -T - PUT``, and
+   client CPU seconds per GiB (benchmarks/nullservers.py);
 1. ``single``: one large image: ``image migrate`` vs the raw HTTP pipe
    ``curl GET src | curl -T - PUT dst``, a bare Python GET->PUT pipe and
    ``openstack image save | openstack image create``;
@@ -33,23 +36,28 @@ import traceback
 import cloud
 import limits
 import measure
+import nullservers
 import plans
 import report
 import transfers
 
 # Numbered as in the table; run in this order (plan last: its thousands
 # of images would slow every other plan).
-SECTIONS = ('single', 'parallel', 'memory', 'cpu', 'limit-rate', 'plan')
-NUMBERS = {'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4, 'cpu': 5,
-           'limit-rate': 6}
-FULL = {'size': '1G', 'parallel_count': 4, 'parallel_size': '256M',
+SECTIONS = ('ceiling', 'single', 'parallel', 'memory', 'cpu', 'limit-rate',
+            'plan')
+NUMBERS = {'ceiling': 0, 'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4,
+           'cpu': 5, 'limit-rate': 6}
+# The sizes issue 12 names: one 4 GiB image, 4 x 1 GiB at once.
+FULL = {'ceiling_size': '1G', 'size': '4G', 'parallel_count': 4,
+        'parallel_size': '1G',
         'memory_sizes': '64M,2G', 'plan_counts': '100,2000,10000',
         'cpu_size': '512M', 'limit_rate': '20M', 'limit_size': '128M',
-        'repeat': 3}
-QUICK = {'size': '64M', 'parallel_count': 4, 'parallel_size': '16M',
+        'repeat': 3, 'copy_repeat': 2}
+QUICK = {'ceiling_size': '256M', 'size': '64M', 'parallel_count': 4,
+         'parallel_size': '16M',
          'memory_sizes': '16M,128M', 'plan_counts': '20,50,100',
          'cpu_size': '64M', 'limit_rate': '8M', 'limit_size': '24M',
-         'repeat': 1}
+         'repeat': 1, 'copy_repeat': 1}
 _T0 = time.monotonic()
 
 
@@ -71,16 +79,26 @@ def parse_args(argv):
         help='small sizes and one round: a smoke run of a minute or two')
     parser.add_argument(
         '--repeat', metavar='<count>', type=int,
-        help='rounds of each comparison (default: 3; 1 with --quick)')
+        help='rounds of each comparison but "single" and "parallel" '
+             '(default: 3; 1 with --quick)')
+    parser.add_argument(
+        '--copy-repeat', metavar='<count>', type=int,
+        help='rounds of "single" and "parallel" (default: 2, which with '
+             'their 4 GiB per case and round keeps a full run near 25 '
+             'min; 1 with --quick)')
+    parser.add_argument(
+        '--ceiling-size', metavar='<size>',
+        help='file copied between the null servers in "ceiling" '
+             '(default: 1G)')
     parser.add_argument(
         '--size', metavar='<size>',
-        help='image size for "single", e.g. 1G, 512M (default: 1G)')
+        help='image size for "single", e.g. 1G, 512M (default: 4G)')
     parser.add_argument(
         '--parallel', metavar='<count>', type=int, dest='parallel_count',
         help='images copied at once in "parallel" (default: 4)')
     parser.add_argument(
         '--parallel-size', metavar='<size>',
-        help='size of each image in "parallel" (default: 256M)')
+        help='size of each image in "parallel" (default: 1G)')
     parser.add_argument(
         '--memory-sizes', metavar='<size>,<size>',
         help='small and large image for "memory" (default: 64M,2G)')
@@ -122,9 +140,11 @@ def parse_args(argv):
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    if args.repeat < 1 or args.parallel_count < 1:
-        parser.error('--repeat and --parallel must be at least 1')
+    if min(args.repeat, args.copy_repeat, args.parallel_count) < 1:
+        parser.error('--repeat, --copy-repeat and --parallel must be at '
+                     'least 1')
     try:
+        args.ceiling_size = report.parse_size(args.ceiling_size)
         args.size = report.parse_size(args.size)
         args.parallel_size = report.parse_size(args.parallel_size)
         args.cpu_size = report.parse_size(args.cpu_size)
@@ -160,11 +180,13 @@ def load():
 def run_sections(bench, args):
     only = args.only or SECTIONS
     jobs = {
-        'single': lambda: transfers.single(bench, args.size, args.repeat,
-                                           log),
+        'ceiling': lambda: nullservers.ceiling(args.ceiling_size,
+                                               args.repeat, log),
+        'single': lambda: transfers.single(bench, args.size,
+                                           args.copy_repeat, log),
         'parallel': lambda: transfers.parallel(
-            bench, args.parallel_count, args.parallel_size, args.repeat,
-            log),
+            bench, args.parallel_count, args.parallel_size,
+            args.copy_repeat, log),
         'memory': lambda: transfers.memory(bench, args.memory_sizes, log),
         'cpu': lambda: transfers.cpu(bench, args.cpu_size, args.repeat,
                                      log),
@@ -195,32 +217,39 @@ def run_sections(bench, args):
 def main(argv=None):
     args = parse_args(argv)
     only = args.only or SECTIONS
-    if {'single', 'parallel'} & set(only) and not shutil.which('curl'):
+    if {'ceiling', 'single', 'parallel'} & set(only) and not shutil.which(
+            'curl'):
         sys.stderr.write('benchmarks: curl is needed for the raw pipe '
                          'reference (apt-get install curl)\n')
         return 2
-    log('bringing the sandbox up')
-    bench = cloud.Bench(args.state_dir, args.port_base, args.sandbox_venv,
-                        quiet=True)
-    try:
-        if args.sweep:
-            log('deleted %d images' % bench.sweep(cloud.TAG))
-            return 0
-        started_load = load()
+    started_load = load()
+    if set(only) == {'ceiling'} and not args.sweep:
+        tables, failed = run_sections(None, args)  # no sandbox needed
+        sandbox = 'not used'
+    else:
+        log('bringing the sandbox up')
+        bench = cloud.Bench(args.state_dir, args.port_base,
+                            args.sandbox_venv, quiet=True)
         try:
-            tables, failed = run_sections(bench, args)
+            if args.sweep:
+                log('deleted %d images' % bench.sweep(cloud.TAG))
+                return 0
+            started_load = load()
+            try:
+                tables, failed = run_sections(bench, args)
+            finally:
+                log('cleaning up: deleting the images of this run')
+                log('deleted %d images' % bench.sweep())
         finally:
-            log('cleaning up: deleting the images of this run')
-            log('deleted %d images' % bench.sweep())
-    finally:
-        bench.close()
+            bench.close()
+        sandbox = '%s (ports from %d)' % (bench.state_dir,
+                                          bench.info['port_base'])
     print('osc-image-migrate benchmark, %s' % time.strftime('%Y-%m-%d %H:%M'))
     print('machine: %s' % machine())
-    print('sandbox: %s (ports from %d); load average at start %s, at end '
-          '%s' % (bench.state_dir, bench.info['port_base'], started_load,
-                  load()))
-    print('repeat %d, medians; run took %.0f s' % (
-        args.repeat, time.monotonic() - _T0))
+    print('sandbox: %s; load average at start %s, at end %s'
+          % (sandbox, started_load, load()))
+    print('repeat %d (single, parallel: %d), medians; run took %.0f s' % (
+        args.repeat, args.copy_repeat, time.monotonic() - _T0))
     for table in tables:
         print()
         print(table.render())
