@@ -16,6 +16,8 @@ from oslo_utils.imageutils import format_inspector
 # The inspectors decide within the first 256 KiB for the formats seen here;
 # one still undecided after this much data is left to Glance's own check.
 INSPECT_LIMIT = 16 * 1024 * 1024
+# While undecided, a stream reads up to each MiB boundary (see wanted).
+DECISION_STEP = 1024 * 1024
 # Glance tolerates an invalid MBR in kernel and ramdisk images.
 MBR_TOLERANT = ('aki', 'ari')
 
@@ -46,6 +48,18 @@ class FormatCheck:
         self._seen = 0
         self._feed = _Feed()
         self._wrapper = format_inspector.InspectWrapper(self._feed)
+
+    def wanted(self, most):
+        """How much a stream may read next, at most ``most`` bytes.
+
+        While undecided, reads stop at each MiB boundary: the inspectors
+        decide within the first MiB for the formats Glance knows, so a
+        refused image has read at most that MiB, however the network cut
+        the pieces.
+        """
+        if self.done:
+            return most
+        return min(most, DECISION_STEP - self._seen % DECISION_STEP)
 
     def feed(self, chunk):
         """Inspect one more chunk; raise FormatProblem once it is sure."""

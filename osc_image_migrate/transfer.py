@@ -16,7 +16,6 @@ and aborts are raised as a non-``OSError`` exception.
 """
 
 import dataclasses
-import functools
 import hashlib
 import logging
 import time
@@ -176,8 +175,8 @@ class VerifiedStream:
             size = min(size, self._limiter.piece)
         read1 = getattr(getattr(self._response, 'raw', None), 'read1', None)
         if read1 is not None:
-            pieces = iter(functools.partial(read1, size,
-                                            decode_content=True), b'')
+            pieces = iter(lambda: read1(self._piece_size(size),
+                                        decode_content=True), b'')
         else:
             pieces = self._response.iter_content(min(self._read_size, size))
         try:
@@ -191,6 +190,12 @@ class VerifiedStream:
             self._fail(TransferError(
                 'source download broke off after %d bytes: %s'
                 % (self.sent, type(e).__name__), retriable=True))
+
+    def _piece_size(self, size):
+        """``size``, or less while the format check is undecided."""
+        if self._check is None:
+            return size
+        return self._check.wanted(size)
 
     def _chunks(self):
         hasher = hashing.BackgroundHash(self._algo) if self._algo else None

@@ -111,3 +111,13 @@ def test_undecided_after_the_limit_is_left_to_glance():
     check.feed(b'\0' * 1024)
     assert check.done and check.detected is None
     check.finish()
+
+
+def test_reads_stop_at_each_mib_while_undecided():
+    check = format_check.FormatCheck('raw', 'bare')
+    assert check.wanted(4 * MiB) == MiB
+    check.feed(b'\0' * 100)
+    assert check.wanted(4 * MiB) == MiB - 100
+    assert check.wanted(10) == 10
+    check.done = True
+    assert check.wanted(4 * MiB) == 4 * MiB
