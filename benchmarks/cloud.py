@@ -22,7 +22,7 @@ import uuid
 
 from openstack.config import loader
 
-from osc_image_migrate import clouds
+from osc_image_migrate.cloud import sessions
 
 import measure
 
@@ -63,8 +63,8 @@ class Bench:
         self.config = loader.OpenStackConfig(
             config_files=[self.info['clouds_yaml']], vendor_files=[],
             load_envvars=False)
-        self.src = clouds.dest_clients(self.config, 'src')
-        self.dst = clouds.dest_clients(self.config, 'dst')
+        self.src = sessions.dest_clients(self.config, 'src')
+        self.dst = sessions.dest_clients(self.config, 'dst')
         self.env = measure.clean_env(
             OS_CLIENT_CONFIG_FILE=self.info['clouds_yaml'])
         bindir = pathlib.Path(sys.executable).parent

@@ -14,7 +14,7 @@ import sys
 
 from openstackclient import shell
 
-from osc_image_migrate import transfer
+from osc_image_migrate.stream import transfer
 
 
 def _no_digest(image):
@@ -23,7 +23,7 @@ def _no_digest(image):
 
 def main(argv):
     if not callable(getattr(transfer, 'expected_digest', None)):
-        sys.stderr.write('nohash: osc_image_migrate.transfer has no '
+        sys.stderr.write('nohash: osc_image_migrate.stream.transfer has no '
                          'expected_digest() any more; update this file\n')
         return 3
     transfer.expected_digest = _no_digest

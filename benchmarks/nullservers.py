@@ -132,7 +132,7 @@ class _Cloud:
 
 def stream(src_url, dst_url, size, digest):
     """One ``copy_data`` between the null servers; prints wall and CPU."""
-    from osc_image_migrate import transfer
+    from osc_image_migrate.stream import transfer
 
     image = {'id': 'null', 'size': size, 'os_hash_algo': 'sha512',
              'os_hash_value': digest, 'disk_format': 'raw',

@@ -277,7 +277,7 @@ def hashing_micro(size, repeat):
     The same class the migration uses, fed from memory, so the only work
     measured is the stream's own: hashing, holding back, counting.
     """
-    from osc_image_migrate import transfer
+    from osc_image_migrate.stream import transfer
 
     chunk = os.urandom(transfer.CHUNK_SIZE)
     count = max(1, size // len(chunk))

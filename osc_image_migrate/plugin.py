@@ -17,9 +17,9 @@ def make_client(instance):
     The source cloud is the one ``openstack`` is authenticated against, so
     its session, region, interface and TLS settings are OSC's.
     """
-    from osc_image_migrate import clouds
+    from osc_image_migrate.cloud import sessions
 
-    return clouds.source_clients(instance)
+    return sessions.source_clients(instance)
 
 
 def build_option_parser(parser):

@@ -19,7 +19,7 @@ import sys
 
 from openstack.config import loader
 
-from osc_image_migrate import clouds
+from osc_image_migrate.cloud import sessions
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 TAG = 'osc-image-migrate-demo'
@@ -80,10 +80,10 @@ def main():
         return up.returncode
     state = pathlib.Path(os.environ.get('OSC_IMAGE_MIGRATE_SANDBOX',
                                         REPO / '.sandbox'))
-    clouds_yaml = str(state / 'clouds.yaml')
+    clouds_yaml = str(state / 'sessions.yaml')
     config = loader.OpenStackConfig(config_files=[clouds_yaml],
                                     vendor_files=[], load_envvars=False)
-    src = clouds.dest_clients(config, 'src')
+    src = sessions.dest_clients(config, 'src')
     projects = {p['name']: p['id'] for p in src.identity.get(
         '/projects').json()['projects']}
     selection = []

@@ -5,22 +5,24 @@ import logging
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
-from osc_image_migrate import bandwidth
-from osc_image_migrate import clouds
-from osc_image_migrate import drift
-from osc_image_migrate import errors
-from osc_image_migrate import execution
+from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import inspection
+from osc_image_migrate.cloud import plan_file
+from osc_image_migrate.cloud import sessions
+from osc_image_migrate.cloud import survey
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate.copying import upload_method
 from osc_image_migrate.i18n import _
-from osc_image_migrate import image_copy
-from osc_image_migrate import inspection
-from osc_image_migrate import metadata
-from osc_image_migrate import migration
-from osc_image_migrate import planning
-from osc_image_migrate import progress as progress_mod
-from osc_image_migrate import selection as selection_mod
-from osc_image_migrate import sharding
-from osc_image_migrate import transfer
-from osc_image_migrate import upload_method
+from osc_image_migrate import model
+from osc_image_migrate.planning import drift
+from osc_image_migrate.planning import metadata
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import selection as selection_mod
+from osc_image_migrate.planning import sharding
+from osc_image_migrate.run import executor
+from osc_image_migrate.run import progress as progress_mod
+from osc_image_migrate.stream import bandwidth
+from osc_image_migrate.stream import transfer
 from osc_image_migrate.v1 import selection_options
 
 LOG = logging.getLogger(__name__)
@@ -66,11 +68,11 @@ def plan_row(item, long=False):
 
 def plan_exit_status(plan):
     """What ``plan --detailed-exit-code`` answers for ``plan``."""
-    attention = (planning.BLOCKED, planning.SOURCE_DELETED)
+    attention = (planner.BLOCKED, planner.SOURCE_DELETED)
     if any(item.action in attention or item.quota
            or any(not c.syncable for c in item.changes) for item in plan):
         return EXIT_ATTENTION
-    if any(item.action != planning.SKIP for item in plan):
+    if any(item.action != planner.SKIP for item in plan):
         return EXIT_CHANGES
     return EXIT_IN_SYNC
 
@@ -95,22 +97,22 @@ class _MigrateCommand(command.Lister):
         """Report usage errors with status 2 and bulk failures after rows."""
         try:
             result = super().run(parsed_args)
-        except errors.UsageError as e:
+        except model.UsageError as e:
             self.log.error(str(e))
             return e.exit_status
         return result or self.exit_status
 
     def clients(self, parsed_args):
-        with errors.translated('source cloud'):
+        with http.translated('source cloud'):
             source = self.app.client_manager.image_migrate
-        return source, clouds.dest_clients(self.app.cloud_config,
-                                           parsed_args.dest_cloud)
+        return source, sessions.dest_clients(self.app.cloud_config,
+                                             parsed_args.dest_cloud)
 
     def plan(self, parsed_args):
         selection = selection_from_args(parsed_args)
         source, dest = self.clients(parsed_args)
-        plan = migration.compute_plan(source, dest, selection,
-                                      keep_ids=parsed_args.keep_ids)[0]
+        plan = survey.compute_plan(source, dest, selection,
+                                   keep_ids=parsed_args.keep_ids)[0]
         return upload_method.annotate_plan(plan, parsed_args.upload_method,
                                            dest)
 
@@ -158,10 +160,10 @@ class PlanImageMigration(_MigrateCommand):
 
     def take_action(self, parsed_args):
         if parsed_args.shards is not None and parsed_args.shards < 1:
-            raise errors.UsageError(_('--shards must be at least 1'))
+            raise model.UsageError(_('--shards must be at least 1'))
         plan = self.plan(parsed_args)
         if parsed_args.inspect:
-            with errors.translated('source cloud'):
+            with http.translated('source cloud'):
                 inspection.inspect_plan(self.app.client_manager.image_migrate,
                                         plan)
         if parsed_args.detailed_exit_code:
@@ -253,25 +255,25 @@ class MigrateImage(_MigrateCommand):
 
     def take_action(self, parsed_args):
         if parsed_args.parallel < 1:
-            raise errors.UsageError(_('--parallel must be at least 1'))
+            raise model.UsageError(_('--parallel must be at least 1'))
         if parsed_args.retries < 0:
-            raise errors.UsageError(_('--retries cannot be negative'))
+            raise model.UsageError(_('--retries cannot be negative'))
         shard = None
         if parsed_args.shard is not None:
             if not parsed_args.plan_file:
-                raise errors.UsageError(_('--shard needs --plan-file: '
-                                          'every shard runs the same plan'))
+                raise model.UsageError(_('--shard needs --plan-file: '
+                                         'every shard runs the same plan'))
             try:
                 shard = sharding.parse_shard(parsed_args.shard)
             except ValueError as e:
-                raise errors.UsageError('--shard: %s' % e)
+                raise model.UsageError('--shard: %s' % e)
         limiter = None
         if parsed_args.limit_rate is not None:
             try:
                 limiter = bandwidth.Limiter(
                     bandwidth.parse_rate(parsed_args.limit_rate))
             except ValueError as e:
-                raise errors.UsageError('--limit-rate: %s' % e)
+                raise model.UsageError('--limit-rate: %s' % e)
         if parsed_args.dry_run:
             return self.plan_listing(self.plan(parsed_args),
                                      parsed_args.long)
@@ -279,31 +281,31 @@ class MigrateImage(_MigrateCommand):
         source, dest = self.clients(parsed_args)
         missing = []
         if parsed_args.plan_file:
-            saved = migration.load_plan_file(parsed_args.plan_file)
-            plan, missing = migration.recheck_plan(
+            saved = plan_file.load_plan_file(parsed_args.plan_file)
+            plan, missing = plan_file.recheck_plan(
                 source, dest, saved, selection, parsed_args.keep_ids,
                 shard=shard)
         else:
-            plan, resolved = migration.compute_plan(
+            plan, resolved = survey.compute_plan(
                 source, dest, selection, keep_ids=parsed_args.keep_ids)
             if (selection_mod.is_whole_cloud(resolved)
                     and not parsed_args.all):
-                raise errors.UsageError(_(
+                raise model.UsageError(_(
                     'No image or project selected: that migrates every '
                     'image of the source cloud; add --all to confirm'))
         chooser = upload_method.chooser_for(parsed_args.upload_method, dest)
-        executor = execution.Executor(
+        runner = executor.Executor(
             source, dest, parallel=parsed_args.parallel,
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
             stream_options=transfer.StreamOptions(
                 check_format=parsed_args.check_format is not False,
                 limiter=limiter, method=chooser),
             progress=self._progress(parsed_args),
-            upload_slots=migration.upload_slots(dest))
+            upload_slots=survey.upload_slots(dest))
         try:
-            results = executor.run(plan)
+            results = runner.run(plan)
         except KeyboardInterrupt:
-            results = executor.run_results(plan)
+            results = runner.run_results(plan)
             self.exit_status = 130
         rows = [result_row(r) for r in results]
         rows += [(image_id, None, None, image_copy.FAILED, None, 0, 0,

@@ -6,11 +6,11 @@ selection they describe is checked and combined with the filter file here.
 
 from osc_lib.cli import parseractions
 
-from osc_image_migrate import errors
-from osc_image_migrate import filter_file
+from osc_image_migrate.copying import upload_method
 from osc_image_migrate.i18n import _
-from osc_image_migrate import selection as selection_mod
-from osc_image_migrate import upload_method
+from osc_image_migrate import model
+from osc_image_migrate.planning import filter_file
+from osc_image_migrate.planning import selection as selection_mod
 
 
 def add_selection_options(parser):
@@ -127,4 +127,4 @@ def selection_from_args(parsed_args):
                 parsed_args.public_and_shared)
         return selection_mod.merge(from_cli, from_file)
     except selection_mod.SelectionError as e:
-        raise errors.UsageError(str(e))
+        raise model.UsageError(str(e))

@@ -17,7 +17,7 @@ import uuid
 from openstack.config import loader
 import pytest
 
-from osc_image_migrate import clouds
+from osc_image_migrate.cloud import sessions
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SANDBOX = REPO / 'tools' / 'sandbox.py'
@@ -29,7 +29,7 @@ def state_dir():
 
 
 class Sandbox:
-    """The running sandbox: its clouds.yaml, clients and CLI."""
+    """The running sandbox: its sessions.yaml, clients and CLI."""
 
     def __init__(self, clouds_yaml):
         self.clouds_yaml = str(clouds_yaml)
@@ -40,7 +40,7 @@ class Sandbox:
 
     def clients(self, cloud):
         if cloud not in self._clients:
-            self._clients[cloud] = clouds.dest_clients(self.config, cloud)
+            self._clients[cloud] = sessions.dest_clients(self.config, cloud)
         return self._clients[cloud]
 
     def env(self):
@@ -107,7 +107,7 @@ def sandbox():
                             capture_output=True, text=True)
     if result.returncode != 0:
         pytest.fail('sandbox did not come up:\n' + result.stderr[-3000:])
-    return Sandbox(state_dir() / 'clouds.yaml')
+    return Sandbox(state_dir() / 'sessions.yaml')
 
 
 # The extra sandboxes of the fault and variant tests.

@@ -25,7 +25,8 @@ from openstackclient import shell
 import pytest
 import yaml
 
-from osc_image_migrate import inventory
+from osc_image_migrate.cloud import inventory
+from osc_image_migrate import model
 from tests.functional import proxy
 from tests.functional import variants
 
@@ -164,7 +165,7 @@ def copies(box, source_id):
     for hidden in ('false', 'true'):
         listing = dst.image.get(
             '/v2/images?visibility=all&os_hidden=%s&%s=%s'
-            % (hidden, inventory.SOURCE_ID_PROPERTY, source_id)).json()
+            % (hidden, model.SOURCE_ID_PROPERTY, source_id)).json()
         found.update((i['id'], i) for i in listing['images'])
     response = dst.image.get('/v2/images/%s' % source_id,
                              raise_exc=False)

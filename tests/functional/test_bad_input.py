@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 import pytest
 import yaml
 
-from osc_image_migrate import bandwidth
-from osc_image_migrate import selection
+from osc_image_migrate.planning import selection
+from osc_image_migrate.stream import bandwidth
 from tests.functional import faults_support as fs
 from tests.functional.faults_support import run_cli
 

@@ -15,8 +15,8 @@ import sys
 
 import pytest
 
-from osc_image_migrate import conversion
-from osc_image_migrate import inventory
+from osc_image_migrate import model
+from osc_image_migrate.planning import conversion
 from tests.functional import faults_support as fs
 from tests.functional import proxy
 from tests.functional.test_sync import data_requests
@@ -176,7 +176,7 @@ def _as_a_run_left_it(box, image, data):
     record = box.create_image(
         'dst', id=image['id'], name=image['name'], disk_format='qcow2',
         owner=box.project_id('dst', 'demo'), visibility='private',
-        **{inventory.SOURCE_ID_PROPERTY: image['id']},
+        **{model.SOURCE_ID_PROPERTY: image['id']},
         **conversion.source_values(image))
     dst = box.clients('dst').image
     assert dst.put('/v2/images/%s/stage' % record['id'], data=data,
@@ -250,7 +250,7 @@ def test_other_data_staged_into_the_copy_is_not_accepted(box, tmp_path):
     record = box.create_image(
         'dst', id=image['id'], name=image['name'], disk_format='qcow2',
         owner=box.project_id('dst', 'demo'), visibility='private',
-        **{inventory.SOURCE_ID_PROPERTY: image['id']},
+        **{model.SOURCE_ID_PROPERTY: image['id']},
         **conversion.source_values(image))
     assert box.clients('dst').image.put(
         '/v2/images/%s/stage' % record['id'], data=other,

@@ -16,7 +16,7 @@ import time
 from glanceclient import exc as glance_exc
 import pytest
 
-from osc_image_migrate import inventory
+from osc_image_migrate import model
 from tests.functional import faults_support as fs
 from tests.functional import proxy
 
@@ -133,7 +133,7 @@ def test_byte_flipped_on_the_way_in_is_never_left_active(sandbox, tmp_path):
     assert row['Result'] == 'migrated' and row['Dest ID'] != big['id']
     good = fs.assert_one_good_copy(sandbox, big, images.data[big['id']])
     assert good['id'] == row['Dest ID']
-    assert good[inventory.SOURCE_ID_PROPERTY] == big['id']
+    assert good[model.SOURCE_ID_PROPERTY] == big['id']
     assert sandbox.image('dst', big['id'])['status'] == 'deactivated'
     rows, run = fs.migrate(sandbox, *fs.image_args(big, small))
     assert {r['Result'] for r in rows.values()} == {'skipped'}

@@ -9,7 +9,7 @@ servers, so they run on the extra sandboxes of ``faults_support``.
 import threading
 import time
 
-from osc_image_migrate import inventory
+from osc_image_migrate import model
 from tests.functional import faults_support as fs
 from tests.functional import proxy
 
@@ -58,7 +58,7 @@ def test_destination_glance_restarted_mid_upload(token_box, tmp_path):
         # for good (Glance has no way back to "queued" then), so the copy
         # went to a new ID that records the source ID.
         assert 'left saving by a lost upload' in row['Detail']
-        assert good[inventory.SOURCE_ID_PROPERTY] == big['id']
+        assert good[model.SOURCE_ID_PROPERTY] == big['id']
         assert fs.dest_status(box, big['id']) == 'saving'
 
     rows, run = fs.migrate(box, *fs.image_args(big, later))

@@ -12,7 +12,7 @@ from glanceclient import exc as glance_exc
 import pytest
 import yaml
 
-from osc_image_migrate import inventory
+from osc_image_migrate import model
 from tests.functional import proxy
 
 MiB = 1024 * 1024
@@ -118,7 +118,7 @@ def test_kernel_with_burned_id_gets_new_id_and_is_remapped(sandbox,
     row = copied['rows'][kernel_id]
     assert row['Dest ID'] != kernel_id
     new_kernel = sandbox.image('dst', row['Dest ID'])
-    assert new_kernel[inventory.SOURCE_ID_PROPERTY] == kernel_id
+    assert new_kernel[model.SOURCE_ID_PROPERTY] == kernel_id
     assert new_kernel['status'] == 'active'
     server = sandbox.image('dst', copied['ids']['server'])
     assert server['kernel_id'] == row['Dest ID']
@@ -145,7 +145,7 @@ def test_rerun_only_skips(sandbox, copied):
     # No duplicate: the burned kernel has exactly one copy.
     copies = [i for i in sandbox.clients('dst').glance.images.list(
         filters={'visibility': 'all'})
-        if i.get(inventory.SOURCE_ID_PROPERTY) == copied['ids']['kernel']]
+        if i.get(model.SOURCE_ID_PROPERTY) == copied['ids']['kernel']]
     assert len(copies) == 1
 
 

@@ -14,7 +14,7 @@ import uuid
 import pytest
 import yaml
 
-from osc_image_migrate import clouds
+from osc_image_migrate.cloud import sessions
 from tests.functional import faults_support as fs
 
 # Every fernet token starts with these characters (version byte 0x80).
@@ -52,7 +52,7 @@ def secrets_env(caps_box, tmp_path_factory):
             'interface': entry['interface'],
             'identity_api_version': 3,
         }
-    path = tmp_path_factory.mktemp('secrets') / 'clouds.yaml'
+    path = tmp_path_factory.mktemp('secrets') / 'sessions.yaml'
     path.write_text(yaml.safe_dump(config))
     env = caps_box.env()
     env['OS_CLIENT_CONFIG_FILE'] = str(path)
@@ -110,7 +110,7 @@ def test_failures_show_no_secret(caps_box, secrets_env, tmp_path, dest):
         config['clouds']['dst-app']))
     config['clouds']['dst-app-badsecret']['auth'][
         'application_credential_secret'] = 'wrong-%s' % uuid.uuid4()
-    path = tmp_path / 'clouds.yaml'
+    path = tmp_path / 'sessions.yaml'
     path.write_text(yaml.safe_dump(config))
     env = dict(secrets_env['env'], OS_CLIENT_CONFIG_FILE=str(path))
     wrong = [config['clouds']['dst-badpw']['auth']['password'],
@@ -132,13 +132,13 @@ def test_the_tokens_really_used_never_show(caps_box, secrets_env, tmp_path,
     images = fs.Images(caps_box)
     image = images.make('a-token', fs.MiB)
     destinations = []
-    real_dest_clients = clouds.dest_clients
+    real_dest_clients = sessions.dest_clients
 
     def recording(cloud_config, name):
         destinations.append(real_dest_clients(cloud_config, name))
         return destinations[-1]
 
-    monkeypatch.setattr(clouds, 'dest_clients', recording)
+    monkeypatch.setattr(sessions, 'dest_clients', recording)
     log = tmp_path / 'in-process.log'
     apps = []
     with fs.cli_environment(caps_box):

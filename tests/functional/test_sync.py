@@ -16,7 +16,7 @@ from hypothesis import stateful
 from hypothesis import strategies as st
 import pytest
 
-from osc_image_migrate import inventory
+from osc_image_migrate import model
 from tests.functional.test_plan import ensure_project
 
 KiB = 1024
@@ -28,7 +28,7 @@ KEPT = ('name', 'disk_format', 'container_format', 'min_disk', 'min_ram',
 NOT_PROPERTIES = set(KEPT) | {
     'id', 'owner', 'tags', 'created_at', 'updated_at', 'virtual_size',
     'file', 'schema', 'self', 'direct_url', 'locations', 'stores',
-    inventory.SOURCE_ID_PROPERTY}
+    model.SOURCE_ID_PROPERTY}
 
 
 def migrate(sandbox, *args, **kwargs):
@@ -174,7 +174,7 @@ def test_drift_is_planned_as_update_with_each_field(synced):
     assert changes['min_ram'] == {'old': 0, 'new': 512}
     assert changes['tags'] == {'old': ['a', 'b'], 'new': ['b', 'c']}
     assert changes['property:dropped'] == {'old': 'soon', 'new': None}
-    assert inventory.SOURCE_ID_PROPERTY not in str(changes)
+    assert model.SOURCE_ID_PROPERTY not in str(changes)
 
 
 def test_each_kind_of_drift_has_its_action(synced):
@@ -219,7 +219,7 @@ def test_no_image_created_or_deleted_and_bookkeeping_kept(sandbox, synced):
     newid = synced['ids']['newid']
     copies = [i for i in sandbox.clients('dst').glance.images.list(
         filters={'visibility': 'all'})
-        if i.get(inventory.SOURCE_ID_PROPERTY) == newid]
+        if i.get(model.SOURCE_ID_PROPERTY) == newid]
     assert [c['id'] for c in copies] == [synced['dest_ids']['newid']]
     with pytest.raises(glance_exc.HTTPNotFound):
         sandbox.image('dst', newid)
@@ -295,7 +295,7 @@ def test_deleted_source_of_a_same_id_copy_is_listed(sandbox):
     gone = fresh_image(sandbox, src_project)
     rows, run = migrate(sandbox, '--project', name)
     assert rows[gone]['Dest ID'] == gone
-    assert sandbox.image('dst', gone)[inventory.SOURCE_ID_PROPERTY] == gone
+    assert sandbox.image('dst', gone)[model.SOURCE_ID_PROPERTY] == gone
     sandbox.clients('src').glance.images.delete(gone)
 
     rows, run = plan(sandbox, '--project', name, '--detailed-exit-code',

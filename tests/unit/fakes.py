@@ -4,10 +4,10 @@ import copy
 import hashlib
 import uuid
 
-from osc_image_migrate import drift
-from osc_image_migrate import inventory
-from osc_image_migrate import metadata
-from osc_image_migrate import planning
+from osc_image_migrate import model
+from osc_image_migrate.planning import drift
+from osc_image_migrate.planning import metadata
+from osc_image_migrate.planning import planner
 
 UPDATED_AT = '2024-03-01T12:00:00Z'
 
@@ -20,7 +20,7 @@ def make_id(*parts):
 
 def project(name, cloud='src', domain='Default', project_id=None):
     """A project whose ID differs per cloud, as in a real migration."""
-    return inventory.Project(
+    return model.Project(
         id=project_id or make_id(cloud, domain, name).replace('-', ''),
         name=name, domain=domain)
 
@@ -28,7 +28,7 @@ def project(name, cloud='src', domain='Default', project_id=None):
 def image(name, owner, data=b'data', image_id=None, status=None,
           visibility='private', algo='sha512', **extra):
     """An image record as Glance returns it; ``data=None`` means no data."""
-    owner_id = owner.id if isinstance(owner, inventory.Project) else owner
+    owner_id = owner.id if isinstance(owner, model.Project) else owner
     image_id = image_id or make_id('image', name, owner_id)
     record = {
         'id': image_id, 'name': name, 'owner': owner_id,
@@ -61,7 +61,7 @@ def make_inventory(images=(), projects=(), members=None, project_id=None,
     projects = list(projects)
     if project_id is None and projects:
         project_id = projects[0].id
-    return inventory.Inventory(
+    return model.Inventory(
         images={i['id']: i for i in images},
         members=dict(members or {}),
         projects={p.id: p for p in projects},
@@ -86,14 +86,14 @@ def migrate(plan, dest):
     after = copy.deepcopy(dest)
     id_map = {}
     for item in plan:
-        if item.action in (planning.BLOCKED, planning.SKIP,
-                           planning.SOURCE_DELETED):
+        if item.action in (planner.BLOCKED, planner.SKIP,
+                           planner.SOURCE_DELETED):
             continue
         source = item.source_image
         wanted = metadata.final_state(source, item.members)
-        if item.action in (planning.FINISH, planning.UPDATE):
+        if item.action in (planner.FINISH, planner.UPDATE):
             record = after.images[item.dest_id]
-        elif item.action == planning.RESUME:
+        elif item.action == planner.RESUME:
             record = after.images[item.dest_id]
             record.update(_data_fields(source), status='active')
         else:
@@ -102,7 +102,7 @@ def migrate(plan, dest):
                 source, dest_id, item.dest_owner, id_map,
                 record_source_id=True)
             record = dict(body, **_data_fields(source))
-            record['status'] = ('active' if planning.has_data(source)
+            record['status'] = ('active' if planner.has_data(source)
                                 else 'queued')
             after.images[dest_id] = record
         id_map[item.source_id] = record['id']

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from osc_image_migrate import bandwidth
-from osc_image_migrate import transfer
+from osc_image_migrate.stream import bandwidth
+from osc_image_migrate.stream import transfer
 from tests.unit.test_transfer import FakeResponse
 from tests.unit import test_transfer_read1
 

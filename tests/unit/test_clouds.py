@@ -8,7 +8,7 @@ from osc_lib import exceptions
 import pytest
 import yaml
 
-from osc_image_migrate import clouds
+from osc_image_migrate.cloud import sessions
 
 AUTH = {'auth_url': 'https://keystone.example/v3', 'username': 'u',
         'password': 'p', 'project_name': 'p',
@@ -17,7 +17,7 @@ AUTH = {'auth_url': 'https://keystone.example/v3', 'username': 'u',
 
 @pytest.fixture
 def cloud_config(tmp_path):
-    path = tmp_path / 'clouds.yaml'
+    path = tmp_path / 'sessions.yaml'
     cacert = tmp_path / 'src-ca.pem'
     cacert.write_text('not a real CA\n')
     path.write_text(yaml.safe_dump({'clouds': {
@@ -32,7 +32,7 @@ def cloud_config(tmp_path):
 
 
 def test_dest_client_honours_region_interface_and_endpoint(cloud_config):
-    dst = clouds.dest_clients(cloud_config, 'dst')
+    dst = sessions.dest_clients(cloud_config, 'dst')
     for adapter in (dst.glance.http_client, dst.image):
         assert adapter.region_name == 'Two'
         assert adapter.interface == 'internal'
@@ -43,13 +43,13 @@ def test_dest_client_honours_region_interface_and_endpoint(cloud_config):
 
 
 def test_dest_client_uses_glance_v2(cloud_config):
-    dst = clouds.dest_clients(cloud_config, 'dst')
+    dst = sessions.dest_clients(cloud_config, 'dst')
     assert type(dst.glance).__module__ == 'glanceclient.v2.client'
 
 
 def test_tls_settings_are_per_cloud(cloud_config, tmp_path):
-    assert clouds.dest_clients(cloud_config, 'dst').session.verify is False
-    with_ca = clouds.dest_clients(cloud_config, 'dst-ca')
+    assert sessions.dest_clients(cloud_config, 'dst').session.verify is False
+    with_ca = sessions.dest_clients(cloud_config, 'dst-ca')
     assert with_ca.session.verify == str(tmp_path / 'src-ca.pem')
     # The source's own cacert never leaks into the destination's session.
     src = cloud_config.get_one(cloud='src').get_session()
@@ -59,13 +59,13 @@ def test_tls_settings_are_per_cloud(cloud_config, tmp_path):
 def test_dest_cloud_loaded_through_cloud_config(cloud_config):
     with mock.patch.object(cloud_config, 'get_one',
                            wraps=cloud_config.get_one) as get_one:
-        clouds.dest_clients(cloud_config, 'dst')
+        sessions.dest_clients(cloud_config, 'dst')
     get_one.assert_called_once_with(cloud='dst')
 
 
 def test_unknown_dest_cloud_is_one_line_error(cloud_config):
     with pytest.raises(exceptions.CommandError) as raised:
-        clouds.dest_clients(cloud_config, 'nosuch')
+        sessions.dest_clients(cloud_config, 'nosuch')
     message = str(raised.value)
     assert 'nosuch' in message and 'not found' in message
     assert '\n' not in message
@@ -76,7 +76,7 @@ def test_source_clients_come_from_osc_session():
     manager = mock.Mock(session=session, region_name='One',
                         interface='admin')
     manager.get_endpoint_for_service_type.return_value = 'https://img:1'
-    src = clouds.source_clients(manager)
+    src = sessions.source_clients(manager)
     assert src.session is session
     assert src.glance.http_client.session is session
     assert src.image.endpoint_override == 'https://img:1'

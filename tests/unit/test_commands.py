@@ -6,13 +6,15 @@ import fixtures
 from osc_lib.test import base
 import yaml
 
-from osc_image_migrate import execution
-from osc_image_migrate import planning
-from osc_image_migrate import selection
+from osc_image_migrate.cloud import survey
+from osc_image_migrate import model
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import selection
+from osc_image_migrate.run import executor
 from osc_image_migrate.v1 import image_migrate
 
 
-def plan_item(source_id='s1', action=planning.COPY, **kwargs):
+def plan_item(source_id='s1', action=planner.COPY, **kwargs):
     fields = dict(
         source_id=source_id, name='img', owner='o', owner_name='demo',
         visibility='private', size=10, status='active', disk_format='raw',
@@ -23,7 +25,7 @@ def plan_item(source_id='s1', action=planning.COPY, **kwargs):
                       'tags': ['t']},
         dest_image=None)
     fields.update(kwargs)
-    return planning.PlanItem(**fields)
+    return planner.PlanItem(**fields)
 
 
 class TestParsers(base.TestCommand):
@@ -81,7 +83,7 @@ class TestParsers(base.TestCommand):
         for value in ('soon', ''):
             parsed = self.check_parser(self.plan_cmd, [
                 '--dest-cloud', 'd', '--updated-since', value], [])
-            self.assertRaises(image_migrate.errors.UsageError,
+            self.assertRaises(model.UsageError,
                               image_migrate.selection_from_args, parsed)
 
     def write_tmp(self, name, text):
@@ -105,19 +107,19 @@ class TestRunAndExitStatus(base.TestCommand):
                                    [])
         resolved = selection.ResolvedSelection()
         with mock.patch.object(
-                image_migrate.migration, 'compute_plan',
+                survey, 'compute_plan',
                 return_value=(plan, resolved)), \
                 mock.patch.object(selection, 'is_whole_cloud',
                                   return_value=whole), \
-                mock.patch.object(execution.Executor, 'run',
+                mock.patch.object(executor.Executor, 'run',
                                   return_value=results or []), \
                 mock.patch.object(self.cmd, 'produce_output') as output:
             status = self.cmd.run(parsed)
         return status, output
 
     def result(self, outcome):
-        return execution.Result('s1', 's1', 'img', outcome, 10, 1.0,
-                                2 * 2 ** 20, '')
+        return executor.Result('s1', 's1', 'img', outcome, 10, 1.0,
+                               2 * 2 ** 20, '')
 
     def test_all_migrated_exits_zero(self):
         status, output = self.run_cmd(['a'], [plan_item()],
@@ -155,9 +157,9 @@ class TestRunAndExitStatus(base.TestCommand):
         self.assertEqual(2, status)
 
     def test_dry_run_prints_plan_and_runs_nothing(self):
-        with mock.patch.object(execution, 'Executor') as executor:
+        with mock.patch.object(executor, 'Executor') as executor_class:
             status, output = self.run_cmd(['a', '--dry-run'], [plan_item()])
-        executor.assert_not_called()
+        executor_class.assert_not_called()
         columns, rows = output.call_args[0][1:]
         self.assertEqual(image_migrate.PLAN_COLUMNS, columns)
 
@@ -180,6 +182,6 @@ class TestWaves(base.TestCase):
     def test_dependencies_run_in_earlier_waves(self):
         plan = [plan_item('k'), plan_item('r'),
                 plan_item('s', depends_on=['k', 'r']), plan_item('x')]
-        waves = execution.waves(plan)
+        waves = executor.waves(plan)
         self.assertEqual([['k', 'r', 'x'], ['s']],
                          [[i.source_id for i in w] for w in waves])

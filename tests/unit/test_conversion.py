@@ -4,16 +4,16 @@ import types
 
 import pytest
 
-from osc_image_migrate import comparison
-from osc_image_migrate import conversion
-from osc_image_migrate import drift
-from osc_image_migrate import image_copy
-from osc_image_migrate import interop_import
-from osc_image_migrate import inventory
-from osc_image_migrate import metadata
-from osc_image_migrate import planning
-from osc_image_migrate import transfer
-from osc_image_migrate import upload_method
+from osc_image_migrate.copying import glance_import
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate.copying import upload_method
+from osc_image_migrate import model
+from osc_image_migrate.planning import comparison
+from osc_image_migrate.planning import conversion
+from osc_image_migrate.planning import drift
+from osc_image_migrate.planning import metadata
+from osc_image_migrate.planning import planner
+from osc_image_migrate.stream import transfer
 from tests.unit import fakes
 from tests.unit import test_image_copy as copy_fakes
 from tests.unit.test_planning import _copy_in_dest
@@ -36,7 +36,7 @@ def converted(image, marked=True, **changes):
         image, disk_format='raw', container_format='bare', size=64,
         virtual_size=64, checksum='c' * 32, os_hash_value=RAW_HASH,
         **conversion.source_values(image))
-    record[inventory.SOURCE_ID_PROPERTY] = image['id']
+    record[model.SOURCE_ID_PROPERTY] = image['id']
     if marked:
         record[conversion.CONVERTED] = 'qcow2 -> raw'
     record.update(changes)
@@ -140,7 +140,7 @@ def test_the_import_task_settles_after_the_record_is_active():
 def test_converted_copy_plans_skip_as_the_same_data():
     image = qcow2()
     item = _one(_src([image]), _dst([converted(image)]))
-    assert item.action == planning.SKIP
+    assert item.action == planner.SKIP
     assert item.reason == (
         'already in the destination as %s with the same data; a copy '
         'converted qcow2 -> raw by the destination: the source\'s format, '
@@ -152,7 +152,7 @@ def test_converted_copy_syncs_metadata_only():
     image = qcow2(os_distro='ubuntu', min_ram=512)
     dest = converted(image, os_distro='debian', min_ram=0)
     item = _one(_src([image]), _dst([dest]))
-    assert item.action == planning.UPDATE
+    assert item.action == planner.UPDATE
     assert [c.field for c in item.changes] == ['min_ram',
                                                'property:os_distro']
     assert 'differs' not in item.reason
@@ -163,7 +163,7 @@ def test_converted_copy_syncs_metadata_only():
 def test_unchecked_conversion_is_resumed_to_be_checked():
     image = qcow2()
     item = _one(_src([image]), _dst([converted(image, marked=False)]))
-    assert item.action == planning.RESUME
+    assert item.action == planner.RESUME
     assert 'not checked yet' in item.reason
 
 
@@ -171,14 +171,14 @@ def test_refused_conversion_is_other_data():
     image = qcow2()
     refused = converted(image, marked=False, status='deactivated')
     item = _one(_src([image]), _dst([refused]))
-    assert item.action == planning.NEW_ID
+    assert item.action == planner.NEW_ID
 
 
 def test_source_data_changed_since_the_conversion_is_other_data():
     image = qcow2()
     dest = converted(qcow2(image_id=image['id'], data=b'older data'))
     item = _one(_src([image]), _dst([dest]))
-    assert item.action == planning.NEW_ID
+    assert item.action == planner.NEW_ID
     assert 'other data' in item.reason
 
 
@@ -188,15 +188,15 @@ def test_converted_copy_under_a_new_id_is_found():
     taken = _copy_in_dest(fakes.image('other', S_DEMO, data=b'xyz',
                                       image_id=image['id']))
     item = _one(_src([image]), _dst([taken, dest]))
-    assert (item.action, item.dest_id) == (planning.SKIP, 'new-id')
+    assert (item.action, item.dest_id) == (planner.SKIP, 'new-id')
 
 
 def test_copies_of_earlier_versions_still_skip():
     image = fakes.image('plain', S_DEMO)
     dest = _copy_in_dest(image)
-    dest[inventory.SOURCE_ID_PROPERTY] = image['id']
+    dest[model.SOURCE_ID_PROPERTY] = image['id']
     item = _one(_src([image]), _dst([dest]))
-    assert item.action == planning.SKIP and item.changes == []
+    assert item.action == planner.SKIP and item.changes == []
 
 
 def test_own_properties_are_never_copied_compared_or_removed():
@@ -221,8 +221,8 @@ def _importing_copy(monkeypatch, outcome):
     source.update(disk_format='qcow2', virtual_size=64)
     copy.chooser = upload_method.Chooser(upload_method.GLANCE_DIRECT)
     api = copy.dst.image
-    monkeypatch.setattr(interop_import, 'POLL_SECONDS', 0.01)
-    monkeypatch.setattr(interop_import, 'TASK_SETTLE_SECONDS', 0.5)
+    monkeypatch.setattr(glance_import, 'POLL_SECONDS', 0.01)
+    monkeypatch.setattr(glance_import, 'TASK_SETTLE_SECONDS', 0.5)
 
     def copy_data(src, dst, source_image, dest_id, target='file', **kw):
         assert target == 'stage'
@@ -242,7 +242,7 @@ def _importing_copy(monkeypatch, outcome):
         return 'req-1'
 
     monkeypatch.setattr(transfer, 'copy_data', copy_data)
-    monkeypatch.setattr(interop_import, 'start', start)
+    monkeypatch.setattr(glance_import, 'start', start)
     return copy, images, source, api
 
 

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from osc_image_migrate import drift
-from osc_image_migrate import inventory
+from osc_image_migrate import model
+from osc_image_migrate.planning import drift
 from tests.unit import fakes
 
 SRC = fakes.project('demo')
@@ -28,7 +28,7 @@ def _fields(changes):
 
 def test_identical_copy_has_no_changes():
     source, dest = _pair(kernel_id=fakes.make_id('k'))
-    dest[inventory.SOURCE_ID_PROPERTY] = source['id']
+    dest[model.SOURCE_ID_PROPERTY] = source['id']
     dest['os_glance_importing_to_stores'] = 'fs'
     dest['stores'] = 'fs'
     assert drift.changes(source, dest, DST.id, [], []) == []
@@ -98,7 +98,7 @@ def test_json_patch_replaces_adds_and_removes():
     source, dest = _pair(kernel_id=None)
     source.update(name='new', added='x')
     dest.update(dropped='y', kernel_id='k', ramdisk_id=None)
-    dest[inventory.SOURCE_ID_PROPERTY] = 'other-cloud'
+    dest[model.SOURCE_ID_PROPERTY] = 'other-cloud'
     del dest['os_hidden']
     source['os_hidden'] = True
     changes = drift.changes(source, dest, OTHER.id, [], [])
@@ -149,10 +149,10 @@ def _image(draw):
 @given(_image(), _image(), st.sampled_from([DST.id, OTHER.id]))
 def test_patch_makes_the_record_equal(source, dest, owner):
     dest.update(id=source['id'], owner=DST.id)
-    dest[inventory.SOURCE_ID_PROPERTY] = 'kept'
+    dest[model.SOURCE_ID_PROPERTY] = 'kept'
     before = copy.deepcopy(source)
     fakes.apply_patch(dest, drift.json_patch(
         dest, drift.record_changes(source, dest, owner)))
     assert source == before
     assert drift.record_changes(source, dest, owner) == []
-    assert dest[inventory.SOURCE_ID_PROPERTY] == 'kept'
+    assert dest[model.SOURCE_ID_PROPERTY] == 'kept'

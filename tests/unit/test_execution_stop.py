@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from osc_image_migrate import execution
-from osc_image_migrate import image_copy
-from osc_image_migrate import planning
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate.planning import planner
+from osc_image_migrate.run import executor
 
 
 class Clients:
@@ -20,13 +20,13 @@ class Clients:
 
 
 def items(*names):
-    return [planning.PlanItem(source_id=name, name=name,
-                              action=planning.COPY, size=1)
+    return [planner.PlanItem(source_id=name, name=name,
+                             action=planner.COPY, size=1)
             for name in names]
 
 
 def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch):
-    monkeypatch.setattr(execution, 'STOP_GRACE', 0.3)
+    monkeypatch.setattr(executor, 'STOP_GRACE', 0.3)
     released = threading.Event()
 
     class Copy:
@@ -44,14 +44,14 @@ def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch):
             return image_copy.Outcome(image_copy.MIGRATED, 'd-stuck', 1)
 
     monkeypatch.setattr(image_copy, 'ImageCopy', Copy)
-    executor = execution.Executor(Clients(), Clients(), parallel=1)
+    runner = executor.Executor(Clients(), Clients(), parallel=1)
     plan = items('quick', 'stuck', 'later')
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        executor.run(plan)
+        runner.run(plan)
     assert time.monotonic() - started < 5
     released.set()
-    quick, stuck, later = executor.run_results(plan)
+    quick, stuck, later = runner.run_results(plan)
     assert (quick.result, quick.dest_id) == ('migrated', 'd-quick')
     assert (stuck.result, stuck.dest_id, stuck.detail) == (
         'failed', 'd-stuck', 'interrupted')
@@ -71,8 +71,8 @@ def test_a_bug_in_one_copy_stops_the_run_and_is_raised(monkeypatch):
         raise RuntimeError('bug')
 
     monkeypatch.setattr(image_copy, 'ImageCopy', Copy)
-    executor = execution.Executor(Clients(), Clients(), parallel=2)
-    monkeypatch.setattr(executor, '_record', broken_record)
+    runner = executor.Executor(Clients(), Clients(), parallel=2)
+    monkeypatch.setattr(runner, '_record', broken_record)
     with pytest.raises(RuntimeError):
-        executor.run(items('a', 'b', 'c'))
-    assert executor.stop.is_set()
+        runner.run(items('a', 'b', 'c'))
+    assert runner.stop.is_set()

@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from osc_image_migrate import format_check
+from osc_image_migrate.planning import format_check
 
 MiB = 1024 * 1024
 

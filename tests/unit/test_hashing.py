@@ -6,8 +6,8 @@ import threading
 import pytest
 import requests
 
-from osc_image_migrate import hashing
-from osc_image_migrate import transfer
+from osc_image_migrate.stream import hashing
+from osc_image_migrate.stream import transfer
 from tests.unit.test_transfer import consume
 from tests.unit.test_transfer import stream_for
 

@@ -8,10 +8,10 @@ import uuid
 from glanceclient import exc as glance_exc
 import pytest
 
-from osc_image_migrate import image_copy
-from osc_image_migrate import inventory
-from osc_image_migrate import planning
-from osc_image_migrate import transfer
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate import model
+from osc_image_migrate.planning import planner
+from osc_image_migrate.stream import transfer
 from tests.unit import fakes
 
 DATA = b'image data'
@@ -83,8 +83,8 @@ class FakeImageAPI:
 
 def make_copy(keep_ids=False):
     source = fakes.image('x', fakes.project('demo'), data=DATA)
-    item = planning.PlanItem(
-        source_id=source['id'], name='x', action=planning.COPY,
+    item = planner.PlanItem(
+        source_id=source['id'], name='x', action=planner.COPY,
         dest_id=source['id'], dest_owner=OWNER.id, source_image=source)
     images = FakeImages()
     dst = types.SimpleNamespace(glance=types.SimpleNamespace(
@@ -141,7 +141,7 @@ def test_record_lost_in_saving_moves_to_a_new_id(monkeypatch):
     assert outcome.result == image_copy.MIGRATED
     new_id = outcome.dest_id
     assert new_id != source['id'] and calls == [source['id'], new_id]
-    assert images.records[new_id][inventory.SOURCE_ID_PROPERTY] == \
+    assert images.records[new_id][model.SOURCE_ID_PROPERTY] == \
         source['id']
     assert images.records[source['id']]['status'] == 'saving'
     assert 'left saving by a lost upload' in outcome.detail

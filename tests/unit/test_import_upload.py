@@ -7,13 +7,13 @@ import types
 
 import pytest
 
-from osc_image_migrate import errors
-from osc_image_migrate import image_copy
-from osc_image_migrate import interop_import
-from osc_image_migrate import planning
-from osc_image_migrate import staging
-from osc_image_migrate import transfer
-from osc_image_migrate import upload_method
+from osc_image_migrate.copying import glance_import
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate.copying import upload_method
+from osc_image_migrate import model
+from osc_image_migrate.planning import import_state
+from osc_image_migrate.planning import planner
+from osc_image_migrate.stream import transfer
 from osc_image_migrate.v1 import image_migrate
 from tests.unit import fakes
 from tests.unit import test_image_copy as copy_fakes
@@ -58,7 +58,7 @@ def test_put_never_switches_and_glance_direct_starts_staged():
 
 
 def test_glance_direct_not_offered_is_a_usage_error():
-    with pytest.raises(errors.UsageError) as raised:
+    with pytest.raises(model.UsageError) as raised:
         upload_method.check_offered(upload_method.GLANCE_DIRECT,
                                     ('web-download',))
     assert 'offers: web-download' in str(raised.value)
@@ -90,8 +90,8 @@ def test_offered_methods(status, body, expected):
     ('auto', 'r'),
 ])
 def test_plan_notes_the_method_of_data_copies_only(requested, reason):
-    plan = [planning.PlanItem('a', action=planning.COPY, reason='r'),
-            planning.PlanItem('b', action=planning.SKIP, reason='r')]
+    plan = [planner.PlanItem('a', action=planner.COPY, reason='r'),
+            planner.PlanItem('b', action=planner.SKIP, reason='r')]
     upload_method.annotate(plan, requested)
     assert [i.reason for i in plan] == [reason, 'r']
 
@@ -99,32 +99,32 @@ def test_plan_notes_the_method_of_data_copies_only(requested, reason):
 # -- what a destination record says
 
 def test_staged_needs_the_size_glance_sets_at_the_end_of_a_stage():
-    assert staging.is_staged({'status': 'uploading', 'size': 5}, 5)
-    assert not staging.is_staged({'status': 'uploading', 'size': None}, 5)
-    assert not staging.is_staged({'status': 'uploading', 'size': 4}, 5)
-    assert not staging.is_staged({'status': 'queued', 'size': 5}, 5)
+    assert import_state.is_staged({'status': 'uploading', 'size': 5}, 5)
+    assert not import_state.is_staged({'status': 'uploading', 'size': None}, 5)
+    assert not import_state.is_staged({'status': 'uploading', 'size': 4}, 5)
+    assert not import_state.is_staged({'status': 'queued', 'size': 5}, 5)
 
 
 def test_failed_import_left_importing_is_dead():
     record = {'status': 'importing', 'os_glance_failed_import': 'fs,slow'}
-    assert staging.failed_stores(record) == ['fs', 'slow']
-    assert staging.is_dead(record)
-    assert not staging.is_dead({'status': 'importing',
-                                'os_glance_failed_import': ''})
-    assert not staging.is_dead({'status': 'queued',
-                                'os_glance_failed_import': 'fs'})
+    assert import_state.failed_stores(record) == ['fs', 'slow']
+    assert import_state.is_dead(record)
+    assert not import_state.is_dead({'status': 'importing',
+                                     'os_glance_failed_import': ''})
+    assert not import_state.is_dead({'status': 'queued',
+                                     'os_glance_failed_import': 'fs'})
 
 
 # -- the plan of a record an earlier run left
 
 @pytest.mark.parametrize('left,action,words', [
     ({'status': 'uploading', 'checksum': None, 'os_hash_value': None},
-     planning.RESUME, ('complete stage', 'import it')),
+     planner.RESUME, ('complete stage', 'import it')),
     ({'status': 'importing', 'os_glance_failed_import': ''},
-     planning.RESUME, ('wait for the import',)),
+     planner.RESUME, ('wait for the import',)),
     ({'status': 'importing', 'os_glance_failed_import': 'fs'},
-     planning.BLOCKED, ('failed its import (stores fs)',
-                        'delete it and run again')),
+     planner.BLOCKED, ('failed its import (stores fs)',
+                       'delete it and run again')),
 ])
 def test_plan_of_what_an_import_left(left, action, words):
     image = fakes.image('x', S_DEMO)
@@ -154,13 +154,13 @@ def _waiting_dst(*records):
 
 @pytest.fixture
 def quick_polls(monkeypatch):
-    monkeypatch.setattr(interop_import, 'POLL_SECONDS', 0)
+    monkeypatch.setattr(glance_import, 'POLL_SECONDS', 0)
 
 
 def test_wait_returns_the_active_record(quick_polls):
     seen = []
     dst = _waiting_dst({'status': 'importing'}, {'status': 'active'})
-    record = interop_import.wait(dst, 'i', on_wait=lambda r, s: seen.append(
+    record = glance_import.wait(dst, 'i', on_wait=lambda r, s: seen.append(
         r['status']))
     assert record['status'] == 'active' and seen == ['importing']
 
@@ -171,13 +171,13 @@ def test_failed_stores_of_an_earlier_import_are_not_this_failure(
         {'status': 'uploading', 'os_glance_failed_import': 'fs'},
         {'status': 'importing', 'os_glance_failed_import': ''},
         {'status': 'active', 'os_glance_failed_import': ''})
-    assert interop_import.wait(dst, 'i')['status'] == 'active'
+    assert glance_import.wait(dst, 'i')['status'] == 'active'
 
 
 def test_import_back_to_queued_is_retriable(quick_polls):
     dst = _waiting_dst({'status': 'queued', 'os_glance_failed_import': 'fs'})
-    with pytest.raises(interop_import.ImportFailed) as raised:
-        interop_import.wait(dst, 'i')
+    with pytest.raises(glance_import.ImportFailed) as raised:
+        glance_import.wait(dst, 'i')
     assert raised.value.retriable
     assert 'queued again' in str(raised.value)
 
@@ -186,8 +186,8 @@ def test_import_left_importing_fails_for_good(quick_polls):
     dst = _waiting_dst({'status': 'importing',
                         'os_glance_failed_import': 'fs',
                         'os_glance_import_task': 't1'})
-    with pytest.raises(interop_import.ImportFailed) as raised:
-        interop_import.wait(dst, 'i')
+    with pytest.raises(glance_import.ImportFailed) as raised:
+        glance_import.wait(dst, 'i')
     assert not raised.value.retriable
     assert 'stores fs (task t1)' in str(raised.value)
 
@@ -196,8 +196,8 @@ def test_import_that_takes_too_long_times_out(quick_polls):
     ticks = itertools.count(0, 10)
     dst = _waiting_dst({'status': 'importing'})
     with pytest.raises(transfer.TransferError) as raised:
-        interop_import.wait(dst, 'i', timeout=25,
-                            clock=lambda: next(ticks))
+        glance_import.wait(dst, 'i', timeout=25,
+                           clock=lambda: next(ticks))
     assert 'not finished after 30 s' in str(raised.value)
 
 
@@ -227,7 +227,7 @@ def _fake_destination(monkeypatch, forbid_put=True):
         dst.glance.images.records[dest_id]['status'] = 'active'
 
     monkeypatch.setattr(transfer, 'copy_data', copy_data)
-    monkeypatch.setattr(interop_import, 'start', start)
+    monkeypatch.setattr(glance_import, 'start', start)
     return calls
 
 
@@ -302,7 +302,7 @@ def test_import_an_earlier_run_started_is_waited_for(monkeypatch):
     calls = _fake_destination(monkeypatch)
     copy, images, source = _left_by_an_earlier_run('importing')
     images.statuses[source['id']] = ['importing', 'importing', 'active']
-    monkeypatch.setattr(interop_import, 'POLL_SECONDS', 0)
+    monkeypatch.setattr(glance_import, 'POLL_SECONDS', 0)
     outcome = copy.run({})
     assert calls == []
     assert outcome.result == image_copy.MIGRATED
@@ -316,7 +316,7 @@ def test_failed_import_found_by_a_copy_is_final(monkeypatch):
     images.records[source['id']].update(status='importing',
                                         os_glance_failed_import='fs')
     copy.dest_id = source['id']
-    with pytest.raises(interop_import.ImportFailed) as raised:
+    with pytest.raises(glance_import.ImportFailed) as raised:
         copy.run({})
     assert not raised.value.retriable
     assert calls == []

@@ -3,8 +3,8 @@
 import io
 import os
 
-from osc_image_migrate import inspection
-from osc_image_migrate import planning
+from osc_image_migrate.cloud import inspection
+from osc_image_migrate.planning import planner
 from tests.unit.test_format_check import qcow2
 
 
@@ -42,11 +42,11 @@ class Clients:
         self.image = image
 
 
-def item(image_id, data, disk_format='raw', action=planning.COPY):
+def item(image_id, data, disk_format='raw', action=planner.COPY):
     image = {'id': image_id, 'disk_format': disk_format,
              'container_format': 'bare', 'size': len(data)}
-    return planning.PlanItem(image_id, action=action, size=len(data),
-                             source_image=image)
+    return planner.PlanItem(image_id, action=action, size=len(data),
+                            source_image=image)
 
 
 def test_mismatched_images_are_blocked_with_the_reason():
@@ -57,10 +57,10 @@ def test_mismatched_images_are_blocked_with_the_reason():
     image = Image(data)
     plan = [item('qcow2-as-raw', data['qcow2-as-raw']),
             item('raw', data['raw']), item('small', data['small']),
-            item('skipped', data['skipped'], action=planning.SKIP)]
+            item('skipped', data['skipped'], action=planner.SKIP)]
     inspection.inspect_plan(Clients(image), plan)
     assert [i.action for i in plan] == [
-        planning.BLOCKED, planning.COPY, planning.BLOCKED, planning.SKIP]
+        planner.BLOCKED, planner.COPY, planner.BLOCKED, planner.SKIP]
     assert plan[0].reason == (
         'format check of the first MiB: data is qcow2 but its disk_format '
         'is raw: the destination would refuse it or keep it unbootable')
@@ -74,4 +74,4 @@ def test_unreadable_data_is_left_to_migrate():
     data = {'x': qcow2()}
     plan = [item('x', data['x'])]
     inspection.inspect_plan(Clients(Image(data, status=403)), plan)
-    assert plan[0].action == planning.COPY
+    assert plan[0].action == planner.COPY

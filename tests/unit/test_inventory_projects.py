@@ -1,7 +1,7 @@
 """Project lookups of an inventory: by name and key, without rescans."""
 
-from osc_image_migrate import inventory
-from osc_image_migrate import planning
+from osc_image_migrate import model
+from osc_image_migrate.planning import planner
 from tests.unit import fakes
 
 
@@ -43,11 +43,11 @@ def test_plan_maps_owners_without_scanning_projects_per_image(monkeypatch):
     source = fakes.make_inventory(images, src, members)
     dest = fakes.make_inventory((), dst)
     reads = []
-    key = inventory.Project.key.fget
-    monkeypatch.setattr(inventory.Project, 'key', property(
+    key = model.Project.key.fget
+    monkeypatch.setattr(model.Project, 'key', property(
         lambda self: reads.append(1) or key(self)))
-    plan = planning.make_plan(source, dest,
-                              {i: ['all'] for i in source.images})
-    assert {item.action for item in plan} == {planning.COPY}
+    plan = planner.make_plan(source, dest,
+                             {i: ['all'] for i in source.images})
+    assert {item.action for item in plan} == {planner.COPY}
     assert all(item.dest_owner_name == item.owner_name for item in plan)
     assert len(reads) < 4 * (count + projects)

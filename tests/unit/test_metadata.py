@@ -3,8 +3,8 @@ import copy
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osc_image_migrate import inventory
-from osc_image_migrate import metadata
+from osc_image_migrate import model
+from osc_image_migrate.planning import metadata
 from tests.unit import fakes
 
 SRC = fakes.project('demo')
@@ -49,11 +49,11 @@ def test_create_body_omits_null_dependencies_and_values():
 
 
 def test_create_body_records_source_id_only_for_a_new_id():
-    source = _source(**{inventory.SOURCE_ID_PROPERTY: 'older-cloud-id'})
+    source = _source(**{model.SOURCE_ID_PROPERTY: 'older-cloud-id'})
     same_id = metadata.create_body(source, source['id'], 'o', {}, False)
-    assert inventory.SOURCE_ID_PROPERTY not in same_id
+    assert model.SOURCE_ID_PROPERTY not in same_id
     new_id = metadata.create_body(source, 'other', 'o', {}, True)
-    assert new_id[inventory.SOURCE_ID_PROPERTY] == source['id']
+    assert new_id[model.SOURCE_ID_PROPERTY] == source['id']
 
 
 def test_create_body_does_not_mutate_or_share_the_source():

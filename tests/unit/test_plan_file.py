@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from osc_image_migrate import errors
-from osc_image_migrate import migration
+from osc_image_migrate.cloud import plan_file
+from osc_image_migrate import model
 
 
 @pytest.mark.parametrize('content', [
@@ -16,8 +16,8 @@ from osc_image_migrate import migration
 def test_malformed_plan_is_a_usage_error(tmp_path, content):
     path = tmp_path / 'plan.json'
     path.write_text(content, errors='surrogateescape')
-    with pytest.raises(errors.UsageError) as raised:
-        migration.load_plan_file(str(path))
+    with pytest.raises(model.UsageError) as raised:
+        plan_file.load_plan_file(str(path))
     assert str(path) in str(raised.value)
     assert '\n' not in str(raised.value)
 
@@ -26,5 +26,5 @@ def test_saved_plan_is_keyed_by_source_id(tmp_path):
     path = tmp_path / 'plan.json'
     rows = [{'Source ID': 'a', 'Action': 'copy'}, {'Source ID': 'b'}]
     path.write_text(json.dumps(rows))
-    assert migration.load_plan_file(str(path)) == {
+    assert plan_file.load_plan_file(str(path)) == {
         'a': rows[0], 'b': rows[1]}

@@ -5,11 +5,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 import pytest
 
-from osc_image_migrate import inventory
-from osc_image_migrate import metadata
-from osc_image_migrate import migration
-from osc_image_migrate import planning
-from osc_image_migrate import selection
+from osc_image_migrate.cloud import survey
+from osc_image_migrate import model
+from osc_image_migrate.planning import metadata
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import selection
 from tests.unit import fakes
 
 S_ADMIN, S_DEMO, S_ALT = (fakes.project(n) for n in ('admin', 'demo', 'alt'))
@@ -30,7 +30,7 @@ def _dst(images=(), members=None, **kwargs):
 
 def _plan(source, dest, **kwargs):
     selected = {i: ['all'] for i in source.images}
-    return planning.make_plan(source, dest, selected, **kwargs)
+    return planner.make_plan(source, dest, selected, **kwargs)
 
 
 def _one(source, dest, **kwargs):
@@ -51,7 +51,7 @@ def test_copy_keeps_the_id_when_free():
     image = fakes.image('cirros', S_DEMO, visibility='shared')
     source = _src([image], {image['id']: [fakes.member(S_ALT)]})
     item = _one(source, _dst())
-    assert item.action == planning.COPY
+    assert item.action == planner.COPY
     assert item.dest_id == image['id']
     assert item.reason == 'ID free in destination'
     assert (item.owner, item.owner_name) == (S_DEMO.id, 'demo')
@@ -70,7 +70,7 @@ def test_non_admin_free_id_is_hedged():
     dest = _dst(is_admin=False, project_id=D_DEMO.id,
                 projects_complete=False)
     item = _one(_src([image]), dest)
-    assert item.action == planning.COPY
+    assert item.action == planner.COPY
     assert 'as far as a non-admin credential can see' in item.reason
 
 
@@ -78,27 +78,27 @@ def test_non_admin_free_id_is_hedged():
 def test_no_data_is_metadata_only(size):
     image = fakes.image('snapshot', S_DEMO, data=None, size=size)
     item = _one(_src([image]), _dst())
-    assert item.action == planning.METADATA_ONLY
+    assert item.action == planner.METADATA_ONLY
     assert item.dest_id == image['id']
 
 
 def test_empty_active_image_is_copied():
     item = _one(_src([fakes.image('empty', S_DEMO, data=b'')]), _dst())
-    assert item.action == planning.COPY
+    assert item.action == planner.COPY
 
 
-@pytest.mark.parametrize('status', planning.UNSUPPORTED_STATUSES + ('odd',))
+@pytest.mark.parametrize('status', planner.UNSUPPORTED_STATUSES + ('odd',))
 def test_unsupported_source_status(status):
     item = _one(_src([fakes.image('x', S_DEMO, status=status)]), _dst())
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert item.reason == 'source image is %s' % status
 
 
 def test_deactivated_is_copied_by_an_admin_only():
     image = fakes.image('x', S_DEMO, status='deactivated')
-    assert _one(_src([image]), _dst()).action == planning.COPY
+    assert _one(_src([image]), _dst()).action == planner.COPY
     item = _one(_src([image], is_admin=False), _dst())
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert 'only an admin can download' in item.reason
 
 
@@ -109,7 +109,7 @@ def test_owner_needs_same_domain_and_name():
     image = fakes.image('x', S_DEMO)
     dest = fakes.make_inventory([], [D_ADMIN, elsewhere])
     item = _one(_src([image]), dest)
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert item.reason == ('no destination project for owner demo (%s)'
                            % S_DEMO.id)
 
@@ -141,7 +141,7 @@ def test_project_map_by_id_or_name(ref):
 def test_project_map_to_nowhere_is_blocked():
     image = fakes.image('x', S_DEMO)
     item = _one(_src([image]), _dst(), project_map={S_DEMO.id: 'nope'})
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert 'no destination project for owner demo' in item.reason
 
 
@@ -160,7 +160,7 @@ def test_members_are_mapped_and_unmapped_ones_block():
                              fakes.member('e' * 32)]}
     source = fakes.make_inventory([image], SRC_PROJECTS + [lonely], members)
     item = _one(source, _dst())
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     # Issue 10: a member deleted from Keystone ('e' * 32) no longer blocks.
     assert item.reason == (
         'no destination project for member lonely (%s)' % lonely.id)
@@ -176,7 +176,7 @@ def test_members_of_non_shared_images_are_ignored():
     image = fakes.image('x', S_DEMO, visibility='private')
     source = _src([image], {image['id']: [fakes.member('nobody')]})
     item = _one(source, _dst())
-    assert (item.action, item.members) == (planning.COPY, [])
+    assert (item.action, item.members) == (planner.COPY, [])
 
 
 # -- destination without admin
@@ -192,8 +192,8 @@ def test_non_admin_can_create_in_its_own_project_only():
     plan = _plan(_src([mine, theirs]), _non_admin_dest(),
                  project_map={S_ALT.id: D_ALT.id})
     by_name = {item.name: item for item in plan}
-    assert by_name['mine'].action == planning.COPY
-    assert by_name['theirs'].action == planning.BLOCKED
+    assert by_name['mine'].action == planner.COPY
+    assert by_name['theirs'].action == planner.BLOCKED
     assert by_name['theirs'].reason == (
         'needs admin on the destination to create images owned by %s'
         % D_ALT.id)
@@ -213,13 +213,13 @@ def test_non_admin_cannot_make_public_or_accept_members():
     assert by_name['shared'].reason == (
         'needs admin on the destination to set the member status of %s'
         % ('ab' * 16))
-    assert by_name['pending'].action == planning.COPY
+    assert by_name['pending'].action == planner.COPY
 
 
 def test_non_admin_sees_a_finished_public_copy_as_skip():
     public = fakes.image('public', S_DEMO, visibility='public')
     dest = _non_admin_dest([_copy_in_dest(public)])
-    assert _one(_src([public]), dest).action == planning.SKIP
+    assert _one(_src([public]), dest).action == planner.SKIP
 
 
 # -- what the destination already holds
@@ -230,7 +230,7 @@ def test_same_data_and_state_is_skip():
     dest = _dst([_copy_in_dest(image)],
                 {image['id']: [fakes.member(D_ALT)]})
     item = _one(_src([image], members), dest)
-    assert item.action == planning.SKIP
+    assert item.action == planner.SKIP
     assert item.dest_id == image['id']
     assert item.dest_image == dest.images[image['id']]
     assert 'same data' in item.reason
@@ -248,34 +248,34 @@ def test_same_data_other_state_is_finish(changes, members, missing):
     image = fakes.image('x', S_DEMO, visibility='shared', protected=True)
     dest = _dst([_copy_in_dest(image, **changes)], {image['id']: members})
     item = _one(_src([image], {image['id']: [fakes.member(S_ALT)]}), dest)
-    assert item.action == planning.FINISH
+    assert item.action == planner.FINISH
     assert item.reason.endswith('still to apply: %s' % missing)
 
 
 def test_deactivation_still_to_apply_is_finish():
     image = fakes.image('x', S_DEMO, status='deactivated')
     item = _one(_src([image]), _dst([_copy_in_dest(image, status='active')]))
-    assert item.action == planning.FINISH
+    assert item.action == planner.FINISH
     assert item.reason.endswith('deactivated')
     item = _one(_src([image]), _dst([_copy_in_dest(image)]))
-    assert item.action == planning.SKIP
+    assert item.action == planner.SKIP
 
 
 def test_metadata_only_already_created_is_skip():
     image = fakes.image('snap', S_DEMO, data=None)
     assert _one(_src([image]), _dst([_copy_in_dest(image)])).action == (
-        planning.SKIP)
+        planner.SKIP)
 
 
 def test_same_data_compared_by_checksum_across_hash_algorithms():
     image = fakes.image('x', S_DEMO, data=b'abc')
     other_algo = fakes.image('x', S_DEMO, data=b'abc', algo='sha256')
     assert _one(_src([image]), _dst([_copy_in_dest(other_algo)])).action == (
-        planning.SKIP)
-    assert planning.same_data(image, other_algo)
-    assert not planning.same_data(image, dict(other_algo, checksum=None))
-    assert not planning.same_data(image, dict(image, size=5))
-    assert not planning.same_data(image, dict(image, os_hash_value='0'))
+        planner.SKIP)
+    assert planner.same_data(image, other_algo)
+    assert not planner.same_data(image, dict(other_algo, checksum=None))
+    assert not planner.same_data(image, dict(image, size=5))
+    assert not planner.same_data(image, dict(image, os_hash_value='0'))
 
 
 def test_queued_destination_record_is_resumed():
@@ -283,7 +283,7 @@ def test_queued_destination_record_is_resumed():
     queued = _copy_in_dest(fakes.image('x', S_DEMO, data=None,
                                        image_id=image['id']))
     item = _one(_src([image]), _dst([queued]))
-    assert item.action == planning.RESUME
+    assert item.action == planner.RESUME
     assert item.dest_id == image['id']
 
 
@@ -296,7 +296,7 @@ def test_destination_upload_in_progress_is_blocked(status, fields):
     image = fakes.image('x', S_DEMO)
     item = _one(_src([image]), _dst([_copy_in_dest(image, status=status,
                                                    **fields)]))
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert item.reason.startswith(
         'destination upload in progress or interrupted')
 
@@ -308,17 +308,17 @@ def test_id_taken_by_other_data_is_new_id_or_blocked(changes):
     image = fakes.image('x', S_DEMO)
     dest = _dst([_copy_in_dest(image, **changes)])
     item = _one(_src([image]), dest)
-    assert item.action == planning.NEW_ID
+    assert item.action == planner.NEW_ID
     assert item.dest_id is None
     assert item.reason.startswith('ID taken in the destination')
     item = _one(_src([image]), dest, keep_ids=True)
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert '--keep-ids' in item.reason
 
 
 def _tagged_copy(image, **changes):
     changes.setdefault('id', fakes.make_id('copy', image['id']))
-    changes[inventory.SOURCE_ID_PROPERTY] = image['id']
+    changes[model.SOURCE_ID_PROPERTY] = image['id']
     return _copy_in_dest(image, **changes)
 
 
@@ -329,7 +329,7 @@ def test_copy_under_a_new_id_is_found_by_the_source_id(taken):
     if taken:
         images.append(_copy_in_dest(image, checksum='o', os_hash_value='o'))
     item = _one(_src([image]), _dst(images), keep_ids=True)
-    assert item.action == planning.SKIP
+    assert item.action == planner.SKIP
     assert item.dest_id == images[0]['id']
 
 
@@ -339,14 +339,14 @@ def test_queued_copy_under_a_new_id_is_resumed():
     dest = _dst([tagged, _copy_in_dest(image, checksum='o',
                                        os_hash_value='o')])
     item = _one(_src([image]), dest)
-    assert (item.action, item.dest_id) == (planning.RESUME, tagged['id'])
+    assert (item.action, item.dest_id) == (planner.RESUME, tagged['id'])
 
 
 def test_copy_under_a_new_id_with_other_data_is_blocked():
     image = fakes.image('x', S_DEMO)
     tagged = _tagged_copy(image, checksum='o', os_hash_value='o')
     item = _one(_src([image]), _dst([tagged]))
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert 'records this source image but holds other data' in item.reason
 
 
@@ -372,7 +372,7 @@ def test_missing_dependency_is_planned_with_a_note():
     gone = fakes.make_id('gone')
     image = fakes.image('x', S_DEMO, kernel_id=gone)
     item = _one(_src([image]), _dst())
-    assert item.action == planning.COPY
+    assert item.action == planner.COPY
     assert item.depends_on == []
     assert item.reason == ('ID free in destination; kernel_id %s is not in '
                            'the source' % gone)
@@ -384,10 +384,10 @@ def test_blocked_dependency_blocks_the_dependant_unless_present():
     done = fakes.image('done', S_DEMO, kernel_id=kernel['id'])
     plan = _plan(_src([kernel, boot, done]), _dst([_copy_in_dest(done)]))
     by_name = {item.name: item for item in plan}
-    assert by_name['boot'].action == planning.BLOCKED
+    assert by_name['boot'].action == planner.BLOCKED
     assert by_name['boot'].reason == (
         'depends on blocked image %s' % kernel['id'])
-    assert by_name['done'].action == planning.SKIP
+    assert by_name['done'].action == planner.SKIP
 
 
 def test_circular_references_do_not_hang():
@@ -399,21 +399,21 @@ def test_circular_references_do_not_hang():
 
 
 def test_selected_image_gone_from_the_source():
-    item = planning.make_plan(_src([]), _dst(), {'gone': ['named']})[0]
+    item = planner.make_plan(_src([]), _dst(), {'gone': ['named']})[0]
     assert (item.action, item.reason) == (
-        planning.BLOCKED, 'image is not in the source')
+        planner.BLOCKED, 'image is not in the source')
 
 
 def test_summary():
-    plan = [planning.PlanItem('a', action=planning.COPY, size=10),
-            planning.PlanItem('b', action=planning.RESUME, size=5),
-            planning.PlanItem('c', action=planning.NEW_ID, size=None),
-            planning.PlanItem('d', action=planning.SKIP, size=100),
-            planning.PlanItem('e', action=planning.COPY, size=1)]
-    assert migration.summary(plan) == {
+    plan = [planner.PlanItem('a', action=planner.COPY, size=10),
+            planner.PlanItem('b', action=planner.RESUME, size=5),
+            planner.PlanItem('c', action=planner.NEW_ID, size=None),
+            planner.PlanItem('d', action=planner.SKIP, size=100),
+            planner.PlanItem('e', action=planner.COPY, size=1)]
+    assert survey.summary(plan) == {
         'actions': {'copy': 2, 'resume': 1, 'new-id': 1, 'skip': 1},
         'images': 5, 'bytes': 16}
-    assert migration.summary([]) == {'actions': {}, 'images': 0, 'bytes': 0}
+    assert survey.summary([]) == {'actions': {}, 'images': 0, 'bytes': 0}
 
 
 # -- properties
@@ -458,7 +458,7 @@ def _clouds(draw, migratable=False):
         if state == 'taken':
             dest_images.append(_copy_in_dest(image, checksum='x',
                                              os_hash_value='x', size=9))
-        elif state == 'queued' and planning.has_data(image):
+        elif state == 'queued' and planner.has_data(image):
             dest_images.append(_copy_in_dest(image, status='queued',
                                              size=None))
         elif state == 'half-done':
@@ -481,17 +481,17 @@ def test_plan_invariants(clouds, data, keep_ids):
     selected = _selected(source, named) if named else {
         i: ['all'] for i in source.images}
     before = copy.deepcopy((source, dest, selected))
-    plan = planning.make_plan(source, dest, selected, keep_ids=keep_ids)
+    plan = planner.make_plan(source, dest, selected, keep_ids=keep_ids)
     assert (source, dest, selected) == before
     ids = [item.source_id for item in plan]
     assert sorted(ids) == sorted(selected)
     position = {image_id: n for n, image_id in enumerate(ids)}
     for item in plan:
-        assert item.action in planning.ACTIONS
+        assert item.action in planner.ACTIONS
         assert item.reason
         for dep in item.depends_on:
             assert position[dep] < position[item.source_id]
-    assert migration.summary(plan)['images'] == len(plan)
+    assert survey.summary(plan)['images'] == len(plan)
 
 
 @settings(max_examples=200, deadline=None)
@@ -499,13 +499,13 @@ def test_plan_invariants(clouds, data, keep_ids):
 def test_replan_after_full_migration_is_all_skip(clouds):
     source, dest = clouds
     plan = _plan(source, dest)
-    assert planning.BLOCKED not in {item.action for item in plan}
+    assert planner.BLOCKED not in {item.action for item in plan}
     after = fakes.migrate(plan, dest)
     replan = _plan(source, after)
     assert [(i.source_id, i.action, i.reason) for i in replan
-            if i.action != planning.SKIP] == []
+            if i.action != planner.SKIP] == []
     new_ids = {item.source_id for item in plan
-               if item.action == planning.NEW_ID}
+               if item.action == planner.NEW_ID}
     for item in replan:
         assert (item.dest_id == item.source_id) == (
             item.source_id not in new_ids)
@@ -516,7 +516,7 @@ def test_migrated_copy_keeps_its_dependencies_new_ids():
     boot = fakes.image('boot', S_DEMO, kernel_id=kernel['id'])
     dest = _dst([_copy_in_dest(kernel, checksum='x', os_hash_value='x')])
     plan = _plan(_src([kernel, boot]), dest)
-    assert [i.action for i in plan] == [planning.NEW_ID, planning.COPY]
+    assert [i.action for i in plan] == [planner.NEW_ID, planner.COPY]
     after = fakes.migrate(plan, dest)
     new_kernel = after.images_by_source_id()[kernel['id']]
     assert after.images[boot['id']]['kernel_id'] == new_kernel['id']

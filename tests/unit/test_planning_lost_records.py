@@ -7,7 +7,7 @@ records the source ID. A later plan must use that copy, not the dead record.
 
 import pytest
 
-from osc_image_migrate import planning
+from osc_image_migrate.planning import planner
 from tests.unit import fakes
 from tests.unit import test_planning as tp
 
@@ -19,7 +19,7 @@ def test_copy_under_a_new_id_wins_over_a_dead_same_id_record(status):
                             os_hash_value=None)
     tagged = tp._tagged_copy(image)
     item = tp._one(tp._src([image]), tp._dst([dead, tagged]))
-    assert (item.action, item.dest_id) == (planning.SKIP, tagged['id'])
+    assert (item.action, item.dest_id) == (planner.SKIP, tagged['id'])
     assert '%s (the source ID) is %s and unused' % (image['id'], status) \
         in item.reason
 
@@ -29,14 +29,14 @@ def test_unfinished_copy_under_a_new_id_is_resumed_not_the_dead_record():
     dead = tp._copy_in_dest(image, status='saving', size=None)
     tagged = tp._tagged_copy(image, status='queued', size=None)
     item = tp._one(tp._src([image]), tp._dst([dead, tagged]))
-    assert (item.action, item.dest_id) == (planning.RESUME, tagged['id'])
+    assert (item.action, item.dest_id) == (planner.RESUME, tagged['id'])
 
 
 def test_saving_record_without_a_copy_is_still_blocked():
     image = fakes.image('x', tp.S_DEMO)
     dead = tp._copy_in_dest(image, status='saving', size=None)
     item = tp._one(tp._src([image]), tp._dst([dead]))
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert 'in progress or interrupted' in item.reason
 
 
@@ -45,7 +45,7 @@ def test_finished_same_id_copy_still_wins_over_a_tagged_one():
     same = tp._copy_in_dest(image)
     tagged = tp._tagged_copy(image, status='queued', size=None)
     item = tp._one(tp._src([image]), tp._dst([same, tagged]))
-    assert (item.action, item.dest_id) == (planning.SKIP, image['id'])
+    assert (item.action, item.dest_id) == (planner.SKIP, image['id'])
     assert 'unused' not in item.reason
 
 
@@ -54,4 +54,4 @@ def test_tagged_copy_with_other_data_does_not_hide_a_resumable_record():
     queued = tp._copy_in_dest(image, status='queued', size=None)
     tagged = tp._tagged_copy(image, checksum='o', os_hash_value='o')
     item = tp._one(tp._src([image]), tp._dst([queued, tagged]))
-    assert (item.action, item.dest_id) == (planning.RESUME, image['id'])
+    assert (item.action, item.dest_id) == (planner.RESUME, image['id'])

@@ -2,10 +2,10 @@
 
 import pytest
 
-from osc_image_migrate import filter_file
-from osc_image_migrate import inventory
-from osc_image_migrate import planning
-from osc_image_migrate import selection
+from osc_image_migrate import model
+from osc_image_migrate.planning import filter_file
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import selection
 from osc_image_migrate.v1 import image_migrate
 from tests.unit import fakes
 from tests.unit.test_planning import _copy_in_dest
@@ -30,7 +30,7 @@ def test_changed_metadata_is_update_naming_each_field():
     dest = _dst([_copy_in_dest(image, min_ram=0, os_distro='debian',
                                tags=['a'], name='old', extra='y')])
     item = _one(_src([image]), dest)
-    assert item.action == planning.UPDATE
+    assert item.action == planner.UPDATE
     assert item.reason == (
         'same data in the destination as %s; changed in the source: '
         "name 'old' -> 'x', min_ram 0 -> 512, tags ['a'] -> ['b'], "
@@ -43,7 +43,7 @@ def test_changed_metadata_is_update_naming_each_field():
 def test_owner_changed_in_the_source_is_update():
     image = fakes.image('x', S_ALT)
     item = _one(_src([image]), _dst([_copy_in_dest(image, owner=D_DEMO)]))
-    assert item.action == planning.UPDATE
+    assert item.action == planner.UPDATE
     assert item.changes[0].new == D_ALT.id
 
 
@@ -51,7 +51,7 @@ def test_reactivated_in_the_source_is_finish_named_reactivated():
     image = fakes.image('x', S_DEMO)
     dest = _dst([_copy_in_dest(image, status='deactivated')])
     item = _one(_src([image]), dest)
-    assert item.action == planning.FINISH
+    assert item.action == planner.FINISH
     assert item.reason.endswith(
         'deactivated True -> False; still to apply: reactivated')
 
@@ -60,7 +60,7 @@ def test_fixed_field_difference_is_reported_not_synced():
     image = fakes.image('x', S_DEMO)
     item = _one(_src([image]), _dst([_copy_in_dest(image,
                                                    disk_format='qcow2')]))
-    assert item.action == planning.SKIP
+    assert item.action == planner.SKIP
     assert 'differs: disk_format' in item.reason
     assert 'cannot be synced' in item.reason
     assert image_migrate.plan_exit_status([item]) == (
@@ -73,7 +73,7 @@ def test_finished_copy_follows_a_dependency_that_gets_a_new_id():
     dest = _dst([_copy_in_dest(kernel, checksum='o', os_hash_value='o'),
                  _copy_in_dest(boot)])
     plan = _plan(_src([kernel, boot]), dest)
-    assert [i.action for i in plan] == [planning.NEW_ID, planning.UPDATE]
+    assert [i.action for i in plan] == [planner.NEW_ID, planner.UPDATE]
     assert plan[1].changes[0].field == 'kernel_id'
 
 
@@ -83,7 +83,7 @@ def test_non_admin_cannot_change_the_owner():
         [_copy_in_dest(image, owner=D_ALT)], [D_ALT, D_DEMO],
         is_admin=False)
     item = _one(_src([image]), dest)
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert 'needs admin' in item.reason
 
 
@@ -92,9 +92,9 @@ def test_non_admin_cannot_change_the_owner():
 def test_orphan_goes_to_orphans_to():
     image = fakes.image('x', GONE)
     item = _one(_src([image]), _dst(), orphans_to='admin')
-    assert (item.action, item.dest_owner) == (planning.COPY, D_ADMIN.id)
+    assert (item.action, item.dest_owner) == (planner.COPY, D_ADMIN.id)
     item = _one(_src([image]), _dst(), orphans_to='nowhere')
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert "'nowhere' (--orphans-to)" in item.reason
 
 
@@ -110,7 +110,7 @@ def test_orphans_to_does_not_take_existing_unmapped_owners():
     image = fakes.image('x', lonely)
     source = fakes.make_inventory([image], [lonely])
     item = _one(source, _dst(), orphans_to='admin')
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
     assert '--orphans-to' not in item.reason
 
 
@@ -118,7 +118,7 @@ def test_deleted_member_is_left_out_with_a_note():
     image = fakes.image('x', S_DEMO, visibility='shared')
     members = {image['id']: [fakes.member(GONE), fakes.member(S_ALT)]}
     item = _one(_src([image], members), _dst())
-    assert item.action == planning.COPY
+    assert item.action == planner.COPY
     assert item.members == [{'member_id': D_ALT.id, 'status': 'accepted'}]
     assert item.reason.endswith(
         'member %s left out: the project was deleted from the source'
@@ -129,14 +129,14 @@ def test_unlisted_projects_are_not_orphans():
     image = fakes.image('x', GONE)
     item = _one(_src([image], projects_complete=False), _dst(),
                 orphans_to='admin')
-    assert item.action == planning.BLOCKED
+    assert item.action == planner.BLOCKED
 
 
 # -- destination copies whose source image is gone
 
 def _tagged(source_id, owner=D_DEMO):
     record = fakes.image('old', owner, image_id=fakes.make_id(source_id))
-    record[inventory.SOURCE_ID_PROPERTY] = source_id
+    record[model.SOURCE_ID_PROPERTY] = source_id
     return record
 
 
@@ -145,14 +145,14 @@ def test_source_deleted_copies_are_listed_for_covered_projects():
     dest = _dst([_tagged('gone-1'), _tagged('gone-2', D_ALT),
                  _tagged(here['id']), fakes.image('native', D_DEMO)])
     source = _src([here])
-    plan = planning.make_plan(source, dest, {}, deleted_in=[S_DEMO.id])
+    plan = planner.make_plan(source, dest, {}, deleted_in=[S_DEMO.id])
     assert [(i.source_id, i.action, i.dest_id) for i in plan] == [
-        ('gone-1', planning.SOURCE_DELETED, fakes.make_id('gone-1'))]
+        ('gone-1', planner.SOURCE_DELETED, fakes.make_id('gone-1'))]
     assert 'never deletes' in plan[0].reason
-    everything = planning.make_plan(source, dest, {},
-                                    deleted_in=selection.ALL)
+    everything = planner.make_plan(source, dest, {},
+                                   deleted_in=selection.ALL)
     assert [i.source_id for i in everything] == ['gone-1', 'gone-2']
-    assert planning.make_plan(source, dest, {}) == []
+    assert planner.make_plan(source, dest, {}) == []
     assert image_migrate.plan_exit_status(plan) == (
         image_migrate.EXIT_ATTENTION)
 
@@ -160,11 +160,11 @@ def test_source_deleted_copies_are_listed_for_covered_projects():
 def test_same_id_copy_of_a_deleted_source_is_listed():
     """Every copy records its source ID, one under that very ID too."""
     same = fakes.image('same', D_DEMO)
-    same[inventory.SOURCE_ID_PROPERTY] = same['id']
-    plan = planning.make_plan(_src([]), _dst([same]), {},
-                              deleted_in=[S_DEMO.id])
+    same[model.SOURCE_ID_PROPERTY] = same['id']
+    plan = planner.make_plan(_src([]), _dst([same]), {},
+                             deleted_in=[S_DEMO.id])
     assert [(i.source_id, i.action, i.dest_id) for i in plan] == [
-        (same['id'], planning.SOURCE_DELETED, same['id'])]
+        (same['id'], planner.SOURCE_DELETED, same['id'])]
 
 
 def test_a_copy_under_a_new_id_wins_over_the_same_id_record():
@@ -172,18 +172,18 @@ def test_a_copy_under_a_new_id_wins_over_the_same_id_record():
     source = fakes.image('x', S_DEMO)
     bad = fakes.image('x', D_DEMO, image_id=source['id'], status='deactivated')
     good = _tagged(source['id'])
-    bad[inventory.SOURCE_ID_PROPERTY] = source['id']
+    bad[model.SOURCE_ID_PROPERTY] = source['id']
     for order in ([bad, good], [good, bad]):
         assert _dst(order).images_by_source_id() == {source['id']: good}
 
 
 @pytest.mark.parametrize('actions, status', [
-    ([], 0), ([planning.SKIP], 0),
-    ([planning.SKIP, planning.UPDATE], 3), ([planning.COPY], 3),
-    ([planning.FINISH, planning.BLOCKED], 4),
-    ([planning.SOURCE_DELETED], 4)])
+    ([], 0), ([planner.SKIP], 0),
+    ([planner.SKIP, planner.UPDATE], 3), ([planner.COPY], 3),
+    ([planner.FINISH, planner.BLOCKED], 4),
+    ([planner.SOURCE_DELETED], 4)])
 def test_plan_exit_status(actions, status):
-    plan = [planning.PlanItem('s%d' % n, action=a)
+    plan = [planner.PlanItem('s%d' % n, action=a)
             for n, a in enumerate(actions)]
     assert image_migrate.plan_exit_status(plan) == status
 

@@ -6,12 +6,12 @@ import time
 from keystoneauth1 import exceptions as ks_exc
 import pytest
 
-from osc_image_migrate import execution
-from osc_image_migrate import image_copy
-from osc_image_migrate import limits
-from osc_image_migrate import planning
-from osc_image_migrate import quotas
-from osc_image_migrate import transfer
+from osc_image_migrate.cloud import limits
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import quotas
+from osc_image_migrate.run import executor
+from osc_image_migrate.stream import transfer
 
 MiB = quotas.MiB
 ADMIN, DEMO = 'p-admin', 'p-demo'
@@ -22,10 +22,10 @@ def record(image_id, owner, status='active', size=MiB):
     return {'id': image_id, 'owner': owner, 'status': status, 'size': size}
 
 
-def item(name, owner, action=planning.COPY, size=MiB, dest_image=None):
-    return planning.PlanItem(source_id=name, name=name, action=action,
-                             size=size, dest_owner=owner,
-                             dest_image=dest_image)
+def item(name, owner, action=planner.COPY, size=MiB, dest_image=None):
+    return planner.PlanItem(source_id=name, name=name, action=action,
+                            size=size, dest_owner=owner,
+                            dest_image=dest_image)
 
 
 def check(plan, images=(), registered=None, projects=None, caller=ADMIN):
@@ -55,17 +55,17 @@ def test_usage_counts_what_glance_counts_per_owner():
 
 def test_needs_of_each_action():
     assert quotas.needs(item('a', DEMO)) == (1, MiB)
-    assert quotas.needs(item('a', DEMO, planning.NEW_ID)) == (1, MiB)
-    assert quotas.needs(item('a', DEMO, planning.METADATA_ONLY,
+    assert quotas.needs(item('a', DEMO, planner.NEW_ID)) == (1, MiB)
+    assert quotas.needs(item('a', DEMO, planner.METADATA_ONLY,
                              size=None)) == (1, 0)
     queued = record('a', DEMO, 'queued', None)
-    assert quotas.needs(item('a', DEMO, planning.RESUME,
+    assert quotas.needs(item('a', DEMO, planner.RESUME,
                              dest_image=queued)) == (0, MiB)
     staged = record('a', DEMO, 'uploading', MiB)  # Glance counts it already
-    assert quotas.needs(item('a', DEMO, planning.RESUME,
+    assert quotas.needs(item('a', DEMO, planner.RESUME,
                              dest_image=staged)) == (0, 0)
-    for action in (planning.SKIP, planning.FINISH, planning.UPDATE,
-                   planning.BLOCKED, planning.SOURCE_DELETED):
+    for action in (planner.SKIP, planner.FINISH, planner.UPDATE,
+                   planner.BLOCKED, planner.SOURCE_DELETED):
         assert quotas.needs(item('a', DEMO, action)) == (0, 0)
 
 
@@ -195,7 +195,7 @@ def test_uploads_in_flight_per_project_stay_within_the_slots(
 
         def run(self, id_map, on_bytes=None, stop=None):
             owner = self.item.dest_owner
-            if self.item.action not in planning.DATA_ACTIONS:
+            if self.item.action not in planner.DATA_ACTIONS:
                 return image_copy.Outcome(image_copy.SKIPPED, 'd')
             with lock:
                 running[owner] += 1
@@ -208,11 +208,11 @@ def test_uploads_in_flight_per_project_stay_within_the_slots(
     monkeypatch.setattr(image_copy, 'ImageCopy', Copy)
     plan = [item('a%d' % n, ADMIN) for n in range(6)]
     plan += [item('d%d' % n, DEMO) for n in range(4)]
-    plan += [item('s%d' % n, ADMIN, planning.SKIP) for n in range(4)]
-    executor = execution.Executor(
+    plan += [item('s%d' % n, ADMIN, planner.SKIP) for n in range(4)]
+    runner = executor.Executor(
         Clients(), Clients(), parallel=4,
         upload_slots={} if slots is None else {ADMIN: slots})
-    results = executor.run(plan)
+    results = runner.run(plan)
     assert all(r.ok for r in results)
     assert most[ADMIN] == expected
     # Demo's images do not wait behind admin's busy slots.

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 import pytest
 import yaml
 
-from osc_image_migrate import filter_file
-from osc_image_migrate import selection
+from osc_image_migrate.planning import filter_file
+from osc_image_migrate.planning import selection
 from tests.unit import fakes
 
 UTC = datetime.timezone.utc

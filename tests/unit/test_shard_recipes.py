@@ -12,7 +12,7 @@ import shlex
 from osc_lib.test import base
 import yaml
 
-from osc_image_migrate import sharding
+from osc_image_migrate.planning import sharding
 from osc_image_migrate.v1 import image_migrate
 
 EXAMPLES = (pathlib.Path(__file__).resolve().parents[2] / 'doc' / 'source'

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 import pytest
 
-from osc_image_migrate import planning
-from osc_image_migrate import sharding
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import sharding
 
 
 @pytest.mark.parametrize('text,shard', [('0/1', (0, 1)), ('2/3', (2, 3)),
@@ -45,7 +45,7 @@ def test_balanced_by_bytes_to_copy():
 
 
 plans = st.integers(min_value=1, max_value=40).flatmap(lambda n: st.tuples(
-    st.lists(st.tuples(st.sampled_from(planning.ACTIONS),
+    st.lists(st.tuples(st.sampled_from(planner.ACTIONS),
                        st.one_of(st.none(), st.integers(0, 10 ** 9))),
              min_size=n, max_size=n),
     st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)),
@@ -82,9 +82,9 @@ def test_a_saved_plan_splits_as_plan_showed_it():
             image['kernel_id'], image['ramdisk_id'] = (
                 'img-%02d' % (n - 2), 'img-%02d' % (n - 1))
         source_images[image_id] = image
-        plan.append(planning.PlanItem(
+        plan.append(planner.PlanItem(
             image_id, size=rng.randrange(1, 10 ** 6),
-            action=rng.choice([planning.COPY, planning.SKIP]),
+            action=rng.choice([planner.COPY, planner.SKIP]),
             depends_on=[image[k] for k in ('kernel_id', 'ramdisk_id')
                         if k in image]))
     saved = {item.source_id: {'Source ID': item.source_id,

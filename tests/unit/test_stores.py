@@ -3,9 +3,9 @@
 import pytest
 import yaml
 
-from osc_image_migrate import filter_file
-from osc_image_migrate import selection
-from osc_image_migrate import stores
+from osc_image_migrate.planning import filter_file
+from osc_image_migrate.planning import selection
+from osc_image_migrate.planning import stores
 
 
 @pytest.mark.parametrize('source_stores,expected', [

@@ -8,11 +8,11 @@ from keystoneauth1 import access
 from keystoneauth1 import fixture
 import pytest
 
-from osc_image_migrate import clouds
-from osc_image_migrate import execution
-from osc_image_migrate import image_copy
-from osc_image_migrate import planning
-from osc_image_migrate import transfer
+from osc_image_migrate.cloud import sessions
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate.planning import planner
+from osc_image_migrate.run import executor
+from osc_image_migrate.stream import transfer
 
 
 def token(lifetime, left):
@@ -53,8 +53,8 @@ class FakeSession:
 
 
 def clients_with(auth):
-    return clouds.CloudClients(name='dst', session=FakeSession(auth),
-                               glance=None, image=None, identity=None)
+    return sessions.CloudClients(name='dst', session=FakeSession(auth),
+                                 glance=None, image=None, identity=None)
 
 
 @pytest.mark.parametrize('lifetime,left,renewed', [
@@ -68,7 +68,7 @@ def clients_with(auth):
 def test_margin_is_capped_at_half_the_lifetime(lifetime, left, renewed):
     auth = FakeAuth(lifetime, left)
     result = clients_with(auth).refresh_token_if_expiring(
-        execution.TOKEN_MARGIN)
+        executor.TOKEN_MARGIN)
     assert result is renewed
     assert auth.authentications == (1 if renewed else 0)
 
@@ -77,7 +77,7 @@ def test_a_short_lived_token_is_not_renewed_before_every_image():
     auth = FakeAuth(60, 60)
     dst = clients_with(auth)
     for _ in range(5):
-        dst.refresh_token_if_expiring(execution.TOKEN_MARGIN)
+        dst.refresh_token_if_expiring(executor.TOKEN_MARGIN)
     assert auth.authentications == 0
 
 
@@ -88,7 +88,7 @@ def test_parallel_copies_renew_the_token_once():
 
     def refresh(n):
         time.sleep(0.003 * n)
-        dst.refresh_token_if_expiring(execution.TOKEN_MARGIN)
+        dst.refresh_token_if_expiring(executor.TOKEN_MARGIN)
 
     threads = [threading.Thread(target=refresh, args=(n,))
                for n in range(8)]
@@ -130,10 +130,10 @@ def test_a_rejected_token_is_renewed_before_the_retry(monkeypatch):
 
     monkeypatch.setattr(image_copy, 'ImageCopy', FlakyCopy)
     src, dst = CountingClients('source'), CountingClients('dst')
-    executor = execution.Executor(src, dst, parallel=1, backoff=(0,))
-    item = planning.PlanItem(source_id='s', name='s', action=planning.COPY,
-                             size=3)
-    (result,) = executor.run([item])
+    runner = executor.Executor(src, dst, parallel=1, backoff=(0,))
+    item = planner.PlanItem(source_id='s', name='s', action=planner.COPY,
+                            size=3)
+    (result,) = runner.run([item])
     assert result.result == image_copy.MIGRATED
     assert (src.reauthentications, dst.reauthentications) == (1, 1)
     assert (src.refreshes, dst.refreshes) == (1, 1)

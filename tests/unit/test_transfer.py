@@ -6,8 +6,8 @@ import threading
 import pytest
 import requests
 
-from osc_image_migrate import format_check
-from osc_image_migrate import transfer
+from osc_image_migrate.planning import format_check
+from osc_image_migrate.stream import transfer
 from tests.unit.test_format_check import qcow2
 
 MiB = 1024 * 1024

@@ -5,7 +5,7 @@ import hashlib
 import pytest
 from urllib3 import exceptions as urllib3_exc
 
-from osc_image_migrate import transfer
+from osc_image_migrate.stream import transfer
 
 
 class FakeRaw:

@@ -12,9 +12,10 @@ to fall back on.
 
 import threading
 
-from osc_image_migrate import errors
+from osc_image_migrate.cloud import http
 from osc_image_migrate.i18n import _
-from osc_image_migrate import planning
+from osc_image_migrate import model
+from osc_image_migrate.planning import planner
 
 AUTO = 'auto'
 PUT = 'put'
@@ -43,7 +44,7 @@ def offered(dst):
     An empty tuple when it answers anything but a list: a Glance without
     interoperable import, or one that hides it.
     """
-    with errors.translated('destination cloud %s' % dst.name):
+    with http.translated('destination cloud %s' % dst.name):
         response = dst.image.get('/v2/info/import', raise_exc=False)
     if response.status_code != 200:
         return ()
@@ -57,7 +58,7 @@ def offered(dst):
 def check_offered(requested, methods):
     """A usage error when glance-direct is asked for and not offered."""
     if requested == GLANCE_DIRECT and GLANCE_DIRECT not in methods:
-        raise errors.UsageError(_(
+        raise model.UsageError(_(
             '--upload-method glance-direct: the destination does not offer '
             'the glance-direct import method (it offers: %s)')
             % (', '.join(methods) or 'none'))
@@ -107,7 +108,7 @@ def annotate(plan, requested):
     """Add the upload method to the reason of every data copy."""
     note = plan_note(requested)
     for item in plan:
-        if item.action in planning.DATA_ACTIONS and note:
+        if item.action in planner.DATA_ACTIONS and note:
             item.reason = '%s; %s' % (item.reason, note)
     return plan
 

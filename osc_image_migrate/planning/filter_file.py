@@ -10,7 +10,7 @@ import logging
 
 import yaml
 
-from osc_image_migrate import selection
+from osc_image_migrate.planning import selection
 
 LOG = logging.getLogger(__name__)
 

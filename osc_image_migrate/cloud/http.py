@@ -10,10 +10,19 @@ from osc_lib import exceptions
 from osc_image_migrate.i18n import _
 
 
-class UsageError(exceptions.CommandError):
-    """Bad selection or options: reported on one line, exit status 2."""
+# Seconds: a finite read timeout, so a stalled peer cannot hang a copy.
+CONNECT_TIMEOUT = 30
+READ_TIMEOUT = 300
 
-    exit_status = 2
+# Per-request switches that stop keystoneauth from replaying a data request.
+NO_REPLAY = {
+    'allow_reauth': False,
+    'connect_retries': 0,
+    'status_code_retries': 0,
+    'redirect': False,
+    'raise_exc': False,
+    'timeout': (CONNECT_TIMEOUT, READ_TIMEOUT),
+}
 
 
 def describe(error):

@@ -15,9 +15,9 @@ functions of plain data, like planning.
 
 import dataclasses
 
-from osc_image_migrate import conversion
-from osc_image_migrate import inventory
-from osc_image_migrate import metadata
+from osc_image_migrate import model
+from osc_image_migrate.planning import conversion
+from osc_image_migrate.planning import metadata
 
 PROPERTY = 'property:'
 # Record fields, in the order changes are listed (and patched).
@@ -126,7 +126,7 @@ def json_patch(dest, changes):
         key = change.field
         if key.startswith(PROPERTY):
             key = key[len(PROPERTY):]
-            if (key == inventory.SOURCE_ID_PROPERTY
+            if (key == model.SOURCE_ID_PROPERTY
                     or key in conversion.OWN_PROPERTIES
                     or metadata.is_read_only(key)):
                 continue

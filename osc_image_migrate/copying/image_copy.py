@@ -28,16 +28,16 @@ import time
 
 from glanceclient import exc as glance_exc
 
-from osc_image_migrate import comparison
-from osc_image_migrate import conversion
-from osc_image_migrate import drift
-from osc_image_migrate import interop_import
-from osc_image_migrate import inventory
-from osc_image_migrate import metadata
-from osc_image_migrate import planning
-from osc_image_migrate import staging
-from osc_image_migrate import transfer
-from osc_image_migrate import upload_method
+from osc_image_migrate.copying import glance_import
+from osc_image_migrate.copying import upload_method
+from osc_image_migrate import model
+from osc_image_migrate.planning import comparison
+from osc_image_migrate.planning import conversion
+from osc_image_migrate.planning import drift
+from osc_image_migrate.planning import import_state
+from osc_image_migrate.planning import metadata
+from osc_image_migrate.planning import planner
+from osc_image_migrate.stream import transfer
 
 LOG = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class ImageCopy:
         self.stream_options = stream_options
         self.chooser = stream_options.method or upload_method.Chooser()
         self.dest_id = None if item.action in (
-            planning.COPY, planning.METADATA_ONLY, planning.NEW_ID
+            planner.COPY, planner.METADATA_ONLY, planner.NEW_ID
         ) else item.dest_id
         self.notes = []
         self._existing_id = None
@@ -101,18 +101,18 @@ class ImageCopy:
     def run(self, id_map, on_bytes=None, stop=None):
         """One attempt; raises transfer.TransferError on failure."""
         item = self.item
-        if item.action == planning.SKIP:
+        if item.action == planner.SKIP:
             return Outcome(SKIPPED, item.dest_id, detail=item.reason)
-        if item.action == planning.SOURCE_DELETED:
+        if item.action == planner.SOURCE_DELETED:
             return Outcome(KEPT, item.dest_id, detail=item.reason)
-        has_data = item.action != planning.METADATA_ONLY
+        has_data = item.action != planner.METADATA_ONLY
         if self.dest_id is None:
             self.dest_id = self._create(id_map)
             if self.dest_id is None:
                 return Outcome(SKIPPED, self._existing_id,
                                detail='already in the destination')
         sent = 0
-        if item.action not in planning.IN_PLACE_ACTIONS and has_data:
+        if item.action not in planner.IN_PLACE_ACTIONS and has_data:
             status = self._status(id_map, stop)
             if status == 'queued':
                 sent = self._send(on_bytes, stop)
@@ -120,8 +120,8 @@ class ImageCopy:
                 self._finish_import(stop)
             self._verify(stop)
         self._sync(id_map)
-        result = {planning.FINISH: FINISHED, planning.UPDATE: UPDATED,
-                  planning.METADATA_ONLY: METADATA_ONLY}.get(
+        result = {planner.FINISH: FINISHED, planner.UPDATE: UPDATED,
+                  planner.METADATA_ONLY: METADATA_ONLY}.get(
                       item.action, MIGRATED)
         return Outcome(result, self.dest_id, sent, '; '.join(self.notes))
 
@@ -156,16 +156,16 @@ class ImageCopy:
                 self.notes.append('direct upload refused (HTTP 403): '
                                   'glance-direct for the rest of the run')
         source = self.item.source_image
-        interop_import.record_source(self.dst, self.dest_id, source)
+        glance_import.record_source(self.dst, self.dest_id, source)
         sent = self._copy(on_bytes, stop, 'stage')
         staged = self.dst.glance.images.get(self.dest_id)
-        if not staging.is_staged(staged, source.get('size')):
+        if not import_state.is_staged(staged, source.get('size')):
             raise transfer.TransferError(
                 'destination stage of %s ended %s with %s bytes, not the '
                 'source\'s %s: not imported' % (
                     self.dest_id, staged.get('status'), staged.get('size'),
                     source.get('size')), retriable=True)
-        self._import_request = interop_import.start(
+        self._import_request = glance_import.start(
             self.dst, self.dest_id, self.item.dest_store)
         self._wait_import(stop)
         self.notes.append('imported with glance-direct')
@@ -179,19 +179,19 @@ class ImageCopy:
         import would take whatever part of it arrived.
         """
         record = self.dst.glance.images.get(self.dest_id)
-        if staging.is_dead(record):
-            raise interop_import.failure(self.dest_id, record)
+        if import_state.is_dead(record):
+            raise glance_import.failure(self.dest_id, record)
         if record['status'] == 'uploading':
-            if not staging.is_staged(record,
-                                     self.item.source_image.get('size')):
+            if not import_state.is_staged(record,
+                                          self.item.source_image.get('size')):
                 raise transfer.TransferError(
                     'destination image %s is being staged by another '
                     'client (status uploading, %s of %s bytes staged)'
                     % (self.dest_id, record.get('size'),
                        self.item.source_image.get('size')))
-            interop_import.record_source(self.dst, self.dest_id,
-                                         self.item.source_image)
-            self._import_request = interop_import.start(
+            glance_import.record_source(self.dst, self.dest_id,
+                                        self.item.source_image)
+            self._import_request = glance_import.start(
                 self.dst, self.dest_id, self.item.dest_store)
             self.notes.append('imported the data an earlier run staged')
         else:
@@ -206,8 +206,8 @@ class ImageCopy:
                          '(status %s)', self.dest_id, seconds,
                          record.get('status'))
 
-        interop_import.wait(self.dst, self.dest_id, stop=stop,
-                            on_wait=report)
+        glance_import.wait(self.dst, self.dest_id, stop=stop,
+                           on_wait=report)
 
     def _status(self, id_map, stop):
         """The record's status, once Glance has settled a broken upload.
@@ -246,7 +246,7 @@ class ImageCopy:
             'destination image %s was left saving by a lost upload (e.g. '
             'Glance restarted) and can never take data: copied to a new '
             'ID recorded with property %s; %s holds no data and may be '
-            'deleted' % (lost, inventory.SOURCE_ID_PROPERTY, lost))
+            'deleted' % (lost, model.SOURCE_ID_PROPERTY, lost))
         return 'queued'
 
     def _verify(self, stop=None):
@@ -277,7 +277,7 @@ class ImageCopy:
     def _conversion(self, mismatch, stop):
         """None for an accepted conversion, else the mismatch to report."""
         source = self.item.source_image
-        record, problems = interop_import.check_conversion(
+        record, problems = glance_import.check_conversion(
             self.dst, self.dest_id, source, self._import_request, stop)
         if problems is None:
             return mismatch
@@ -287,14 +287,14 @@ class ImageCopy:
                 'conversion of the verified data is missing: %s' % (
                     conversion.label(source, record),
                     _sized(record), '; '.join(problems)))
-        interop_import.mark_converted(self.dst, self.dest_id, source, record)
+        glance_import.mark_converted(self.dst, self.dest_id, source, record)
         self.notes.append(conversion.describe(source, record))
         return None
 
     def _create(self, id_map):
         """Create the destination record; return its ID (None: present)."""
         item = self.item
-        new_id = item.action == planning.NEW_ID
+        new_id = item.action == planner.NEW_ID
         body = metadata.create_body(
             item.source_image, None if new_id else item.source_id,
             item.dest_owner, id_map, record_source_id=True)
@@ -316,7 +316,7 @@ class ImageCopy:
         dest_id = self._create_with_new_id(id_map)
         self.notes.append('source ID taken in the destination; new ID '
                           'recorded with property %s'
-                          % inventory.SOURCE_ID_PROPERTY)
+                          % model.SOURCE_ID_PROPERTY)
         return dest_id
 
     def _create_with_new_id(self, id_map):

@@ -21,10 +21,6 @@ from osc_image_migrate.i18n import _
 
 LOG = logging.getLogger(__name__)
 
-# Seconds: a finite read timeout, so a stalled peer cannot hang a copy.
-CONNECT_TIMEOUT = 30
-READ_TIMEOUT = 300
-
 
 @dataclasses.dataclass
 class CloudClients:

@@ -10,8 +10,8 @@ by the bytes they copy, then by their number of images.
 
 import re
 
-from osc_image_migrate import metadata
-from osc_image_migrate import planning
+from osc_image_migrate.planning import metadata
+from osc_image_migrate.planning import planner
 
 _SHARD = re.compile(r'^\s*(\d+)\s*/\s*(\d+)\s*$')
 
@@ -62,7 +62,7 @@ def assign(images, edges, count):
     """
     def cost(image_id):
         action, size = images[image_id]
-        return (size or 0) if action in planning.DATA_ACTIONS else 0
+        return (size or 0) if action in planner.DATA_ACTIONS else 0
 
     groups = sorted(_groups(images, edges),
                     key=lambda g: (-sum(map(cost, g)), -len(g), g))

@@ -13,11 +13,11 @@ import logging
 import threading
 import time
 
-from osc_image_migrate import errors
-from osc_image_migrate import image_copy
-from osc_image_migrate import planning
-from osc_image_migrate import quotas
-from osc_image_migrate import transfer
+from osc_image_migrate.cloud import http
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import quotas
+from osc_image_migrate.stream import transfer
 
 LOG = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class Executor:
         for index in range(len(pending) - 1, -1, -1):
             item = pending[index]
             project = None
-            if item.action in planning.DATA_ACTIONS:
+            if item.action in planner.DATA_ACTIONS:
                 project = quotas.owner_of(item)
                 if project not in self.free_slots:
                     project = None
@@ -213,7 +213,7 @@ class Executor:
             return
         failed_deps = [d for d in item.depends_on
                        if d in self.results and not self.results[d].ok]
-        if item.action == planning.BLOCKED:
+        if item.action == planner.BLOCKED:
             outcome = image_copy.Outcome(image_copy.BLOCKED, item.dest_id,
                                          detail=item.reason)
         elif failed_deps:
@@ -236,7 +236,7 @@ class Executor:
         while True:
             try:
                 for clients in (self.src, self.dst):
-                    with errors.translated('cloud %s' % clients.name):
+                    with http.translated('cloud %s' % clients.name):
                         if renew:
                             clients.reauthenticate()
                         else:
@@ -248,9 +248,9 @@ class Executor:
                                           detail='interrupted')
             except Exception as e:  # noqa: broad on purpose: per image
                 retriable = (getattr(e, 'retriable', False)
-                             or errors.is_transient(e))
+                             or http.is_transient(e))
                 message = (str(e) if isinstance(e, transfer.TransferError)
-                           else errors.describe(e))
+                           else http.describe(e))
                 # A data request never re-authenticates by itself (that
                 # would replay its body): after a 401 the retry needs a new
                 # token, even when the old one looks valid to us.

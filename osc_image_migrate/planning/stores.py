@@ -28,9 +28,3 @@ def target(source_image, dest_store, store_map):
         if store.strip() in store_map:
             return store_map[store.strip()]
     return dest_store
-
-
-def read_available(dst_clients):
-    """The IDs of the destination's stores (``GET /v2/info/stores``)."""
-    body = dst_clients.image.get('/v2/info/stores').json()
-    return [store['id'] for store in body.get('stores', [])]

@@ -24,11 +24,11 @@ from keystoneauth1 import exceptions as ks_exc
 import requests
 from urllib3 import exceptions as urllib3_exc
 
-from osc_image_migrate import clouds
-from osc_image_migrate import format_check
-from osc_image_migrate import hashing
-from osc_image_migrate import planning
-from osc_image_migrate import quotas
+from osc_image_migrate.cloud import http
+from osc_image_migrate.planning import format_check
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import quotas
+from osc_image_migrate.stream import hashing
 
 LOG = logging.getLogger(__name__)
 
@@ -41,16 +41,6 @@ CHUNK_SIZE = 1024 * 1024
 # is for responses that cannot hand over what has arrived.
 READ_SIZE = 64 * 1024
 FLUSH_SECONDS = 1.0
-
-# Per-request switches that stop keystoneauth from replaying a data request.
-NO_REPLAY = {
-    'allow_reauth': False,
-    'connect_retries': 0,
-    'status_code_retries': 0,
-    'redirect': False,
-    'raise_exc': False,
-    'timeout': (clouds.CONNECT_TIMEOUT, clouds.READ_TIMEOUT),
-}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,7 +253,7 @@ def open_source(src, image_id):
     """Start the source download; the response streams the body."""
     try:
         response = src.image.get('/v2/images/%s/file' % image_id,
-                                 stream=True, **NO_REPLAY)
+                                 stream=True, **http.NO_REPLAY)
     except ks_exc.ConnectionError as e:
         raise TransferError('source: cannot connect (%s)' % type(e).__name__,
                             retriable=True)
@@ -288,7 +278,7 @@ def upload(dst, dest_id, body, size, target='file', store=None):
         headers['X-Image-Meta-Store'] = store
     try:
         response = dst.image.put('/v2/images/%s/%s' % (dest_id, target),
-                                 data=body, headers=headers, **NO_REPLAY)
+                                 data=body, headers=headers, **http.NO_REPLAY)
     except _AbortUpload:
         raise body.failure
     except ks_exc.ConnectionError as e:
@@ -359,7 +349,7 @@ def verify_destination(dst, dest_id, source_image):
     if record.get('status') != 'active':
         raise TransferError('destination image is %s after upload'
                             % record.get('status'), retriable=True)
-    if not planning.same_data(source_image, record):
+    if not planner.same_data(source_image, record):
         algo = source_image.get('os_hash_algo')
         if algo and algo == record.get('os_hash_algo'):
             mine, theirs = (record.get('os_hash_value'),

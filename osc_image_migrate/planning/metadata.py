@@ -8,8 +8,8 @@ final state with what the destination holds tells a finished copy from one
 that a run left half done.
 """
 
-from osc_image_migrate import conversion
-from osc_image_migrate import inventory
+from osc_image_migrate import model
+from osc_image_migrate.planning import conversion
 
 # Never sent: Glance computes or owns them (it answers 403/400), or they are
 # applied separately (owner at creation, the rest after verification).
@@ -43,7 +43,7 @@ def custom_properties(image):
     return {key: value for key, value in image.items()
             if isinstance(value, str) and not is_read_only(key)
             and key not in CORE and key not in DEPENDENCY_KEYS
-            and key != inventory.SOURCE_ID_PROPERTY
+            and key != model.SOURCE_ID_PROPERTY
             and key not in conversion.OWN_PROPERTIES}
 
 
@@ -70,7 +70,7 @@ def create_body(source_image, dest_id, dest_owner, id_map=None,
         if ref:
             body[key] = id_map.get(ref, ref)
     if record_source_id:
-        body[inventory.SOURCE_ID_PROPERTY] = source_image['id']
+        body[model.SOURCE_ID_PROPERTY] = source_image['id']
     body['owner'] = dest_owner
     body['visibility'] = 'private'
     return body

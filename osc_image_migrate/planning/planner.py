@@ -10,13 +10,13 @@ import copy
 import dataclasses
 import heapq
 
-from osc_image_migrate import comparison
-from osc_image_migrate import conversion
-from osc_image_migrate import drift
-from osc_image_migrate import metadata
-from osc_image_migrate import owners
-from osc_image_migrate import selection
-from osc_image_migrate import staging
+from osc_image_migrate.planning import comparison
+from osc_image_migrate.planning import conversion
+from osc_image_migrate.planning import drift
+from osc_image_migrate.planning import import_state
+from osc_image_migrate.planning import metadata
+from osc_image_migrate.planning import owners
+from osc_image_migrate.planning import selection
 
 COPY = 'copy'                    # create with the source ID, upload data
 METADATA_ONLY = 'metadata-only'  # the source has no data: create, no upload
@@ -211,7 +211,7 @@ def _decide(item, source, dest, image, plan_options, by_source):
             'left importing: Glance takes no data into it again; see the '
             'destination\'s task log, then delete it and run again, the '
             'copy then gets a new ID'
-            % (found['id'], ', '.join(staging.failed_stores(found))))
+            % (found['id'], ', '.join(import_state.failed_stores(found))))
     if verdict == _PRESENT:
         to_apply = _present(item, source, dest, image, found, by_source)
         if conversion.accepted(image, found):

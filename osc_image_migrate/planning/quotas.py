@@ -1,7 +1,7 @@
 """Will the selected images fit the destination's unified limits?
 
 Pure functions of the plan, the destination listing and the limits (see
-limits.py). What Glance 33 does, read in its code and measured on the
+cloud/limits.py). What Glance 33 does, read in its code and measured on the
 sandbox (docs: user/quotas):
 
 * usage is counted per image owner: ``image_count_total`` counts the
@@ -24,7 +24,7 @@ the migration leaves over their limits.
 import dataclasses
 import re
 
-from osc_image_migrate import planning
+from osc_image_migrate.planning import planner
 
 MiB = 1024 * 1024
 COUNT = 'image_count_total'
@@ -33,7 +33,7 @@ UPLOADING = 'image_count_uploading'
 NOT_COUNTED = ('killed', 'deleted', 'pending_delete')
 # Records of these statuses hold data Glance already counts (a stage).
 STAGED = ('uploading', 'importing')
-CREATES = (planning.COPY, planning.METADATA_ONLY, planning.NEW_ID)
+CREATES = (planner.COPY, planner.METADATA_ONLY, planner.NEW_ID)
 
 
 @dataclasses.dataclass
@@ -96,10 +96,10 @@ def needs(item):
     """(records, bytes) a plan item adds to its owner's usage."""
     records = 1 if item.action in CREATES else 0
     data = 0
-    if item.action in planning.DATA_ACTIONS:
+    if item.action in planner.DATA_ACTIONS:
         data = item.size or 0
         record = item.dest_image or {}
-        if (item.action == planning.RESUME and record.get('size')
+        if (item.action == planner.RESUME and record.get('size')
                 and record.get('status') in STAGED):
             data = 0
     return records, data
@@ -107,7 +107,7 @@ def needs(item):
 
 def owner_of(item):
     """The destination project that owns the item's copy."""
-    if item.action != planning.NEW_ID and item.dest_image:
+    if item.action != planner.NEW_ID and item.dest_image:
         return item.dest_image.get('owner') or item.dest_owner
     return item.dest_owner
 

@@ -11,9 +11,9 @@ only read.
 import concurrent.futures
 import logging
 
-from osc_image_migrate import format_check
-from osc_image_migrate import planning
-from osc_image_migrate import transfer
+from osc_image_migrate.cloud import http
+from osc_image_migrate.planning import format_check
+from osc_image_migrate.planning import planner
 
 LOG = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def first_bytes_problem(src_clients, image):
     response = src_clients.image.get(
         '/v2/images/%s/file' % image['id'], stream=True,
         headers={'Range': 'bytes=0-%d' % (FIRST_BYTES - 1)},
-        **dict(transfer.NO_REPLAY, raise_exc=False))
+        **dict(http.NO_REPLAY, raise_exc=False))
     try:
         if response.status_code not in (200, 206):
             LOG.debug('Image %s: first bytes not read (HTTP %s)',
@@ -55,7 +55,7 @@ def first_bytes_problem(src_clients, image):
 
 def inspect_plan(src_clients, plan):
     """Block the items whose data the destination would refuse."""
-    todo = [item for item in plan if item.action in planning.DATA_ACTIONS
+    todo = [item for item in plan if item.action in planner.DATA_ACTIONS
             and item.source_image is not None]
     if not todo:
         return
@@ -66,5 +66,5 @@ def inspect_plan(src_clients, plan):
             todo)
         for item, problem in zip(todo, problems):
             if problem:
-                item.action = planning.BLOCKED
+                item.action = planner.BLOCKED
                 item.reason = 'format check of the first MiB: %s' % problem

@@ -7,8 +7,8 @@ still to come (a record to resume), a record in another client's hands, or
 other data.
 """
 
-from osc_image_migrate import conversion
-from osc_image_migrate import staging
+from osc_image_migrate.planning import conversion
+from osc_image_migrate.planning import import_state
 
 IN_PROGRESS_STATUSES = ('saving', 'importing', 'uploading')
 
@@ -61,9 +61,9 @@ def holds_data_of(image, candidate):
 def verdict(image, candidate):
     """One of the verdicts above for ``candidate`` standing for ``image``."""
     status = candidate.get('status')
-    if staging.is_dead(candidate):
+    if import_state.is_dead(candidate):
         return DEAD
-    if has_data(image) and (status == 'importing' or staging.is_staged(
+    if has_data(image) and (status == 'importing' or import_state.is_staged(
             candidate, image.get('size'))):
         return RESUMABLE
     if status in IN_PROGRESS_STATUSES:

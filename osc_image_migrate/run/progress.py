@@ -6,9 +6,9 @@ Only for a terminal (or when asked): stdout belongs to the formatter.
 import threading
 import time
 
-from osc_image_migrate import planning
+from osc_image_migrate.planning import planner
 
-DATA_ACTIONS = (planning.COPY, planning.RESUME, planning.NEW_ID)
+DATA_ACTIONS = (planner.COPY, planner.RESUME, planner.NEW_ID)
 REFRESH_SECONDS = 0.5
 
 

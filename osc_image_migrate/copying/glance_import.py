@@ -33,9 +33,10 @@ rules are in conversion.py).
 import threading
 import time
 
-from osc_image_migrate import conversion
-from osc_image_migrate import staging
-from osc_image_migrate import transfer
+from osc_image_migrate.cloud import http
+from osc_image_migrate.planning import conversion
+from osc_image_migrate.planning import import_state
+from osc_image_migrate.stream import transfer
 
 # Seconds to wait for one image's import to finish; the import runs in the
 # destination Glance, which copies the staged file to its store (and may
@@ -63,7 +64,7 @@ def start(dst, dest_id, store=None):
     if store:
         body['stores'] = [store]
     response = dst.image.post('/v2/images/%s/import' % dest_id, json=body,
-                              **transfer.NO_REPLAY)
+                              **http.NO_REPLAY)
     if response.status_code != 202:
         raise transfer.status_error('destination import',
                                     response.status_code, response.text)
@@ -165,7 +166,7 @@ def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
         # Right after the 202 the record can still be ``uploading`` with
         # the failed stores of an earlier import: Glance clears them only
         # when the import starts (``importing``).
-        if status == 'queued' or staging.is_dead(record):
+        if status == 'queued' or import_state.is_dead(record):
             raise failure(dest_id, record)
         waited = clock() - started
         if on_wait is not None:
@@ -182,7 +183,7 @@ def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
 
 def failure(dest_id, record):
     """The error a failed import is reported with."""
-    stores = ', '.join(staging.failed_stores(record)) or 'unnamed'
+    stores = ', '.join(import_state.failed_stores(record)) or 'unnamed'
     task = record.get('os_glance_import_task')
     where = ' (task %s)' % task if task else ''
     if record.get('status') == 'queued':

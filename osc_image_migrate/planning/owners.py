@@ -7,8 +7,8 @@ are mapped by ID, or all to one ``--orphans-to`` project; a deleted member
 project is left out, since nobody can boot from it there.
 """
 
-from osc_image_migrate import inventory
-from osc_image_migrate import selection
+from osc_image_migrate import model
+from osc_image_migrate.planning import selection
 
 
 class Unmapped(Exception):
@@ -39,7 +39,7 @@ def dest_project(dest, ref):
         return named[0]
     if not named and not dest.projects_complete and (
             selection.looks_like_id(ref)):
-        return inventory.Project(id=ref, name=ref)
+        return model.Project(id=ref, name=ref)
     return None
 
 

@@ -4,24 +4,23 @@ Reading is here; deciding is in :mod:`selection` and :mod:`planning`, which
 are pure functions of what was read.
 """
 
-import json
 import logging
 
-from osc_image_migrate import errors
-from osc_image_migrate import inventory
-from osc_image_migrate import limits as limits_mod
-from osc_image_migrate import planning
-from osc_image_migrate import quotas
-from osc_image_migrate import selection as selection_mod
-from osc_image_migrate import sharding
-from osc_image_migrate import stores
+from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import inventory
+from osc_image_migrate.cloud import limits as limits_mod
+from osc_image_migrate import model
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import quotas
+from osc_image_migrate.planning import selection as selection_mod
+from osc_image_migrate.planning import stores
 
 LOG = logging.getLogger(__name__)
 
 
 def read_source(src_clients):
     """The source's images and projects; members are read once selected."""
-    with errors.translated('source cloud'):
+    with http.translated('source cloud'):
         return inventory.read_inventory(src_clients,
                                         members_wanted=lambda image: False)
 
@@ -30,7 +29,7 @@ def resolve(selection, source):
     try:
         return selection_mod.resolve(selection, source)
     except selection_mod.SelectionError as e:
-        raise errors.UsageError(str(e))
+        raise model.UsageError(str(e))
 
 
 def select(src_clients, source, resolved):
@@ -42,7 +41,7 @@ def select(src_clients, source, resolved):
     """
     by_member = bool(resolved.project_ids
                      and resolved.include_public_and_shared)
-    with errors.translated('source cloud'):
+    with http.translated('source cloud'):
         if by_member:
             source.members.update(
                 inventory.read_members(src_clients, source.images))
@@ -54,7 +53,7 @@ def select(src_clients, source, resolved):
     try:
         selection_mod.check_unlisted(source, resolved)
     except selection_mod.SelectionError as e:
-        raise errors.UsageError(str(e))
+        raise model.UsageError(str(e))
     return selected
 
 
@@ -62,9 +61,9 @@ def read_dest(dst_clients, selected):
     """Read the destination, with members only of possible copies."""
     def may_be_copy(image):
         return (image['id'] in selected
-                or image.get(inventory.SOURCE_ID_PROPERTY) in selected)
+                or image.get(model.SOURCE_ID_PROPERTY) in selected)
 
-    with errors.translated('destination cloud %s' % dst_clients.name):
+    with http.translated('destination cloud %s' % dst_clients.name):
         return inventory.read_inventory(dst_clients,
                                         members_wanted=may_be_copy)
 
@@ -84,11 +83,11 @@ def plan_selected(src_clients, dst_clients, source, resolved, keep_ids):
     """The plan for a resolved selection; logs a summary."""
     selected = select(src_clients, source, resolved)
     dest = read_dest(dst_clients, selected)
-    plan = planning.make_plan(source, dest, selected,
-                              project_map=resolved.project_map,
-                              keep_ids=keep_ids,
-                              orphans_to=resolved.orphans_to,
-                              deleted_in=_deleted_in(resolved))
+    plan = planner.make_plan(source, dest, selected,
+                             project_map=resolved.project_map,
+                             keep_ids=keep_ids,
+                             orphans_to=resolved.orphans_to,
+                             deleted_in=_deleted_in(resolved))
     if resolved.dest_store or resolved.store_map:
         _choose_stores(dst_clients, plan, resolved)
     _check_quotas(dst_clients, dest, plan)
@@ -108,12 +107,12 @@ def summary(plan):
         actions[item.action] = actions.get(item.action, 0) + 1
     return {'actions': actions, 'images': len(plan),
             'bytes': sum(item.size or 0 for item in plan
-                         if item.action in planning.DATA_ACTIONS)}
+                         if item.action in planner.DATA_ACTIONS)}
 
 
 def read_limits(dst_clients):
     """The destination's unified limits of images, None if not in use."""
-    with errors.translated('destination cloud %s' % dst_clients.name):
+    with http.translated('destination cloud %s' % dst_clients.name):
         return limits_mod.read(dst_clients)
 
 
@@ -122,7 +121,7 @@ def upload_slots(dst_clients):
     limits = read_limits(dst_clients)
     if limits is None:
         return {}
-    with errors.translated('destination cloud %s' % dst_clients.name):
+    with http.translated('destination cloud %s' % dst_clients.name):
         caller = dst_clients.access().project_id
     return quotas.upload_slots(limits, caller)
 
@@ -133,7 +132,7 @@ def _check_quotas(dst_clients, dest, plan):
     One warning per project and resource on stderr; the affected rows
     say it in their reason (and ``quota``).
     """
-    if not any(item.action in planning.DATA_ACTIONS + quotas.CREATES
+    if not any(item.action in planner.DATA_ACTIONS + quotas.CREATES
                for item in plan):
         return
     shortfalls = quotas.check(
@@ -148,12 +147,12 @@ def _check_quotas(dst_clients, dest, plan):
 
 def _choose_stores(dst_clients, plan, resolved):
     """Each copy's destination store; unknown stores are usage errors."""
-    with errors.translated('destination cloud %s' % dst_clients.name):
-        available = stores.read_available(dst_clients)
+    with http.translated('destination cloud %s' % dst_clients.name):
+        available = inventory.read_stores(dst_clients)
     problems = stores.check(available, resolved.dest_store,
                             resolved.store_map)
     if problems:
-        raise errors.UsageError('; '.join(problems))
+        raise model.UsageError('; '.join(problems))
     for item in plan:
         if item.source_image is not None:
             item.dest_store = stores.target(
@@ -163,86 +162,9 @@ def _choose_stores(dst_clients, plan, resolved):
 def compute_plan(src_clients, dst_clients, selection, keep_ids=False):
     """Read both clouds and return ``(plan, resolved selection)``.
 
-    Selection problems raise :class:`errors.UsageError` listing them all.
+    Selection problems raise :class:`model.UsageError` listing them all.
     """
     source = read_source(src_clients)
     resolved = resolve(selection, source)
     return plan_selected(src_clients, dst_clients, source, resolved,
                          keep_ids), resolved
-
-
-SAVED_FIELDS = (('Action', 'action'), ('Dest ID', 'dest_id'),
-                ('Dest Owner', 'dest_owner'))
-
-
-def load_plan_file(path):
-    """The rows of a plan saved with ``plan -f json``, keyed by source ID."""
-    try:
-        with open(path) as f:
-            rows = json.load(f)
-    except (OSError, ValueError, RecursionError) as e:
-        raise errors.UsageError('plan file %s: %s' % (path, e))
-    if not isinstance(rows, list) or not all(
-            isinstance(row, dict) and isinstance(row.get('Source ID'), str)
-            and row['Source ID'].strip() for row in rows):
-        raise errors.UsageError(
-            'plan file %s: not a plan saved with "image migrate plan -f '
-            'json"' % path)
-    return {row['Source ID']: row for row in rows}
-
-
-# What a run of the saved plan itself leaves for the next run of it:
-# not a change since the plan, so a killed run can be run again.
-PROGRESS = {planning.RESUME: (planning.COPY, planning.NEW_ID),
-            planning.FINISH: (planning.COPY, planning.NEW_ID,
-                              planning.RESUME, planning.UPDATE)}
-
-
-def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
-                 shard=None):
-    """Plan again the images of a saved plan and mark what changed.
-
-    Returns ``(plan, missing)``: images whose action, destination ID or
-    owner changed since the plan was saved are blocked with the change as
-    the reason (progress an earlier run of the same plan made is not a
-    change); ``missing`` lists source IDs that no longer exist. ``shard``
-    (index, count) keeps the rows of that shard only.
-    """
-    source = read_source(src_clients)
-    if shard is not None:
-        index, count = shard
-        shard_of = sharding.saved_plan_shards(saved, source.images, count)
-        saved = {image_id: row for image_id, row in saved.items()
-                 if shard_of[image_id] == index}
-    kept = [planning.PlanItem(
-        source_id=image_id, name=row.get('Name'), dest_id=row.get('Dest ID'),
-        action=planning.SOURCE_DELETED, reason=row.get('Reason') or '')
-        for image_id, row in saved.items()
-        if row.get('Action') == planning.SOURCE_DELETED
-        and image_id not in source.images]
-    missing = [image_id for image_id in saved
-               if image_id not in source.images
-               and saved[image_id].get('Action') != planning.SOURCE_DELETED]
-    selection.images = [i for i in saved if i in source.images]
-    if not selection.images:
-        return kept, missing  # never an empty selection: that is everything
-    selection.projects = []
-    selection.include_public_and_shared = False
-    resolved = resolve(selection, source)
-    plan = plan_selected(src_clients, dst_clients, source, resolved,
-                         keep_ids)
-    for item in plan:
-        row = saved.get(item.source_id)
-        if row is None:
-            continue
-        changes = ['%s was %s, now %s' % (column, row.get(column),
-                                          getattr(item, attr))
-                   for column, attr in SAVED_FIELDS
-                   if row.get(column) != getattr(item, attr)]
-        unchanged = (planning.BLOCKED, planning.SKIP)
-        progress = (row.get('Action') in PROGRESS.get(item.action, ())
-                    and row.get('Dest Owner') == item.dest_owner)
-        if changes and item.action not in unchanged and not progress:
-            item.action = planning.BLOCKED
-            item.reason = 'changed since the plan: ' + '; '.join(changes)
-    return plan + kept, missing

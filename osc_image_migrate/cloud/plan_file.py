@@ -1,0 +1,90 @@
+"""A plan saved with ``plan -f json``: read it, and plan its rows again.
+
+``migrate --plan-file`` carries out what was reviewed: the saved rows are
+planned again against both clouds, and what changed since is blocked and
+reported rather than silently done.
+"""
+
+import json
+
+from osc_image_migrate.cloud import survey
+from osc_image_migrate import model
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import sharding
+
+
+SAVED_FIELDS = (('Action', 'action'), ('Dest ID', 'dest_id'),
+                ('Dest Owner', 'dest_owner'))
+
+
+def load_plan_file(path):
+    """The rows of a plan saved with ``plan -f json``, keyed by source ID."""
+    try:
+        with open(path) as f:
+            rows = json.load(f)
+    except (OSError, ValueError, RecursionError) as e:
+        raise model.UsageError('plan file %s: %s' % (path, e))
+    if not isinstance(rows, list) or not all(
+            isinstance(row, dict) and isinstance(row.get('Source ID'), str)
+            and row['Source ID'].strip() for row in rows):
+        raise model.UsageError(
+            'plan file %s: not a plan saved with "image migrate plan -f '
+            'json"' % path)
+    return {row['Source ID']: row for row in rows}
+
+
+# What a run of the saved plan itself leaves for the next run of it:
+# not a change since the plan, so a killed run can be run again.
+PROGRESS = {planner.RESUME: (planner.COPY, planner.NEW_ID),
+            planner.FINISH: (planner.COPY, planner.NEW_ID,
+                             planner.RESUME, planner.UPDATE)}
+
+
+def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
+                 shard=None):
+    """Plan again the images of a saved plan and mark what changed.
+
+    Returns ``(plan, missing)``: images whose action, destination ID or
+    owner changed since the plan was saved are blocked with the change as
+    the reason (progress an earlier run of the same plan made is not a
+    change); ``missing`` lists source IDs that no longer exist. ``shard``
+    (index, count) keeps the rows of that shard only.
+    """
+    source = survey.read_source(src_clients)
+    if shard is not None:
+        index, count = shard
+        shard_of = sharding.saved_plan_shards(saved, source.images, count)
+        saved = {image_id: row for image_id, row in saved.items()
+                 if shard_of[image_id] == index}
+    kept = [planner.PlanItem(
+        source_id=image_id, name=row.get('Name'), dest_id=row.get('Dest ID'),
+        action=planner.SOURCE_DELETED, reason=row.get('Reason') or '')
+        for image_id, row in saved.items()
+        if row.get('Action') == planner.SOURCE_DELETED
+        and image_id not in source.images]
+    missing = [image_id for image_id in saved
+               if image_id not in source.images
+               and saved[image_id].get('Action') != planner.SOURCE_DELETED]
+    selection.images = [i for i in saved if i in source.images]
+    if not selection.images:
+        return kept, missing  # never an empty selection: that is everything
+    selection.projects = []
+    selection.include_public_and_shared = False
+    resolved = survey.resolve(selection, source)
+    plan = survey.plan_selected(src_clients, dst_clients, source, resolved,
+                                keep_ids)
+    for item in plan:
+        row = saved.get(item.source_id)
+        if row is None:
+            continue
+        changes = ['%s was %s, now %s' % (column, row.get(column),
+                                          getattr(item, attr))
+                   for column, attr in SAVED_FIELDS
+                   if row.get(column) != getattr(item, attr)]
+        unchanged = (planner.BLOCKED, planner.SKIP)
+        progress = (row.get('Action') in PROGRESS.get(item.action, ())
+                    and row.get('Dest Owner') == item.dest_owner)
+        if changes and item.action not in unchanged and not progress:
+            item.action = planner.BLOCKED
+            item.reason = 'changed since the plan: ' + '; '.join(changes)
+    return plan + kept, missing

@@ -1,0 +1,1 @@
+"""One image's copy: create or find the record, send, verify, apply."""

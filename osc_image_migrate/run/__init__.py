@@ -1,0 +1,1 @@
+"""A whole plan: images in parallel, dependencies first, retries, progress."""
