@@ -204,7 +204,7 @@ def cpu_table(results, image_size, micro, baseline):
         "of difference: the baseline has the same start-up, login, "
         "planning and per-image calls" % baseline,
         "'hashing off' = benchmarks/nohash.py: the same CLI with "
-        "transfer.expected_digest() patched to say 'no hash' (benchmark "
+        "model.data_hash() patched to say 'no hash' (benchmark "
         "only; the product has no such switch)",
         "'VerifiedStream in memory' = the same stream class fed from "
         "memory, in this process: the stream's own cost, no network",

@@ -5,6 +5,7 @@ Plain data only: what the cloud readers (cloud/) fill in and the planner
 """
 
 import dataclasses
+import hashlib
 
 from osc_lib import exceptions
 
@@ -104,3 +105,40 @@ class Inventory:
                               or found[source_id]['id'] == source_id):
                 found[source_id] = image
         return found
+
+
+def data_hash(image):
+    """(algorithm, value) an image's data is identified by.
+
+    Its multihash (``os_hash_algo``/``os_hash_value``) when hashlib knows
+    the algorithm, else its md5 ``checksum``; (None, None) when the record
+    holds neither. The one rule for which hash stands for the data: the
+    stream verifies against it and a copy records it.
+    """
+    algo, value = image.get('os_hash_algo'), image.get('os_hash_value')
+    if algo and value and algo in hashlib.algorithms_available:
+        return algo, value
+    if image.get('checksum'):
+        return 'md5', image['checksum']
+    return None, None
+
+
+def compared_hashes(one, other):
+    """(algorithm, one's value, other's value) that tell two records apart.
+
+    The multihash when both records use the same algorithm, else md5
+    (older records, or destinations configured with another algorithm).
+    """
+    algo = one.get('os_hash_algo')
+    if (algo and algo == other.get('os_hash_algo')
+            and one.get('os_hash_value') and other.get('os_hash_value')):
+        return algo, one['os_hash_value'], other['os_hash_value']
+    return 'md5', one.get('checksum'), other.get('checksum')
+
+
+def same_data(one, other):
+    """Same size and the same hash (see :func:`compared_hashes`)."""
+    if one.get('size') != other.get('size'):
+        return False
+    _, mine, theirs = compared_hashes(one, other)
+    return bool(mine) and mine == theirs

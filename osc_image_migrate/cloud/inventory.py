@@ -8,8 +8,7 @@ request per page, and member lists are read only for ``shared`` images.
 import concurrent.futures
 import logging
 
-from keystoneauth1 import exceptions as ks_exc
-
+from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 
 LOG = logging.getLogger(__name__)
@@ -80,7 +79,9 @@ def read_projects(clients, access):
         domains = {d['id']: d['name'] for d in clients.identity.get(
             '/domains').json().get('domains', [])}
         listed = clients.identity.get('/projects').json()['projects']
-    except ks_exc.Forbidden:
+    except http.CloudError as e:
+        if e.status != 403:
+            raise
         LOG.debug('Cloud %s: may not list projects; knowing only %s',
                   clients.name, own.name)
         return {own.id: own}, False

@@ -11,7 +11,8 @@ never a failed plan: Glance still answers 413 itself.
 import dataclasses
 import logging
 
-from keystoneauth1 import exceptions as ks_exc
+from osc_image_migrate.cloud import http
+
 
 LOG = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def read(clients):
                       clients.name)
             return None
         listed = clients.identity.get('/limits' + query).json()['limits']
-    except (ks_exc.ClientException, ValueError, KeyError, TypeError) as e:
+    except (http.CloudError, ValueError, KeyError, TypeError) as e:
         LOG.debug('Cloud %s: cannot read the image limits (%s): quotas not '
                   'checked', clients.name, type(e).__name__)
         return None

@@ -12,11 +12,11 @@ import logging
 import threading
 
 from glanceclient import client as glance_client
-from keystoneauth1 import adapter
 from keystoneauth1 import exceptions as ks_exc
 from openstack.config import exceptions as config_exc
 from osc_lib import exceptions
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate.i18n import _
 
 LOG = logging.getLogger(__name__)
@@ -29,14 +29,15 @@ class CloudClients:
     ``glance`` is a glanceclient v2 client for metadata calls. ``image`` and
     ``identity`` are keystoneauth adapters on the same session, for the data
     streams (which need per-request control over retries and re-auth that
-    glanceclient does not expose) and for Keystone reads.
+    glanceclient does not expose) and for Keystone reads. All three raise
+    http.CloudError for what fails (see http.py).
     """
 
     name: str
     session: object
     glance: object
-    image: adapter.Adapter
-    identity: adapter.Adapter
+    image: http.Adapter
+    identity: http.Adapter
     _refresh_lock: threading.Lock = dataclasses.field(
         default_factory=threading.Lock, repr=False, compare=False)
 
@@ -91,10 +92,11 @@ def build_clients(name, session, region_name=None, interface=None,
     image_options = dict(options, service_type='image')
     if endpoint_override:
         image_options['endpoint_override'] = endpoint_override
-    glance = glance_client.Client('2', session=session, **image_options)
-    image = adapter.Adapter(session, **image_options)
-    identity = adapter.Adapter(session, service_type='identity',
-                               version=(3, 0), **options)
+    glance = http.guard(glance_client.Client('2', session=session,
+                                             **image_options))
+    image = http.Adapter(session, **image_options)
+    identity = http.Adapter(session, service_type='identity',
+                            version=(3, 0), **options)
     return CloudClients(name=name, session=session, glance=glance,
                         image=image, identity=identity)
 

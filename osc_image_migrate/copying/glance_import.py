@@ -46,11 +46,9 @@ POLL_SECONDS = 1
 # Seconds to wait for an import task to say how it ended, once the record
 # is active (measured: a fraction of a second after it).
 TASK_SETTLE_SECONDS = 30
-# Content type of Glance's JSON-patch image updates.
-PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 
 
-class ImportFailed(transfer.TransferError):
+class ImportFailed(http.CloudError):
     """The destination's import failed; the record says which stores."""
 
 
@@ -65,9 +63,7 @@ def start(dst, dest_id, store=None):
         body['stores'] = [store]
     response = dst.image.post('/v2/images/%s/import' % dest_id, json=body,
                               **http.NO_REPLAY)
-    if response.status_code != 202:
-        raise transfer.status_error('destination import',
-                                    response.status_code, response.text)
+    http.check(response, 'destination import', ok=(202,))
     return response.headers.get('x-openstack-request-id')
 
 
@@ -82,16 +78,7 @@ def record_source(dst, dest_id, source_image):
     record = dst.glance.images.get(dest_id)
     patch = conversion.record_patch(source_image, record)
     if patch:
-        _patch(dst, dest_id, patch)
-
-
-def _patch(dst, dest_id, patch):
-    response = dst.image.patch('/v2/images/%s' % dest_id, json=patch,
-                               headers={'Content-Type': PATCH_TYPE},
-                               raise_exc=False)
-    if response.status_code != 200:
-        raise transfer.status_error('destination record update',
-                                    response.status_code)
+        http.patch_image(dst, dest_id, patch)
 
 
 def import_tasks(dst, dest_id):
@@ -104,8 +91,8 @@ def import_tasks(dst, dest_id):
     response = dst.image.get('/v2/images/%s/tasks' % dest_id,
                              raise_exc=False)
     if response.status_code >= 500:
-        raise transfer.status_error('destination task list',
-                                    response.status_code)
+        raise http.status_error('destination task list',
+                                response.status_code)
     if response.status_code != 200:
         return []
     try:
@@ -140,7 +127,7 @@ def check_conversion(dst, dest_id, source_image, request_id=None,
 
 def mark_converted(dst, dest_id, source_image, record):
     """Mark an accepted conversion on the copy (see conversion.CONVERTED)."""
-    _patch(dst, dest_id, [{
+    http.patch_image(dst, dest_id, [{
         'op': 'replace' if conversion.CONVERTED in record else 'add',
         'path': '/' + conversion.CONVERTED,
         'value': conversion.label(source_image, record)}])
@@ -172,7 +159,7 @@ def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
         if on_wait is not None:
             on_wait(record, waited)
         if waited >= timeout:
-            raise transfer.TransferError(
+            raise http.CloudError(
                 'destination import of %s not finished after %d s (status '
                 '%s); a re-run waits for it again' % (dest_id, waited,
                                                       status),

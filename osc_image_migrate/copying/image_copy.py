@@ -26,10 +26,10 @@ import logging
 import threading
 import time
 
-from glanceclient import exc as glance_exc
-
+from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import upload_method
+from osc_image_migrate.copying import verify
 from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import conversion
@@ -50,8 +50,6 @@ KEPT = 'kept'
 FAILED = 'failed'
 BLOCKED = 'blocked'
 
-# Content type of Glance's JSON-patch image updates.
-PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 
 # Seconds after a broken upload during which a ``saving`` record may still
 # be put back to ``queued`` by Glance; after that its upload is lost.
@@ -99,7 +97,7 @@ class ImageCopy:
         self._upload_broke_at = None
 
     def run(self, id_map, on_bytes=None, stop=None):
-        """One attempt; raises transfer.TransferError on failure."""
+        """One attempt; raises http.CloudError on failure."""
         item = self.item
         if item.action == planner.SKIP:
             return Outcome(SKIPPED, item.dest_id, detail=item.reason)
@@ -144,10 +142,10 @@ class ImageCopy:
         if self.chooser.current == upload_method.PUT:
             try:
                 return self._copy(on_bytes, stop, 'file')
-            except transfer.TransferError as e:
+            except http.CloudError as e:
                 if e.status != 403 or not self.chooser.forbidden():
                     if e.status == 403:
-                        raise transfer.TransferError(
+                        raise http.CloudError(
                             '%s (the destination may forbid direct upload '
                             'by policy: --upload-method glance-direct '
                             'imports instead, where offered)' % e,
@@ -160,7 +158,7 @@ class ImageCopy:
         sent = self._copy(on_bytes, stop, 'stage')
         staged = self.dst.glance.images.get(self.dest_id)
         if not import_state.is_staged(staged, source.get('size')):
-            raise transfer.TransferError(
+            raise http.CloudError(
                 'destination stage of %s ended %s with %s bytes, not the '
                 'source\'s %s: not imported' % (
                     self.dest_id, staged.get('status'), staged.get('size'),
@@ -184,7 +182,7 @@ class ImageCopy:
         if record['status'] == 'uploading':
             if not import_state.is_staged(record,
                                           self.item.source_image.get('size')):
-                raise transfer.TransferError(
+                raise http.CloudError(
                     'destination image %s is being staged by another '
                     'client (status uploading, %s of %s bytes staged)'
                     % (self.dest_id, record.get('size'),
@@ -223,7 +221,7 @@ class ImageCopy:
         if status != 'saving':
             return status
         if self._upload_broke_at is None:
-            raise transfer.TransferError(
+            raise http.CloudError(
                 'destination image %s is being uploaded by another client '
                 '(status saving)' % self.dest_id)
         stop = stop or threading.Event()
@@ -236,7 +234,7 @@ class ImageCopy:
             return status
         lost = self.dest_id
         if self.keep_ids:
-            raise transfer.TransferError(
+            raise http.CloudError(
                 'destination image %s is stuck in saving: the destination '
                 'lost its upload (e.g. Glance restarted) and cannot take '
                 'data into it again; --keep-ids forbids a new ID' % lost)
@@ -257,9 +255,9 @@ class ImageCopy:
         marked so; any other difference is deactivated.
         """
         try:
-            transfer.verify_destination(self.dst, self.dest_id,
-                                        self.item.source_image)
-        except transfer.DataMismatch as mismatch:
+            verify.verify_destination(self.dst, self.dest_id,
+                                      self.item.source_image)
+        except verify.DataMismatch as mismatch:
             e = self._conversion(mismatch, stop)
             if e is None:
                 return
@@ -268,11 +266,11 @@ class ImageCopy:
                 contained = ('deactivated destination image %s so that '
                              'nobody uses it; a re-run copies to a new ID'
                              % self.dest_id)
-            except glance_exc.HTTPException as failure:
+            except http.CloudError as failure:
                 contained = ('could not deactivate destination image %s '
                              '(HTTP %s): do not use it'
-                             % (self.dest_id, failure.code))
-            raise transfer.TransferError('%s; %s' % (e, contained))
+                             % (self.dest_id, failure.status))
+            raise http.CloudError('%s; %s' % (e, contained))
 
     def _conversion(self, mismatch, stop):
         """None for an accepted conversion, else the mismatch to report."""
@@ -282,7 +280,7 @@ class ImageCopy:
         if problems is None:
             return mismatch
         if problems:
-            return transfer.DataMismatch(
+            return verify.DataMismatch(
                 'destination image is %s (%s), and the evidence of a '
                 'conversion of the verified data is missing: %s' % (
                     conversion.label(source, record),
@@ -300,8 +298,9 @@ class ImageCopy:
             item.dest_owner, id_map, record_source_id=True)
         try:
             return self._post(body)
-        except glance_exc.HTTPConflict:
-            pass
+        except http.CloudError as e:
+            if e.status != 409:
+                raise
         # The ID is taken: in use, or burned by a deletion (Glance answers
         # 404 for those, so the plan could not know).
         existing = self._get(item.source_id)
@@ -310,7 +309,7 @@ class ImageCopy:
             self._existing_id = existing['id']
             return None
         if self.keep_ids:
-            raise transfer.TransferError(
+            raise http.CloudError(
                 'ID %s is taken in the destination (--keep-ids)'
                 % item.source_id)
         dest_id = self._create_with_new_id(id_map)
@@ -329,17 +328,18 @@ class ImageCopy:
         body = {k: v for k, v in body.items() if v is not None}
         try:
             return self.dst.glance.images.create(**body)['id']
-        except glance_exc.HTTPConflict:
-            raise
-        except glance_exc.HTTPException as e:
-            raise transfer.status_error('destination create',
-                                        getattr(e, 'code', 500) or 500,
-                                        getattr(e, 'details', None))
+        except http.CloudError as e:
+            if e.status is None or e.status == 409:
+                raise
+            raise http.status_error('destination create', e.status,
+                                    e.details)
 
     def _get(self, image_id):
         try:
             return self.dst.glance.images.get(image_id)
-        except glance_exc.HTTPNotFound:
+        except http.CloudError as e:
+            if e.status != 404:
+                raise
             return None
 
     def _sync(self, id_map):
@@ -355,8 +355,7 @@ class ImageCopy:
         patch = drift.json_patch(record, drift.record_changes(
             source, record, item.dest_owner, id_map))
         if patch:
-            self.dst.image.patch('/v2/images/%s' % self.dest_id, json=patch,
-                                 headers={'Content-Type': PATCH_TYPE})
+            http.patch_image(self.dst, self.dest_id, patch)
         if source.get('visibility') == 'shared':
             self._sync_members()
         deactivated = source.get('status') == 'deactivated'

@@ -7,6 +7,7 @@ still to come (a record to resume), a record in another client's hands, or
 other data.
 """
 
+from osc_image_migrate import model
 from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import import_state
 
@@ -35,18 +36,6 @@ def has_data(image):
     return not (image.get('status') == 'queued' and not image.get('size'))
 
 
-def same_data(one, other):
-    """Same size and hash: ``os_hash_value`` if same algorithm, else md5."""
-    if one.get('size') != other.get('size'):
-        return False
-    algo = one.get('os_hash_algo')
-    if (algo and algo == other.get('os_hash_algo')
-            and one.get('os_hash_value') and other.get('os_hash_value')):
-        return one['os_hash_value'] == other['os_hash_value']
-    return bool(one.get('checksum')) and (
-        one.get('checksum') == other.get('checksum'))
-
-
 def holds_data_of(image, candidate):
     """``candidate`` holds ``image``'s data: the same, or converted.
 
@@ -54,7 +43,7 @@ def holds_data_of(image, candidate):
     (see :mod:`conversion`); its recorded source values are compared with
     ``image``, so a source whose data changed since is other data.
     """
-    return (same_data(image, candidate)
+    return (model.same_data(image, candidate)
             or conversion.accepted(image, candidate))
 
 

@@ -30,6 +30,9 @@ marked (:data:`CONVERTED`), so that a re-run plans it as a copy of the
 same data. Pure functions of plain records, like planning.
 """
 
+from osc_image_migrate import model
+
+
 SOURCE_DISK_FORMAT = 'osc_migrate_source_disk_format'
 SOURCE_SIZE = 'osc_migrate_source_size'
 SOURCE_HASH_ALGO = 'osc_migrate_source_hash_algo'
@@ -48,11 +51,9 @@ RUNNING_TASK = ('pending', 'processing')
 def source_values(image):
     """The values a copy records of its source image's data, as strings.
 
-    The hash is the source's multihash, else its md5 checksum.
+    The hash is the one model.data_hash picks.
     """
-    algo, value = image.get('os_hash_algo'), image.get('os_hash_value')
-    if not (algo and value) and image.get('checksum'):
-        algo, value = 'md5', image['checksum']
+    algo, value = model.data_hash(image)
     values = {SOURCE_DISK_FORMAT: image.get('disk_format'),
               SOURCE_SIZE: image.get('size'),
               SOURCE_HASH_ALGO: algo, SOURCE_HASH_VALUE: value}

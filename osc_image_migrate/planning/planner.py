@@ -79,11 +79,6 @@ class _Blocked(Exception):
 _NOT_DONE = (_Blocked, owners.Unmapped)
 
 
-# Kept here for the callers that knew them as planning's.
-has_data = comparison.has_data
-same_data = comparison.same_data
-
-
 def _find(image, dest, by_source_id):
     """The destination image standing for ``image``, and how it compares.
 
@@ -230,7 +225,7 @@ def _decide(item, source, dest, image, plan_options, by_source):
         # non-admin cannot see): the ID may still be burned, in which case
         # migrate falls back to a new ID. Only creating the record can tell.
         item.dest_id = item.source_id
-        item.action = COPY if has_data(image) else METADATA_ONLY
+        item.action = COPY if comparison.has_data(image) else METADATA_ONLY
         item.reason = 'ID free in destination'
         if not dest.is_admin:
             item.reason += ' (as far as a non-admin credential can see)'

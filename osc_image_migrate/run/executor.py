@@ -246,16 +246,14 @@ class Executor:
             except transfer.Interrupted:
                 return image_copy.Outcome(image_copy.FAILED, copy.dest_id,
                                           detail='interrupted')
-            except Exception as e:  # noqa: broad on purpose: per image
-                retriable = (getattr(e, 'retriable', False)
-                             or http.is_transient(e))
-                message = (str(e) if isinstance(e, transfer.TransferError)
-                           else http.describe(e))
+            except http.CloudError as e:
+                retriable, message = e.retriable, str(e)
                 # A data request never re-authenticates by itself (that
                 # would replay its body): after a 401 the retry needs a new
                 # token, even when the old one looks valid to us.
-                renew = 401 in (getattr(e, 'status', None),
-                                getattr(e, 'http_status', None))
+                renew = e.status == 401
+            except Exception as e:  # noqa: broad on purpose: per image
+                retriable, message, renew = False, http.describe(e), False
             if (not retriable or attempt >= self.retries
                     or self.stop.is_set()):
                 LOG.debug('Image %s failed: %s', item.source_id, message)

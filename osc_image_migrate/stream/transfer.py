@@ -16,18 +16,15 @@ and aborts are raised as a non-``OSError`` exception.
 """
 
 import dataclasses
-import hashlib
 import logging
 import time
 
-from keystoneauth1 import exceptions as ks_exc
 import requests
 from urllib3 import exceptions as urllib3_exc
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
-from osc_image_migrate.planning import planner
-from osc_image_migrate.planning import quotas
 from osc_image_migrate.stream import hashing
 
 LOG = logging.getLogger(__name__)
@@ -57,24 +54,6 @@ class StreamOptions:
     method: object = None
 
 
-class TransferError(Exception):
-    """One image's copy failed. ``retriable`` says if a retry may help."""
-
-    def __init__(self, message, retriable=False, status=None):
-        super().__init__(message)
-        self.retriable = retriable
-        self.status = status
-
-
-class DataMismatch(TransferError):
-    """The destination activated data that differs from the source's.
-
-    Glance activates whatever complete body it received; nothing in its
-    API lets a client veto that, so bytes changed on the way in (after
-    our hash check) are only found by comparing the records afterwards.
-    """
-
-
 class Interrupted(Exception):
     """The run is stopping (Ctrl-C): the upload was aborted on purpose."""
 
@@ -84,16 +63,6 @@ class _AbortUpload(Exception):
 
     Deliberately not an OSError: urllib3 ignores those from a body.
     """
-
-
-def expected_digest(image):
-    """(algorithm, hex digest) to verify the data against, or (None, None)."""
-    algo, value = image.get('os_hash_algo'), image.get('os_hash_value')
-    if algo and value and algo in hashlib.algorithms_available:
-        return algo, value
-    if image.get('checksum'):
-        return 'md5', image['checksum']
-    return None, None
 
 
 class VerifiedStream:
@@ -141,7 +110,7 @@ class VerifiedStream:
     def __iter__(self):
         if self._started:
             # A replayed body must never look like a (short) valid upload.
-            self.failure = TransferError(
+            self.failure = http.CloudError(
                 'request body was about to be sent twice', retriable=True)
             raise _AbortUpload(str(self.failure))
         self._started = True
@@ -177,7 +146,7 @@ class VerifiedStream:
                 yield piece
         except (requests.RequestException, OSError,
                 urllib3_exc.HTTPError) as e:
-            self._fail(TransferError(
+            self._fail(http.CloudError(
                 'source download broke off after %d bytes: %s'
                 % (self.sent, type(e).__name__), retriable=True))
 
@@ -217,11 +186,11 @@ class VerifiedStream:
             held_size += len(chunk)
         received = self.sent + held_size
         if self._size is not None and received != self._size:
-            self._fail(TransferError(
+            self._fail(http.CloudError(
                 'source sent %d bytes, its record says %d'
                 % (received, self._size), retriable=True))
         if hasher is not None and hasher.hexdigest() != self._digest:
-            self._fail(TransferError(
+            self._fail(http.CloudError(
                 'data %s does not match the source record (%s %s...)'
                 % (self._algo, hasher.hexdigest()[:12], self._digest[:12]),
                 retriable=True))
@@ -239,7 +208,7 @@ class VerifiedStream:
             else:
                 self._check.feed(chunk)
         except format_check.FormatProblem as e:
-            self._fail(TransferError(
+            self._fail(http.CloudError(
                 '%s (stopped after %d of %s bytes)'
                 % (e, received, self._size)))
 
@@ -254,12 +223,14 @@ def open_source(src, image_id):
     try:
         response = src.image.get('/v2/images/%s/file' % image_id,
                                  stream=True, **http.NO_REPLAY)
-    except ks_exc.ConnectionError as e:
-        raise TransferError('source: cannot connect (%s)' % type(e).__name__,
-                            retriable=True)
+    except http.CloudError as e:
+        if e.status is not None:
+            raise
+        raise http.CloudError('source: cannot connect (%s)' % e.cause,
+                              retriable=True)
     if response.status_code != 200:
         response.close()
-        raise status_error('source download', response.status_code)
+        raise http.status_error('source download', response.status_code)
     return response
 
 
@@ -281,44 +252,17 @@ def upload(dst, dest_id, body, size, target='file', store=None):
                                  data=body, headers=headers, **http.NO_REPLAY)
     except _AbortUpload:
         raise body.failure
-    except ks_exc.ConnectionError as e:
+    except http.CloudError as e:
         if body.failure is not None:
             raise body.failure
-        raise TransferError(
+        if e.status is not None:
+            raise
+        raise http.CloudError(
             '%s broke off after %d bytes (%s)'
-            % (what, body.sent, type(e).__name__), retriable=True)
+            % (what, body.sent, e.cause), retriable=True)
     if body.failure is not None:
         raise body.failure
-    if response.status_code not in (200, 201, 204):
-        raise status_error(what, response.status_code, response.text)
-
-
-def status_error(what, status, body=None):
-    """A TransferError that explains an HTTP status to an operator.
-
-    ``body``: the answer's text, which names the quota of a 413 for a
-    Keystone unified limit.
-    """
-    explanations = {
-        401: ('token rejected', True),
-        403: ('permission denied', False),
-        404: ('image not found', False),
-        409: ('image is not in a state that accepts data', False),
-        410: ('image is gone', False),
-        413: ('too large for the destination (image_size_cap or storage '
-              'quota)', False),
-        415: ('data does not match its disk_format', False),
-    }
-    text, retriable = explanations.get(
-        status, ('server error' if status >= 500 else 'unexpected answer',
-                 status >= 500 or status == 204))
-    if status == 204:
-        text = 'no data (204): the source has lost this image\'s data'
-        retriable = False
-    if status == 413:
-        text = quotas.over_limit(body) or text
-    return TransferError('%s: HTTP %s, %s' % (what, status, text),
-                         retriable=retriable, status=status)
+    http.check(response, what)
 
 
 def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
@@ -327,7 +271,7 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
 
     Returns the bytes sent. ``target`` and ``store``: see :func:`upload`.
     """
-    algo, digest = expected_digest(source_image)
+    algo, digest = model.data_hash(source_image)
     check = format_check.FormatCheck(
         source_image.get('disk_format'),
         source_image.get('container_format')
@@ -341,25 +285,3 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
         return body.sent
     finally:
         response.close()
-
-
-def verify_destination(dst, dest_id, source_image):
-    """Compare the destination's own record with the source's."""
-    record = dst.glance.images.get(dest_id)
-    if record.get('status') != 'active':
-        raise TransferError('destination image is %s after upload'
-                            % record.get('status'), retriable=True)
-    if not planner.same_data(source_image, record):
-        algo = source_image.get('os_hash_algo')
-        if algo and algo == record.get('os_hash_algo'):
-            mine, theirs = (record.get('os_hash_value'),
-                            source_image.get('os_hash_value'))
-        else:
-            algo, mine, theirs = ('md5', record.get('checksum'),
-                                  source_image.get('checksum'))
-        raise DataMismatch(
-            'destination data differs from the source after upload '
-            '(%s %.12s... vs %.12s..., size %s vs %s): changed on the way '
-            'in' % (algo, mine, theirs, record.get('size'),
-                    source_image.get('size')))
-    return record

@@ -13,9 +13,9 @@ import subprocess
 import sys
 import time
 
-from glanceclient import exc as glance_exc
 import pytest
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from tests.functional import faults_support as fs
 from tests.functional import proxy
@@ -336,8 +336,9 @@ def test_source_changed_between_plan_and_run(sandbox, tmp_path):
     assert run.returncode == 1
     assert rows[off_demo['id']]['Result'] == 'blocked'
     assert 'only an admin can download' in rows[off_demo['id']]['Detail']
-    with pytest.raises(glance_exc.HTTPNotFound):
+    with pytest.raises(http.CloudError) as missing:
         sandbox.image('dst', off_demo['id'])
+    assert missing.value.status == 404
 
 
 def test_ctrl_c_with_a_stalled_source_still_exits(sandbox, tmp_path):

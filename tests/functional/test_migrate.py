@@ -8,10 +8,10 @@ import sys
 import time
 import uuid
 
-from glanceclient import exc as glance_exc
 import pytest
 import yaml
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from tests.functional import proxy
 
@@ -162,8 +162,9 @@ def test_dry_run_writes_nothing(sandbox):
                                  owner=sandbox.project_id('src', 'demo'))
     rows, run = migrate(sandbox, '--dry-run', '--image', image['id'])
     assert rows[image['id']]['Action'] == 'copy'
-    with pytest.raises(glance_exc.HTTPNotFound):
+    with pytest.raises(http.CloudError) as missing:
         sandbox.image('dst', image['id'])
+    assert missing.value.status == 404
 
 
 def test_plan_file_is_rechecked(sandbox, tmp_path):

@@ -9,13 +9,13 @@ import os
 import re
 import uuid
 
-from glanceclient import exc as glance_exc
 from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import stateful
 from hypothesis import strategies as st
 import pytest
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from tests.functional.test_plan import ensure_project
 
@@ -221,8 +221,9 @@ def test_no_image_created_or_deleted_and_bookkeeping_kept(sandbox, synced):
         filters={'visibility': 'all'})
         if i.get(model.SOURCE_ID_PROPERTY) == newid]
     assert [c['id'] for c in copies] == [synced['dest_ids']['newid']]
-    with pytest.raises(glance_exc.HTTPNotFound):
+    with pytest.raises(http.CloudError) as missing:
         sandbox.image('dst', newid)
+    assert missing.value.status == 404
     assert sandbox.image('dst', synced['dest_ids']['protected'])[
         'protected'] is True
 

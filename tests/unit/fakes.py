@@ -5,6 +5,7 @@ import hashlib
 import uuid
 
 from osc_image_migrate import model
+from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import drift
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
@@ -102,7 +103,7 @@ def migrate(plan, dest):
                 source, dest_id, item.dest_owner, id_map,
                 record_source_id=True)
             record = dict(body, **_data_fields(source))
-            record['status'] = ('active' if planner.has_data(source)
+            record['status'] = ('active' if comparison.has_data(source)
                                 else 'queued')
             after.images[dest_id] = record
         id_map[item.source_id] = record['id']

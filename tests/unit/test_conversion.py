@@ -4,6 +4,7 @@ import types
 
 import pytest
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.copying import upload_method
@@ -265,7 +266,7 @@ def test_refused_conversion_is_deactivated(monkeypatch):
         'status': 'active', 'disk_format': 'raw', 'size': 32,
         'virtual_size': 32, 'checksum': 'c' * 32, 'os_hash_algo': 'sha512',
         'os_hash_value': RAW_HASH})
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         copy.run({})
     message = str(raised.value)
     assert 'qcow2 -> raw (size 32, virtual size 32)' in message
@@ -279,7 +280,7 @@ def test_other_data_in_the_same_format_is_no_conversion(monkeypatch):
     copy, images, source, api = _importing_copy(monkeypatch, {
         'status': 'active', 'size': 10, 'checksum': 'c' * 32,
         'os_hash_algo': 'sha512', 'os_hash_value': RAW_HASH})
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         copy.run({})
     assert 'changed on the way in' in str(raised.value)
     assert 'conversion' not in str(raised.value)
@@ -294,7 +295,7 @@ def test_incomplete_stage_is_never_imported(monkeypatch):
         return 3
 
     monkeypatch.setattr(transfer, 'copy_data', short_stage)
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         copy.run({})
     assert 'with 3 bytes, not the source\'s 10: not imported' in str(
         raised.value)
@@ -309,7 +310,7 @@ def test_task_list_server_error_is_retried_not_refused(monkeypatch):
         'os_hash_value': RAW_HASH})
     answer = api.get
     api.get = lambda url, **kw: types.SimpleNamespace(status_code=503)
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         copy.run({})
     assert raised.value.retriable and 'task list: HTTP 503' in str(
         raised.value)

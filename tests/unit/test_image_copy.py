@@ -8,6 +8,7 @@ import uuid
 from glanceclient import exc as glance_exc
 import pytest
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate import model
 from osc_image_migrate.planning import planner
@@ -46,7 +47,8 @@ class FakeImages:
 
     def deactivate(self, image_id):
         if self.forbid_deactivate:
-            raise glance_exc.HTTPForbidden()
+            # What the guarded glanceclient (cloud/http.guard) raises.
+            raise http.from_library(glance_exc.HTTPForbidden())
         self.deactivated.append(image_id)
         self.records[image_id]['status'] = 'deactivated'
 
@@ -107,7 +109,7 @@ def uploads(monkeypatch, *behaviours):
         behaviour = behaviours[len(calls) - 1]
         if behaviour == 'break':
             dst.glance.images.records[dest_id]['status'] = 'saving'
-            raise transfer.TransferError('broke off', retriable=True)
+            raise http.CloudError('broke off', retriable=True)
         record = dst.glance.images.records[dest_id]
         data = DATA if behaviour == 'good' else b'image dat@'
         record.update(status='active', size=len(data),
@@ -123,7 +125,7 @@ def uploads(monkeypatch, *behaviours):
 def test_record_put_back_to_queued_takes_the_retry(monkeypatch):
     copy, images, source = make_copy()
     calls = uploads(monkeypatch, 'break', 'good')
-    with pytest.raises(transfer.TransferError):
+    with pytest.raises(http.CloudError):
         copy.run({})
     images.statuses[source['id']] = ['saving', 'queued']
     outcome = copy.run({})
@@ -135,7 +137,7 @@ def test_record_put_back_to_queued_takes_the_retry(monkeypatch):
 def test_record_lost_in_saving_moves_to_a_new_id(monkeypatch):
     copy, images, source = make_copy()
     calls = uploads(monkeypatch, 'break', 'good')
-    with pytest.raises(transfer.TransferError):
+    with pytest.raises(http.CloudError):
         copy.run({})
     outcome = copy.run({})
     assert outcome.result == image_copy.MIGRATED
@@ -152,9 +154,9 @@ def test_record_lost_in_saving_moves_to_a_new_id(monkeypatch):
 def test_record_lost_in_saving_with_keep_ids_fails(monkeypatch):
     copy, images, source = make_copy(keep_ids=True)
     uploads(monkeypatch, 'break')
-    with pytest.raises(transfer.TransferError):
+    with pytest.raises(http.CloudError):
         copy.run({})
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         copy.run({})
     assert '--keep-ids' in str(raised.value)
     assert not raised.value.retriable
@@ -167,7 +169,7 @@ def test_someone_elses_upload_is_left_alone(monkeypatch):
     copy.dest_id = source['id']
     images.create(id=source['id'])
     images.statuses[source['id']] = ['saving']
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         copy.run({})
     assert 'another client' in str(raised.value)
     assert not raised.value.retriable
@@ -178,7 +180,7 @@ def test_stop_during_the_wait_interrupts(monkeypatch):
     monkeypatch.setattr(image_copy, 'SAVING_GRACE', 30)
     copy, images, source = make_copy()
     uploads(monkeypatch, 'break')
-    with pytest.raises(transfer.TransferError):
+    with pytest.raises(http.CloudError):
         copy.run({})
     stop = threading.Event()
     stop.set()
@@ -191,7 +193,7 @@ def test_data_changed_on_the_way_in_is_deactivated(monkeypatch, forbidden):
     copy, images, source = make_copy()
     uploads(monkeypatch, 'corrupt')
     images.forbid_deactivate = forbidden
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         copy.run({})
     message = str(raised.value)
     assert not raised.value.retriable

@@ -7,6 +7,7 @@ import types
 
 import pytest
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.copying import upload_method
@@ -195,7 +196,7 @@ def test_import_left_importing_fails_for_good(quick_polls):
 def test_import_that_takes_too_long_times_out(quick_polls):
     ticks = itertools.count(0, 10)
     dst = _waiting_dst({'status': 'importing'})
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         glance_import.wait(dst, 'i', timeout=25,
                            clock=lambda: next(ticks))
     assert 'not finished after 30 s' in str(raised.value)
@@ -218,7 +219,7 @@ def _fake_destination(monkeypatch, forbid_put=True):
     def copy_data(src, dst, source_image, dest_id, target='file', **kw):
         calls.append(target)
         if target == 'file' and forbid_put:
-            raise transfer.status_error('destination upload', 403)
+            raise http.status_error('destination upload', 403)
         _stored(dst, dest_id, 'active' if target == 'file' else 'uploading')
         return len(DATA)
 
@@ -258,7 +259,7 @@ def test_put_forbidden_fails_with_the_way_out(monkeypatch):
     calls = _fake_destination(monkeypatch)
     copy, images, source = _copy_with(upload_method.Chooser(
         upload_method.PUT, lambda: ('glance-direct',)))
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         copy.run({})
     assert calls == ['file']
     assert not raised.value.retriable
@@ -292,7 +293,7 @@ def test_stage_still_running_is_never_imported(monkeypatch):
     images.create(id=source['id'])
     images.records[source['id']]['status'] = 'uploading'
     copy.dest_id = source['id']
-    with pytest.raises(transfer.TransferError) as raised:
+    with pytest.raises(http.CloudError) as raised:
         copy.run({})
     assert 'being staged by another client' in str(raised.value)
     assert calls == []

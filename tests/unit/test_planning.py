@@ -7,6 +7,7 @@ import pytest
 
 from osc_image_migrate.cloud import survey
 from osc_image_migrate import model
+from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import selection
@@ -272,10 +273,10 @@ def test_same_data_compared_by_checksum_across_hash_algorithms():
     other_algo = fakes.image('x', S_DEMO, data=b'abc', algo='sha256')
     assert _one(_src([image]), _dst([_copy_in_dest(other_algo)])).action == (
         planner.SKIP)
-    assert planner.same_data(image, other_algo)
-    assert not planner.same_data(image, dict(other_algo, checksum=None))
-    assert not planner.same_data(image, dict(image, size=5))
-    assert not planner.same_data(image, dict(image, os_hash_value='0'))
+    assert model.same_data(image, other_algo)
+    assert not model.same_data(image, dict(other_algo, checksum=None))
+    assert not model.same_data(image, dict(image, size=5))
+    assert not model.same_data(image, dict(image, os_hash_value='0'))
 
 
 def test_queued_destination_record_is_resumed():
@@ -458,7 +459,7 @@ def _clouds(draw, migratable=False):
         if state == 'taken':
             dest_images.append(_copy_in_dest(image, checksum='x',
                                              os_hash_value='x', size=9))
-        elif state == 'queued' and planner.has_data(image):
+        elif state == 'queued' and comparison.has_data(image):
             dest_images.append(_copy_in_dest(image, status='queued',
                                              size=None))
         elif state == 'half-done':

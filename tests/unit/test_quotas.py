@@ -6,12 +6,12 @@ import time
 from keystoneauth1 import exceptions as ks_exc
 import pytest
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import limits
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
 from osc_image_migrate.run import executor
-from osc_image_migrate.stream import transfer
 
 MiB = quotas.MiB
 ADMIN, DEMO = 'p-admin', 'p-demo'
@@ -164,14 +164,14 @@ def test_glances_413_is_read_into_one_line():
         '(limit 4 MiB, usage 4 MiB, this request adds 2 MiB)')
     assert quotas.over_limit('<html>413 Request Entity Too Large') is None
     assert quotas.over_limit(None) is None
-    error = transfer.status_error('destination create', 413, body.replace(
+    error = http.status_error('destination create', 413, body.replace(
         'image_size_total', 'image_count_total'))
     assert str(error) == (
         'destination create: HTTP 413, over the destination quota '
         'image_count_total of project 0ba1 (limit 4, usage 4, this '
         'request adds 2)')
     assert not error.retriable
-    assert 'image_size_cap' in str(transfer.status_error('upload', 413))
+    assert 'image_size_cap' in str(http.status_error('upload', 413))
 
 
 class Clients:
@@ -294,10 +294,10 @@ REGISTERED = Response(200, {'registered_limits': [
     (Response(200, {'usage': {}}), {'/registered_limits': REGISTERED}),
     (Response(404, None), {'/registered_limits': REGISTERED}),
     (Response(200, {'usage': {quotas.COUNT: {}}}), {
-        '/registered_limits': ks_exc.Forbidden()}),
+        '/registered_limits': http.from_library(ks_exc.Forbidden())}),
     (Response(200, {'usage': {quotas.COUNT: {}}}), {
         '/registered_limits': REGISTERED,
-        '/limits': ks_exc.Forbidden()}),
+        '/limits': http.from_library(ks_exc.Forbidden())}),
 ])
 def test_limits_that_cannot_be_read_mean_no_quota_check(usage, identity):
     assert limits.read(LimitClients(usage, identity)) is None

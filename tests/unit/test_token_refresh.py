@@ -8,11 +8,11 @@ from keystoneauth1 import access
 from keystoneauth1 import fixture
 import pytest
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.planning import planner
 from osc_image_migrate.run import executor
-from osc_image_migrate.stream import transfer
 
 
 def token(lifetime, left):
@@ -115,7 +115,7 @@ class CountingClients:
 
 def test_a_rejected_token_is_renewed_before_the_retry(monkeypatch):
     """A data request never re-authenticates by itself (no replay)."""
-    failures = [transfer.status_error('destination upload', 401)]
+    failures = [http.status_error('destination upload', 401)]
 
     class FlakyCopy:
         dest_id = 'dest'

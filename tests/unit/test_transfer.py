@@ -6,6 +6,8 @@ import threading
 import pytest
 import requests
 
+from osc_image_migrate.cloud import http
+from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
 from osc_image_migrate.stream import transfer
 from tests.unit.test_format_check import qcow2
@@ -109,17 +111,17 @@ def test_stop_event_interrupts():
 def test_expected_digest_prefers_multihash():
     image = {'os_hash_algo': 'sha512', 'os_hash_value': 'f' * 128,
              'checksum': 'a' * 32}
-    assert transfer.expected_digest(image) == ('sha512', 'f' * 128)
-    assert transfer.expected_digest({'checksum': 'a' * 32}) == (
+    assert model.data_hash(image) == ('sha512', 'f' * 128)
+    assert model.data_hash({'checksum': 'a' * 32}) == (
         'md5', 'a' * 32)
-    assert transfer.expected_digest({}) == (None, None)
+    assert model.data_hash({}) == (None, None)
 
 
 @pytest.mark.parametrize('status,retriable', [
     (500, True), (503, True), (401, True), (403, False), (409, False),
     (413, False), (415, False), (204, False)])
 def test_status_errors_say_whether_to_retry(status, retriable):
-    error = transfer.status_error('destination upload', status)
+    error = http.status_error('destination upload', status)
     assert error.retriable is retriable
     assert str(status) in str(error)
 

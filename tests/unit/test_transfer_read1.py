@@ -5,6 +5,7 @@ import hashlib
 import pytest
 from urllib3 import exceptions as urllib3_exc
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate.stream import transfer
 
 
@@ -59,6 +60,6 @@ def test_a_broken_read1_aborts_with_a_retriable_error():
     body, _, _ = stream([b'x' * 8] * 4, chunk_size=8, fail_after=2)
     with pytest.raises(transfer._AbortUpload):
         list(body)
-    assert isinstance(body.failure, transfer.TransferError)
+    assert isinstance(body.failure, http.CloudError)
     assert body.failure.retriable
     assert 'broke off' in str(body.failure)
