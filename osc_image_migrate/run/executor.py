@@ -150,16 +150,19 @@ class Executor:
         # Python 3.11 can take a running thread for finished.
         finished = [threading.Event()
                     for _ in range(min(self.parallel, len(wave)))]
-        for event in finished:
-            threading.Thread(target=work, args=(event,), daemon=True).start()
+        started = []
         try:
+            for event in finished:
+                threading.Thread(target=work, args=(event,),
+                                 daemon=True).start()
+                started.append(event)
             for event in finished:
                 event.wait()
         except BaseException:
             # Ctrl-C: let running uploads abort, start nothing new.
             self.stop.set()
             deadline = time.monotonic() + STOP_GRACE
-            for event in finished:
+            for event in started:
                 event.wait(max(0, deadline - time.monotonic()))
             raise
         if crashed:

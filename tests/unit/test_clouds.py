@@ -17,7 +17,7 @@ AUTH = {'auth_url': 'https://keystone.example/v3', 'username': 'u',
 
 @pytest.fixture
 def cloud_config(tmp_path):
-    path = tmp_path / 'sessions.yaml'
+    path = tmp_path / 'clouds.yaml'
     cacert = tmp_path / 'src-ca.pem'
     cacert.write_text('not a real CA\n')
     path.write_text(yaml.safe_dump({'clouds': {

@@ -3,7 +3,6 @@
 import os
 import signal
 import threading
-import time
 
 import pytest
 
@@ -27,7 +26,9 @@ def items(*names):
 
 def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch):
     monkeypatch.setattr(executor, 'STOP_GRACE', 0.3)
-    released = threading.Event()
+    blocked = threading.Event()    # the stuck copy sits in its read
+    released = threading.Event()   # the test lets that read end
+    came_back = threading.Event()  # the stuck copy returned
 
     class Copy:
         def __init__(self, src, dst, item, keep_ids, stream_options=None):
@@ -38,19 +39,26 @@ def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch):
             if self.item.name == 'quick':
                 return image_copy.Outcome(image_copy.MIGRATED, 'd-quick', 1)
             self.dest_id = 'd-stuck'
-            threading.Timer(0.2, os.kill, (os.getpid(),
-                                           signal.SIGINT)).start()
-            released.wait(30)  # blocked in a read that ignores ``stop``
+            blocked.set()
+            released.wait()  # blocked in a read that ignores ``stop``
+            came_back.set()
             return image_copy.Outcome(image_copy.MIGRATED, 'd-stuck', 1)
+
+    def interrupt():
+        blocked.wait()
+        os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(image_copy, 'ImageCopy', Copy)
     runner = executor.Executor(Clients(), Clients(), parallel=1)
     plan = items('quick', 'stuck', 'later')
-    started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        runner.run(plan)
-    assert time.monotonic() - started < 5
-    released.set()
+    threading.Thread(target=interrupt, daemon=True).start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            runner.run(plan)
+        # Ctrl-C ended the run while the stuck copy was still stuck.
+        assert not came_back.is_set()
+    finally:
+        released.set()
     quick, stuck, later = runner.run_results(plan)
     assert (quick.result, quick.dest_id) == ('migrated', 'd-quick')
     assert (stuck.result, stuck.dest_id, stuck.detail) == (
