@@ -32,6 +32,11 @@ STOP_GRACE = 5
 # Seconds between looks at Ctrl-C while every pending image waits for an
 # upload slot.
 SLOT_POLL = 0.5
+# Seconds between the main thread's looks at Ctrl-C while copies run. The
+# kernel hands a process-directed SIGINT to any thread, and Python runs its
+# handler only in the main thread: a main thread blocked in a wait without
+# a timeout would not notice it until a copy ended (a stalled one: never).
+SIGNAL_POLL = 0.2
 
 
 @dataclasses.dataclass
@@ -157,7 +162,8 @@ class Executor:
                                  daemon=True).start()
                 started.append(event)
             for event in finished:
-                event.wait()
+                while not event.wait(SIGNAL_POLL):
+                    pass
         except BaseException:
             # Ctrl-C: let running uploads abort, start nothing new.
             self.stop.set()
