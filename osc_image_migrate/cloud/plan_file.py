@@ -5,6 +5,7 @@ planned again against both clouds, and what changed since is blocked and
 reported rather than silently done.
 """
 
+import dataclasses
 import json
 
 from osc_image_migrate.cloud import survey
@@ -15,6 +16,9 @@ from osc_image_migrate.planning import sharding
 
 SAVED_FIELDS = (('Action', 'action'), ('Dest ID', 'dest_id'),
                 ('Dest Owner', 'dest_owner'))
+# What a saved row whose source image is gone comes to: migrate reports it
+# failed, and a dry run shows it blocked, with this reason.
+MISSING = 'source image no longer exists'
 
 
 def load_plan_file(path):
@@ -48,7 +52,9 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
     owner changed since the plan was saved are blocked with the change as
     the reason (progress an earlier run of the same plan made is not a
     change); ``missing`` lists source IDs that no longer exist. ``shard``
-    (index, count) keeps the rows of that shard only.
+    (index, count) keeps the rows of that shard only. ``selection`` (the
+    options given with the plan file) is not changed: the saved images
+    replace its images and projects in a copy.
     """
     source = survey.read_source(src_clients)
     if shard is not None:
@@ -65,12 +71,12 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
     missing = [image_id for image_id in saved
                if image_id not in source.images
                and saved[image_id].get('Action') != planner.SOURCE_DELETED]
-    selection.images = [i for i in saved if i in source.images]
-    if not selection.images:
+    images = [i for i in saved if i in source.images]
+    if not images:
         return kept, missing  # never an empty selection: that is everything
-    selection.projects = []
-    selection.include_public_and_shared = False
-    resolved = survey.resolve(selection, source)
+    resolved = survey.resolve(dataclasses.replace(
+        selection, images=images, projects=[],
+        include_public_and_shared=False), source)
     plan = survey.plan_selected(src_clients, dst_clients, source, resolved,
                                 keep_ids)
     for item in plan:
@@ -88,3 +94,14 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
             item.action = planner.BLOCKED
             item.reason = 'changed since the plan: ' + '; '.join(changes)
     return plan + kept, missing
+
+
+def missing_item(image_id, row):
+    """The plan row of a saved image whose source image is gone."""
+    selected = row.get('Selected')
+    return planner.PlanItem(
+        source_id=image_id, name=row.get('Name'), owner=row.get('Owner'),
+        visibility=row.get('Visibility'), size=row.get('Size'),
+        action=planner.BLOCKED, dest_id=row.get('Dest ID'),
+        dest_owner=row.get('Dest Owner'), reason=MISSING,
+        selected=selected if isinstance(selected, list) else [])

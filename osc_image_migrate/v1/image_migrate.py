@@ -23,6 +23,7 @@ from osc_image_migrate.run import executor
 from osc_image_migrate.run import progress as progress_mod
 from osc_image_migrate.stream import bandwidth
 from osc_image_migrate.stream import transfer
+from osc_image_migrate.v1 import option_types
 from osc_image_migrate.v1 import selection_options
 
 LOG = logging.getLogger(__name__)
@@ -37,6 +38,10 @@ PLAN_LONG_COLUMNS = ('Status', 'Disk Format', 'Container Format',
 EXIT_IN_SYNC = 0
 EXIT_CHANGES = 3    # migrate has something to do
 EXIT_ATTENTION = 4  # an operator must act: blocked, source-deleted, fixed
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
+
+WHOLE_CLOUD = _('No image or project selected: that migrates every image '
+                'of the source cloud; add --all to confirm')
 
 
 # Shared by both commands; kept under these names for callers.
@@ -88,8 +93,27 @@ def result_row(result):
             result.size, result.seconds, rate, result.detail)
 
 
+def missing_row(item):
+    """The result row of a plan file's image gone from the source."""
+    return (item.source_id, None, None, image_copy.FAILED, None, 0, 0,
+            _(plan_file.MISSING))
+
+
+def run_exit_status(results, missing, interrupted):
+    """``migrate``'s exit status: 1 if an image was not migrated."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if missing or not all(r.ok for r in results):
+        return 1
+    return 0
+
+
 class _MigrateCommand(command.Lister):
-    """Common ground: the clients, the plan and the exit status."""
+    """Common ground: the clients, the plan rows and the exit status.
+
+    ``take_action`` sets ``exit_status`` (one assignment per command) for
+    ``run`` to return once the rows are printed.
+    """
 
     exit_status = 0
 
@@ -107,14 +131,6 @@ class _MigrateCommand(command.Lister):
             source = self.app.client_manager.image_migrate
         return source, sessions.dest_clients(self.app.cloud_config,
                                              parsed_args.dest_cloud)
-
-    def plan(self, parsed_args):
-        selection = selection_from_args(parsed_args)
-        source, dest = self.clients(parsed_args)
-        plan = survey.compute_plan(source, dest, selection,
-                                   keep_ids=parsed_args.keep_ids)[0]
-        return upload_method.annotate_plan(plan, parsed_args.upload_method,
-                                           dest)
 
     def plan_listing(self, plan, long=False):
         columns = PLAN_COLUMNS + (PLAN_LONG_COLUMNS if long else ())
@@ -141,7 +157,7 @@ class PlanImageMigration(_MigrateCommand):
                    'after their first MiB)'),
         )
         parser.add_argument(
-            '--shards', metavar='<count>', type=int,
+            '--shards', metavar='<count>', type=option_types.count(1),
             help=_('Add a Shard column: the index (from 0) of the shard '
                    'each image falls in when this plan, saved to a file, '
                    'is run in <count> shards by "image migrate --shard '
@@ -159,8 +175,6 @@ class PlanImageMigration(_MigrateCommand):
         return parser
 
     def take_action(self, parsed_args):
-        if parsed_args.shards is not None and parsed_args.shards < 1:
-            raise model.UsageError(_('--shards must be at least 1'))
         plan = self.plan(parsed_args)
         if parsed_args.inspect:
             with http.translated('source cloud'):
@@ -175,6 +189,14 @@ class PlanImageMigration(_MigrateCommand):
         return columns + ('Shard',), [
             row + (shard_of[item.source_id],)
             for item, row in zip(plan, rows)]
+
+    def plan(self, parsed_args):
+        selection = selection_from_args(parsed_args)
+        source, dest = self.clients(parsed_args)
+        plan = survey.compute_plan(source, dest, selection,
+                                   keep_ids=parsed_args.keep_ids)[0]
+        return upload_method.annotate_plan(plan, parsed_args.upload_method,
+                                           dest)
 
 
 class MigrateImage(_MigrateCommand):
@@ -191,8 +213,10 @@ class MigrateImage(_MigrateCommand):
         )
         parser.add_argument(
             '--dry-run', action='store_true', default=False,
-            help=_('Print the plan and do nothing (same as "image migrate '
-                   'plan")'),
+            help=_('Print the plan rows this command would carry out, '
+                   'and write nothing (with --plan-file and --shard: the '
+                   're-checked rows of that shard of the plan file; '
+                   'default: carry them out)'),
         )
         parser.add_argument(
             '--plan-file', metavar='<plan-file>',
@@ -200,7 +224,7 @@ class MigrateImage(_MigrateCommand):
                    'json", re-checked against both clouds first'),
         )
         parser.add_argument(
-            '--shard', metavar='<index>/<count>',
+            '--shard', metavar='<index>/<count>', type=option_types.shard,
             help=_('With --plan-file, carry out only this shard of the '
                    'plan: run the same command with 0/<count> .. '
                    '<count-1>/<count> on as many hosts; the shards never '
@@ -208,11 +232,13 @@ class MigrateImage(_MigrateCommand):
                    'that use them, and are balanced by bytes'),
         )
         parser.add_argument(
-            '--parallel', metavar='<count>', type=int, default=4,
+            '--parallel', metavar='<count>', type=option_types.count(1),
+            default=4,
             help=_('Number of images to copy at once (default: 4)'),
         )
         parser.add_argument(
-            '--retries', metavar='<count>', type=int, default=3,
+            '--retries', metavar='<count>', type=option_types.count(0),
+            default=3,
             help=_('Attempts per image after a transient error such as a '
                    'reset connection or HTTP 5xx (default: 3)'),
         )
@@ -228,7 +254,7 @@ class MigrateImage(_MigrateCommand):
             help=_('Do not show progress'),
         )
         parser.add_argument(
-            '--limit-rate', metavar='<rate>',
+            '--limit-rate', metavar='<rate>', type=option_types.rate,
             help=_('Cap the bandwidth of the whole run, all parallel copies '
                    'together, in bytes per second; K, M and G mean KiB, MiB '
                    'and GiB (e.g. 50M; default: no limit)'),
@@ -254,47 +280,65 @@ class MigrateImage(_MigrateCommand):
         return parser
 
     def take_action(self, parsed_args):
-        if parsed_args.parallel < 1:
-            raise model.UsageError(_('--parallel must be at least 1'))
-        if parsed_args.retries < 0:
-            raise model.UsageError(_('--retries cannot be negative'))
-        shard = None
-        if parsed_args.shard is not None:
-            if not parsed_args.plan_file:
-                raise model.UsageError(_('--shard needs --plan-file: '
-                                         'every shard runs the same plan'))
-            try:
-                shard = sharding.parse_shard(parsed_args.shard)
-            except ValueError as e:
-                raise model.UsageError('--shard: %s' % e)
-        limiter = None
-        if parsed_args.limit_rate is not None:
-            try:
-                limiter = bandwidth.Limiter(
-                    bandwidth.parse_rate(parsed_args.limit_rate))
-            except ValueError as e:
-                raise model.UsageError('--limit-rate: %s' % e)
-        if parsed_args.dry_run:
-            return self.plan_listing(self.plan(parsed_args),
-                                     parsed_args.long)
-        selection = selection_from_args(parsed_args)
+        selection = self.selection(parsed_args)
         source, dest = self.clients(parsed_args)
-        missing = []
+        plan, missing = self.plan_to_carry_out(parsed_args, selection,
+                                               source, dest)
+        if parsed_args.dry_run:
+            return self.plan_listing(upload_method.annotate_plan(
+                plan + missing, parsed_args.upload_method, dest),
+                parsed_args.long)
+        results, interrupted = self.carry_out(
+            self.executor(parsed_args, source, dest), plan)
+        self.exit_status = run_exit_status(results, missing, interrupted)
+        return RESULT_COLUMNS, ([result_row(r) for r in results]
+                                + [missing_row(item) for item in missing])
+
+    def selection(self, parsed_args):
+        """What the options select; their usage errors before any read."""
+        if parsed_args.shard is not None and not parsed_args.plan_file:
+            raise model.UsageError(_('--shard needs --plan-file: '
+                                     'every shard runs the same plan'))
+        return selection_from_args(parsed_args)
+
+    def plan_to_carry_out(self, parsed_args, selection, source, dest):
+        """``(plan, missing)``, the same with and without --dry-run.
+
+        With --plan-file: its rows (of --shard only) planned again, and
+        ``missing`` the rows of its images gone from the source; otherwise
+        a fresh plan of the selection, and no ``missing``.
+        """
         if parsed_args.plan_file:
             saved = plan_file.load_plan_file(parsed_args.plan_file)
             plan, missing = plan_file.recheck_plan(
                 source, dest, saved, selection, parsed_args.keep_ids,
-                shard=shard)
-        else:
-            plan, resolved = survey.compute_plan(
-                source, dest, selection, keep_ids=parsed_args.keep_ids)
-            if (selection_mod.is_whole_cloud(resolved)
-                    and not parsed_args.all):
-                raise model.UsageError(_(
-                    'No image or project selected: that migrates every '
-                    'image of the source cloud; add --all to confirm'))
+                shard=parsed_args.shard)
+            return plan, [plan_file.missing_item(image_id, saved[image_id])
+                          for image_id in missing]
+        plan, resolved = survey.compute_plan(
+            source, dest, selection, keep_ids=parsed_args.keep_ids)
+        self.check_whole_cloud(parsed_args, resolved)
+        return plan, []
+
+    def check_whole_cloud(self, parsed_args, resolved):
+        """Refuse a selection of every image without --all.
+
+        A dry run prints that plan all the same, so that it can be
+        reviewed before --all is added, and warns that the run would not.
+        """
+        if parsed_args.all or not selection_mod.is_whole_cloud(resolved):
+            return
+        if not parsed_args.dry_run:
+            raise model.UsageError(WHOLE_CLOUD)
+        self.log.warning(_('Without --dry-run this is refused: %s'),
+                         WHOLE_CLOUD)
+
+    def executor(self, parsed_args, source, dest):
+        """The run's executor, its upload method checked first."""
         chooser = upload_method.chooser_for(parsed_args.upload_method, dest)
-        runner = executor.Executor(
+        limiter = (bandwidth.Limiter(parsed_args.limit_rate)
+                   if parsed_args.limit_rate is not None else None)
+        return executor.Executor(
             source, dest, parallel=parsed_args.parallel,
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
             stream_options=transfer.StreamOptions(
@@ -302,19 +346,18 @@ class MigrateImage(_MigrateCommand):
                 limiter=limiter, method=chooser),
             progress=self._progress(parsed_args),
             upload_slots=survey.upload_slots(dest))
+
+    @staticmethod
+    def carry_out(runner, plan):
+        """``(results, interrupted)``: Ctrl-C stops the copies, not the rows.
+
+        The copies stopped by Ctrl-C are in the results as failed, so the
+        rows of the whole plan are printed before the exit status 130.
+        """
         try:
-            results = runner.run(plan)
+            return runner.run(plan), False
         except KeyboardInterrupt:
-            results = runner.run_results(plan)
-            self.exit_status = 130
-        rows = [result_row(r) for r in results]
-        rows += [(image_id, None, None, image_copy.FAILED, None, 0, 0,
-                  _('source image no longer exists'))
-                 for image_id in missing]
-        if self.exit_status == 0 and (
-                missing or not all(r.ok for r in results)):
-            self.exit_status = 1
-        return RESULT_COLUMNS, rows
+            return runner.run_results(plan), True
 
     def _progress(self, parsed_args):
         stream = self.app.stderr

@@ -86,6 +86,9 @@ def run_cli(*argv, cloud='src', apps=None):
         with contextlib.redirect_stdout(out), \
                 contextlib.redirect_stderr(err):
             app = shell.OpenStackShell()
+            # The name argparse gives in a usage line: the script's, not
+            # that of the process running the tests (cliff takes argv[0]).
+            app.NAME = 'openstack'
             if apps is not None:
                 apps.append(app)
             try:

@@ -12,7 +12,6 @@ import shlex
 from osc_lib.test import base
 import yaml
 
-from osc_image_migrate.planning import sharding
 from osc_image_migrate.v1 import image_migrate
 
 EXAMPLES = (pathlib.Path(__file__).resolve().parents[2] / 'doc' / 'source'
@@ -39,8 +38,7 @@ class TestRecipes(base.TestCommand):
                                               str(index)))
             self.assertEqual('exec', argv.pop(0))
             parsed = self.parse(argv)
-            self.assertEqual((index, spec['completions']),
-                             sharding.parse_shard(parsed.shard))
+            self.assertEqual((index, spec['completions']), parsed.shard)
             self.assertTrue(parsed.plan_file)
 
     def test_ansible_play(self):
@@ -53,8 +51,7 @@ class TestRecipes(base.TestCommand):
             rendered = [self.render(arg, host, group, play['vars'])
                         for arg in argv]
             parsed = self.parse(rendered)
-            self.assertEqual((group.index(host), len(group)),
-                             sharding.parse_shard(parsed.shard))
+            self.assertEqual((group.index(host), len(group)), parsed.shard)
 
     @staticmethod
     def render(arg, host, group, variables):
