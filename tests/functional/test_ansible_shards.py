@@ -131,3 +131,34 @@ def test_a_host_without_the_tool_is_told_what_it_needs(sandbox, tmp_path):
     assert 'pip install osc-image-migrate==' in output, output
     # It stopped before touching the host.
     assert not play.roots['host-a'].exists()
+
+
+def test_a_failed_image_fails_its_host_after_its_rows_are_written(
+        sandbox, tmp_path):
+    name = 'ansible-fail-%s' % uuid.uuid4().hex[:8]
+    owner = ensure_project(sandbox, 'src', name)
+    ensure_project(sandbox, 'dst', name)
+    ids = [sandbox.create_image(data=os.urandom(32 * KiB), owner=owner)['id']
+           for _ in HOSTS]
+    play = Play(sandbox, tmp_path)
+    plan = sandbox.openstack(
+        'image', 'migrate', 'plan', '--dest-cloud', 'dst', '--project', name,
+        '--no-public-and-shared', '--shards', str(len(HOSTS)),
+        '-f', 'json').stdout
+    (play.files / 'plan.json').write_text(plan)
+    shard_of = {row['Source ID']: row['Shard'] for row in json.loads(plan)}
+    # The source Glance loses the data of one image (its file is removed).
+    lost = ids[0]
+    data, = (conftest.state_dir() / 'src' / 'glance').rglob(lost)
+    data.unlink()
+    failing = HOSTS[shard_of[lost]]
+
+    code, recap, output = play.run()
+    assert code != 0, output
+    assert {h for h, r in recap.items() if r['failed']} == {failing}, output
+    assert 'Shard %d/3 failed' % shard_of[lost] in output, output
+    result = {r['Source ID']: r['Result']
+              for h in HOSTS for r in play.rows(h)}
+    assert result.pop(lost) == 'failed'
+    assert set(result.values()) <= {'migrated'}
+    assert sorted(result) == sorted(ids[1:])
