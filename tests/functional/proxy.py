@@ -2,8 +2,10 @@
 
 It forwards 127.0.0.1:<port> to a target on 127.0.0.1. On each connection,
 after ``after_bytes`` of the server's answer it either flips one byte
-(``mode='flip'``), cuts the connection (``mode='cut'``) or stops
-forwarding while keeping it open (``mode='stall'``, until closed);
+(``mode='flip'``), cuts the connection (``mode='cut'``), stops
+forwarding while keeping it open (``mode='stall'``, until closed) or
+pauses until :meth:`FaultProxy.resume` (``mode='pause'``: ``paused`` is
+set while it waits);
 ``mode=None`` only forwards. ``max_faults`` limits how many connections
 are damaged (the later ones pass intact, so a retry can succeed); ``rate``
 slows the damaged direction down to that many bytes per second. A target
@@ -61,7 +63,17 @@ class FaultProxy(LoopbackProxy):
         self.rate = rate
         self._fault_lock = threading.Lock()
         self.faults = 0
+        self.paused = threading.Event()
+        self._resumed = threading.Event()
         super().__init__(target_port)
+
+    def resume(self):
+        """Let a paused connection go on (``mode='pause'``)."""
+        self._resumed.set()
+
+    def close(self):
+        self._resumed.set()
+        super().close()
 
     def _serve(self, client):
         try:
@@ -107,6 +119,13 @@ class FaultProxy(LoopbackProxy):
                     if self.mode == 'cut':
                         sink.sendall(data[:offset])
                         break
+                    if self.mode == 'pause':
+                        sink.sendall(data[:offset])
+                        self.paused.set()
+                        self._resumed.wait()
+                        seen += len(data)
+                        sink.sendall(data[offset:])
+                        continue
                     if self.mode == 'stall':
                         sink.sendall(data[:offset])
                         while not self.closed:

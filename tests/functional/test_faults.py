@@ -180,19 +180,25 @@ def test_sigkill_mid_stream_then_rerun_finishes_everything(sandbox,
 
 def test_ctrl_c_stops_promptly_and_a_rerun_completes(sandbox, tmp_path):
     images = fs.Images(sandbox)
-    made = [images.make('%s-int' % letter, 3 * MiB) for letter in 'abcd']
-    slow = proxy.FaultProxy(fs.glance_port(sandbox, 'src'), mode=None,
-                            rate=MiB)
+    # The first image passes whole; the second is paused after its first
+    # MiB, so Ctrl-C comes while it is surely mid-copy, however busy the
+    # machine; at 256 KiB/s its other 2 MiB cannot arrive before the run
+    # has seen Ctrl-C.
+    made = [images.make('a-int', MiB // 2)] + [
+        images.make('%s-int' % letter, 3 * MiB) for letter in 'bcd']
+    slow = proxy.FaultProxy(fs.glance_port(sandbox, 'src'), mode='pause',
+                            after_bytes=MiB, max_faults=1, rate=MiB // 4)
     env = fs.bent_env(sandbox, tmp_path, src=slow.url)
     args = ['image', 'migrate', '--dest-cloud', 'dst', '--no-progress',
             '--parallel', '1', '-f', 'json'] + fs.image_args(*made)
     process = _start(args, env)
     try:
+        assert slow.paused.wait(120)
         assert fs.wait_for(lambda: fs.dest_status(sandbox, made[1]['id']) ==
                            'saving', timeout=60)
-        time.sleep(0.5)
         interrupted = time.monotonic()
         process.send_signal(signal.SIGINT)
+        slow.resume()
         out, err = process.communicate(timeout=30)
         took = time.monotonic() - interrupted
     finally:
@@ -354,7 +360,6 @@ def test_ctrl_c_with_a_stalled_source_still_exits(sandbox, tmp_path):
     process = _start(args, env)
     try:
         assert fs.wait_for(lambda: staller.faults == 1, timeout=60)
-        time.sleep(1)
         interrupted = time.monotonic()
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
