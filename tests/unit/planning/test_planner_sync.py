@@ -8,16 +8,16 @@ from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import selection
 from osc_image_migrate.v1 import image_migrate
 from tests.unit import fakes
-from tests.unit.test_planning import _copy_in_dest
-from tests.unit.test_planning import _dst
-from tests.unit.test_planning import _one
-from tests.unit.test_planning import _plan
-from tests.unit.test_planning import _src
-from tests.unit.test_planning import D_ADMIN
-from tests.unit.test_planning import D_ALT
-from tests.unit.test_planning import D_DEMO
-from tests.unit.test_planning import S_ALT
-from tests.unit.test_planning import S_DEMO
+from tests.unit.fakes.scene import copy_in_dest
+from tests.unit.fakes.scene import D_ADMIN
+from tests.unit.fakes.scene import D_ALT
+from tests.unit.fakes.scene import D_DEMO
+from tests.unit.fakes.scene import in_dst
+from tests.unit.fakes.scene import in_src
+from tests.unit.fakes.scene import plan_all
+from tests.unit.fakes.scene import plan_one
+from tests.unit.fakes.scene import S_ALT
+from tests.unit.fakes.scene import S_DEMO
 
 GONE = 'd' * 32  # a project deleted from the source Keystone
 
@@ -27,9 +27,9 @@ GONE = 'd' * 32  # a project deleted from the source Keystone
 def test_changed_metadata_is_update_naming_each_field():
     image = fakes.image('x', S_DEMO, min_ram=512, os_distro='ubuntu',
                         tags=['b'])
-    dest = _dst([_copy_in_dest(image, min_ram=0, os_distro='debian',
-                               tags=['a'], name='old', extra='y')])
-    item = _one(_src([image]), dest)
+    dest = in_dst([copy_in_dest(image, min_ram=0, os_distro='debian',
+                                tags=['a'], name='old', extra='y')])
+    item = plan_one(in_src([image]), dest)
     assert item.action == planner.UPDATE
     assert item.reason == (
         'same data in the destination as %s; changed in the source: '
@@ -42,15 +42,16 @@ def test_changed_metadata_is_update_naming_each_field():
 
 def test_owner_changed_in_the_source_is_update():
     image = fakes.image('x', S_ALT)
-    item = _one(_src([image]), _dst([_copy_in_dest(image, owner=D_DEMO)]))
+    item = plan_one(in_src([image]), in_dst(
+        [copy_in_dest(image, owner=D_DEMO)]))
     assert item.action == planner.UPDATE
     assert item.changes[0].new == D_ALT.id
 
 
 def test_reactivated_in_the_source_is_finish_named_reactivated():
     image = fakes.image('x', S_DEMO)
-    dest = _dst([_copy_in_dest(image, status='deactivated')])
-    item = _one(_src([image]), dest)
+    dest = in_dst([copy_in_dest(image, status='deactivated')])
+    item = plan_one(in_src([image]), dest)
     assert item.action == planner.FINISH
     assert item.reason.endswith(
         'deactivated True -> False; still to apply: reactivated')
@@ -58,8 +59,8 @@ def test_reactivated_in_the_source_is_finish_named_reactivated():
 
 def test_fixed_field_difference_is_reported_not_synced():
     image = fakes.image('x', S_DEMO)
-    item = _one(_src([image]), _dst([_copy_in_dest(image,
-                                                   disk_format='qcow2')]))
+    dest = in_dst([copy_in_dest(image, disk_format='qcow2')])
+    item = plan_one(in_src([image]), dest)
     assert item.action == planner.SKIP
     assert 'differs: disk_format' in item.reason
     assert 'cannot be synced' in item.reason
@@ -70,9 +71,9 @@ def test_fixed_field_difference_is_reported_not_synced():
 def test_finished_copy_follows_a_dependency_that_gets_a_new_id():
     kernel = fakes.image('kernel', S_DEMO)
     boot = fakes.image('boot', S_DEMO, kernel_id=kernel['id'])
-    dest = _dst([_copy_in_dest(kernel, checksum='o', os_hash_value='o'),
-                 _copy_in_dest(boot)])
-    plan = _plan(_src([kernel, boot]), dest)
+    dest = in_dst([copy_in_dest(kernel, checksum='o', os_hash_value='o'),
+                   copy_in_dest(boot)])
+    plan = plan_all(in_src([kernel, boot]), dest)
     assert [i.action for i in plan] == [planner.NEW_ID, planner.UPDATE]
     assert plan[1].changes[0].field == 'kernel_id'
 
@@ -80,9 +81,9 @@ def test_finished_copy_follows_a_dependency_that_gets_a_new_id():
 def test_non_admin_cannot_change_the_owner():
     image = fakes.image('x', S_DEMO)
     dest = fakes.make_inventory(
-        [_copy_in_dest(image, owner=D_ALT)], [D_ALT, D_DEMO],
+        [copy_in_dest(image, owner=D_ALT)], [D_ALT, D_DEMO],
         is_admin=False)
-    item = _one(_src([image]), dest)
+    item = plan_one(in_src([image]), dest)
     assert item.action == planner.BLOCKED
     assert 'needs admin' in item.reason
 
@@ -91,17 +92,17 @@ def test_non_admin_cannot_change_the_owner():
 
 def test_orphan_goes_to_orphans_to():
     image = fakes.image('x', GONE)
-    item = _one(_src([image]), _dst(), orphans_to='admin')
+    item = plan_one(in_src([image]), in_dst(), orphans_to='admin')
     assert (item.action, item.dest_owner) == (planner.COPY, D_ADMIN.id)
-    item = _one(_src([image]), _dst(), orphans_to='nowhere')
+    item = plan_one(in_src([image]), in_dst(), orphans_to='nowhere')
     assert item.action == planner.BLOCKED
     assert "'nowhere' (--orphans-to)" in item.reason
 
 
 def test_orphan_mapped_by_id_wins_over_orphans_to():
     image = fakes.image('x', GONE)
-    item = _one(_src([image]), _dst(), orphans_to='admin',
-                project_map={GONE: 'alt'})
+    item = plan_one(in_src([image]), in_dst(), orphans_to='admin',
+                    project_map={GONE: 'alt'})
     assert item.dest_owner == D_ALT.id
 
 
@@ -109,7 +110,7 @@ def test_orphans_to_does_not_take_existing_unmapped_owners():
     lonely = fakes.project('lonely')
     image = fakes.image('x', lonely)
     source = fakes.make_inventory([image], [lonely])
-    item = _one(source, _dst(), orphans_to='admin')
+    item = plan_one(source, in_dst(), orphans_to='admin')
     assert item.action == planner.BLOCKED
     assert '--orphans-to' not in item.reason
 
@@ -117,7 +118,7 @@ def test_orphans_to_does_not_take_existing_unmapped_owners():
 def test_deleted_member_is_left_out_with_a_note():
     image = fakes.image('x', S_DEMO, visibility='shared')
     members = {image['id']: [fakes.member(GONE), fakes.member(S_ALT)]}
-    item = _one(_src([image], members), _dst())
+    item = plan_one(in_src([image], members), in_dst())
     assert item.action == planner.COPY
     assert item.members == [{'member_id': D_ALT.id, 'status': 'accepted'}]
     assert item.reason.endswith(
@@ -127,8 +128,8 @@ def test_deleted_member_is_left_out_with_a_note():
 
 def test_unlisted_projects_are_not_orphans():
     image = fakes.image('x', GONE)
-    item = _one(_src([image], projects_complete=False), _dst(),
-                orphans_to='admin')
+    item = plan_one(in_src([image], projects_complete=False), in_dst(),
+                    orphans_to='admin')
     assert item.action == planner.BLOCKED
 
 
@@ -142,9 +143,9 @@ def _tagged(source_id, owner=D_DEMO):
 
 def test_source_deleted_copies_are_listed_for_covered_projects():
     here = fakes.image('here', S_DEMO)
-    dest = _dst([_tagged('gone-1'), _tagged('gone-2', D_ALT),
-                 _tagged(here['id']), fakes.image('native', D_DEMO)])
-    source = _src([here])
+    dest = in_dst([_tagged('gone-1'), _tagged('gone-2', D_ALT),
+                   _tagged(here['id']), fakes.image('native', D_DEMO)])
+    source = in_src([here])
     plan = planner.make_plan(source, dest, {}, deleted_in=[S_DEMO.id])
     assert [(i.source_id, i.action, i.dest_id) for i in plan] == [
         ('gone-1', planner.SOURCE_DELETED, fakes.make_id('gone-1'))]
@@ -161,7 +162,7 @@ def test_same_id_copy_of_a_deleted_source_is_listed():
     """Every copy records its source ID, one under that very ID too."""
     same = fakes.image('same', D_DEMO)
     same[model.SOURCE_ID_PROPERTY] = same['id']
-    plan = planner.make_plan(_src([]), _dst([same]), {},
+    plan = planner.make_plan(in_src([]), in_dst([same]), {},
                              deleted_in=[S_DEMO.id])
     assert [(i.source_id, i.action, i.dest_id) for i in plan] == [
         (same['id'], planner.SOURCE_DELETED, same['id'])]
@@ -174,7 +175,7 @@ def test_a_copy_under_a_new_id_wins_over_the_same_id_record():
     good = _tagged(source['id'])
     bad[model.SOURCE_ID_PROPERTY] = source['id']
     for order in ([bad, good], [good, bad]):
-        assert _dst(order).images_by_source_id() == {source['id']: good}
+        assert in_dst(order).images_by_source_id() == {source['id']: good}
 
 
 @pytest.mark.parametrize('actions, status', [
@@ -193,7 +194,7 @@ def test_plan_exit_status(actions, status):
 def test_map_project_accepts_owner_and_member_ids_keystone_lost():
     image = fakes.image('x', GONE, visibility='shared')
     member_only = 'e' * 32
-    source = _src([image])
+    source = in_src([image])
     resolved = selection.resolve(selection.Selection(
         images=[image['id']], project_map={GONE: 'admin',
                                            member_only: 'alt',

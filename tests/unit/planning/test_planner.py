@@ -6,51 +6,32 @@ from hypothesis import strategies as st
 import pytest
 
 from osc_image_migrate.cloud import survey
-from osc_image_migrate import model
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import selection
 from tests.unit import fakes
-
-S_ADMIN, S_DEMO, S_ALT = (fakes.project(n) for n in ('admin', 'demo', 'alt'))
-D_ADMIN, D_DEMO, D_ALT = (fakes.project(n, 'dst')
-                          for n in ('admin', 'demo', 'alt'))
-D_RENAMED = fakes.project('demo-renamed', 'dst')
-SRC_PROJECTS = [S_ADMIN, S_DEMO, S_ALT]
-DST_PROJECTS = [D_ADMIN, D_DEMO, D_ALT, D_RENAMED]
-
-
-def _src(images, members=None, **kwargs):
-    return fakes.make_inventory(images, SRC_PROJECTS, members, **kwargs)
-
-
-def _dst(images=(), members=None, **kwargs):
-    return fakes.make_inventory(images, DST_PROJECTS, members, **kwargs)
-
-
-def _plan(source, dest, **kwargs):
-    selected = {i: ['all'] for i in source.images}
-    return planner.make_plan(source, dest, selected, **kwargs)
-
-
-def _one(source, dest, **kwargs):
-    (item,) = _plan(source, dest, **kwargs)
-    return item
-
-
-def _copy_in_dest(image, owner=D_DEMO, **changes):
-    """What a finished migration left in the destination for ``image``."""
-    record = dict(copy.deepcopy(image), owner=owner.id)
-    record.update(changes)
-    return record
+from tests.unit.fakes.scene import copy_in_dest
+from tests.unit.fakes.scene import D_ADMIN
+from tests.unit.fakes.scene import D_ALT
+from tests.unit.fakes.scene import D_DEMO
+from tests.unit.fakes.scene import D_RENAMED
+from tests.unit.fakes.scene import in_dst
+from tests.unit.fakes.scene import in_src
+from tests.unit.fakes.scene import plan_all
+from tests.unit.fakes.scene import plan_one
+from tests.unit.fakes.scene import S_ADMIN
+from tests.unit.fakes.scene import S_ALT
+from tests.unit.fakes.scene import S_DEMO
+from tests.unit.fakes.scene import SRC_PROJECTS
+from tests.unit.fakes.scene import tagged_copy
 
 
 # -- fresh copies
 
 def test_copy_keeps_the_id_when_free():
     image = fakes.image('cirros', S_DEMO, visibility='shared')
-    source = _src([image], {image['id']: [fakes.member(S_ALT)]})
-    item = _one(source, _dst())
+    source = in_src([image], {image['id']: [fakes.member(S_ALT)]})
+    item = plan_one(source, in_dst())
     assert item.action == planner.COPY
     assert item.dest_id == image['id']
     assert item.reason == 'ID free in destination'
@@ -67,9 +48,9 @@ def test_copy_keeps_the_id_when_free():
 
 def test_non_admin_free_id_is_hedged():
     image = fakes.image('cirros', S_DEMO)
-    dest = _dst(is_admin=False, project_id=D_DEMO.id,
-                projects_complete=False)
-    item = _one(_src([image]), dest)
+    dest = in_dst(is_admin=False, project_id=D_DEMO.id,
+                  projects_complete=False)
+    item = plan_one(in_src([image]), dest)
     assert item.action == planner.COPY
     assert 'as far as a non-admin credential can see' in item.reason
 
@@ -77,27 +58,28 @@ def test_non_admin_free_id_is_hedged():
 @pytest.mark.parametrize('size', [None, 0])
 def test_no_data_is_metadata_only(size):
     image = fakes.image('snapshot', S_DEMO, data=None, size=size)
-    item = _one(_src([image]), _dst())
+    item = plan_one(in_src([image]), in_dst())
     assert item.action == planner.METADATA_ONLY
     assert item.dest_id == image['id']
 
 
 def test_empty_active_image_is_copied():
-    item = _one(_src([fakes.image('empty', S_DEMO, data=b'')]), _dst())
+    item = plan_one(in_src([fakes.image('empty', S_DEMO, data=b'')]), in_dst())
     assert item.action == planner.COPY
 
 
 @pytest.mark.parametrize('status', planner.UNSUPPORTED_STATUSES + ('odd',))
 def test_unsupported_source_status(status):
-    item = _one(_src([fakes.image('x', S_DEMO, status=status)]), _dst())
+    item = plan_one(
+        in_src([fakes.image('x', S_DEMO, status=status)]), in_dst())
     assert item.action == planner.BLOCKED
     assert item.reason == 'source image is %s' % status
 
 
 def test_deactivated_is_copied_by_an_admin_only():
     image = fakes.image('x', S_DEMO, status='deactivated')
-    assert _one(_src([image]), _dst()).action == planner.COPY
-    item = _one(_src([image], is_admin=False), _dst())
+    assert plan_one(in_src([image]), in_dst()).action == planner.COPY
+    item = plan_one(in_src([image], is_admin=False), in_dst())
     assert item.action == planner.BLOCKED
     assert 'only an admin can download' in item.reason
 
@@ -108,7 +90,7 @@ def test_owner_needs_same_domain_and_name():
     elsewhere = fakes.project('demo', 'dst', domain='other')
     image = fakes.image('x', S_DEMO)
     dest = fakes.make_inventory([], [D_ADMIN, elsewhere])
-    item = _one(_src([image]), dest)
+    item = plan_one(in_src([image]), dest)
     assert item.action == planner.BLOCKED
     assert item.reason == ('no destination project for owner demo (%s)'
                            % S_DEMO.id)
@@ -117,7 +99,7 @@ def test_owner_needs_same_domain_and_name():
 def test_owner_unknown_in_the_source():
     # Issue 10: the owner was deleted from Keystone; the reason goes on
     # with both ways out.
-    item = _one(_src([fakes.image('x', 'f' * 32)]), _dst())
+    item = plan_one(in_src([fakes.image('x', 'f' * 32)]), in_dst())
     assert item.reason.startswith(
         'no destination project for owner %s (not in the project list)'
         % ('f' * 32))
@@ -126,21 +108,21 @@ def test_owner_unknown_in_the_source():
 
 
 def test_image_without_owner_is_blocked():
-    item = _one(_src([fakes.image('x', None)]), _dst())
+    item = plan_one(in_src([fakes.image('x', None)]), in_dst())
     assert item.reason == 'source image has no owner'
 
 
 @pytest.mark.parametrize('ref', [D_RENAMED.id, 'demo-renamed'])
 def test_project_map_by_id_or_name(ref):
     image = fakes.image('x', S_DEMO)
-    item = _one(_src([image]), _dst(), project_map={S_DEMO.id: ref})
+    item = plan_one(in_src([image]), in_dst(), project_map={S_DEMO.id: ref})
     assert (item.dest_owner, item.dest_owner_name) == (
         D_RENAMED.id, 'demo-renamed')
 
 
 def test_project_map_to_nowhere_is_blocked():
     image = fakes.image('x', S_DEMO)
-    item = _one(_src([image]), _dst(), project_map={S_DEMO.id: 'nope'})
+    item = plan_one(in_src([image]), in_dst(), project_map={S_DEMO.id: 'nope'})
     assert item.action == planner.BLOCKED
     assert 'no destination project for owner demo' in item.reason
 
@@ -148,7 +130,7 @@ def test_project_map_to_nowhere_is_blocked():
 def test_project_map_to_an_id_the_destination_cannot_list():
     image = fakes.image('x', S_DEMO)
     dest = fakes.make_inventory([], [D_ADMIN], projects_complete=False)
-    item = _one(_src([image]), dest, project_map={S_DEMO.id: 'ab' * 16})
+    item = plan_one(in_src([image]), dest, project_map={S_DEMO.id: 'ab' * 16})
     assert item.dest_owner == 'ab' * 16
 
 
@@ -159,12 +141,12 @@ def test_members_are_mapped_and_unmapped_ones_block():
                              fakes.member(lonely),
                              fakes.member('e' * 32)]}
     source = fakes.make_inventory([image], SRC_PROJECTS + [lonely], members)
-    item = _one(source, _dst())
+    item = plan_one(source, in_dst())
     assert item.action == planner.BLOCKED
     # Issue 10: a member deleted from Keystone ('e' * 32) no longer blocks.
     assert item.reason == (
         'no destination project for member lonely (%s)' % lonely.id)
-    item = _one(source, _dst(), project_map={
+    item = plan_one(source, in_dst(), project_map={
         lonely.id: 'demo', 'e' * 32: D_ADMIN.id})
     assert item.members == [
         {'member_id': D_ALT.id, 'status': 'pending'},
@@ -174,8 +156,8 @@ def test_members_are_mapped_and_unmapped_ones_block():
 
 def test_members_of_non_shared_images_are_ignored():
     image = fakes.image('x', S_DEMO, visibility='private')
-    source = _src([image], {image['id']: [fakes.member('nobody')]})
-    item = _one(source, _dst())
+    source = in_src([image], {image['id']: [fakes.member('nobody')]})
+    item = plan_one(source, in_dst())
     assert (item.action, item.members) == (planner.COPY, [])
 
 
@@ -189,8 +171,8 @@ def _non_admin_dest(images=(), members=None):
 def test_non_admin_can_create_in_its_own_project_only():
     mine = fakes.image('mine', S_DEMO, visibility='community')
     theirs = fakes.image('theirs', S_ALT)
-    plan = _plan(_src([mine, theirs]), _non_admin_dest(),
-                 project_map={S_ALT.id: D_ALT.id})
+    plan = plan_all(in_src([mine, theirs]), _non_admin_dest(),
+                    project_map={S_ALT.id: D_ALT.id})
     by_name = {item.name: item for item in plan}
     assert by_name['mine'].action == planner.COPY
     assert by_name['theirs'].action == planner.BLOCKED
@@ -205,8 +187,8 @@ def test_non_admin_cannot_make_public_or_accept_members():
     pending = fakes.image('pending', S_DEMO, visibility='shared')
     members = {shared['id']: [fakes.member(S_ALT)],
                pending['id']: [fakes.member(S_ALT, 'pending')]}
-    plan = _plan(_src([public, shared, pending], members),
-                 _non_admin_dest(), project_map={S_ALT.id: 'ab' * 16})
+    plan = plan_all(in_src([public, shared, pending], members),
+                    _non_admin_dest(), project_map={S_ALT.id: 'ab' * 16})
     by_name = {item.name: item for item in plan}
     assert by_name['public'].reason == (
         'needs admin on the destination to make an image public')
@@ -218,8 +200,8 @@ def test_non_admin_cannot_make_public_or_accept_members():
 
 def test_non_admin_sees_a_finished_public_copy_as_skip():
     public = fakes.image('public', S_DEMO, visibility='public')
-    dest = _non_admin_dest([_copy_in_dest(public)])
-    assert _one(_src([public]), dest).action == planner.SKIP
+    dest = _non_admin_dest([copy_in_dest(public)])
+    assert plan_one(in_src([public]), dest).action == planner.SKIP
 
 
 # -- what the destination already holds
@@ -227,9 +209,9 @@ def test_non_admin_sees_a_finished_public_copy_as_skip():
 def test_same_data_and_state_is_skip():
     image = fakes.image('x', S_DEMO, visibility='shared', protected=True)
     members = {image['id']: [fakes.member(S_ALT)]}
-    dest = _dst([_copy_in_dest(image)],
-                {image['id']: [fakes.member(D_ALT)]})
-    item = _one(_src([image], members), dest)
+    dest = in_dst([copy_in_dest(image)],
+                  {image['id']: [fakes.member(D_ALT)]})
+    item = plan_one(in_src([image], members), dest)
     assert item.action == planner.SKIP
     assert item.dest_id == image['id']
     assert item.dest_image == dest.images[image['id']]
@@ -246,32 +228,34 @@ def test_same_data_and_state_is_skip():
 ])
 def test_same_data_other_state_is_finish(changes, members, missing):
     image = fakes.image('x', S_DEMO, visibility='shared', protected=True)
-    dest = _dst([_copy_in_dest(image, **changes)], {image['id']: members})
-    item = _one(_src([image], {image['id']: [fakes.member(S_ALT)]}), dest)
+    dest = in_dst([copy_in_dest(image, **changes)], {image['id']: members})
+    item = plan_one(
+        in_src([image], {image['id']: [fakes.member(S_ALT)]}), dest)
     assert item.action == planner.FINISH
     assert item.reason.endswith('still to apply: %s' % missing)
 
 
 def test_deactivation_still_to_apply_is_finish():
     image = fakes.image('x', S_DEMO, status='deactivated')
-    item = _one(_src([image]), _dst([_copy_in_dest(image, status='active')]))
+    item = plan_one(in_src([image]), in_dst(
+        [copy_in_dest(image, status='active')]))
     assert item.action == planner.FINISH
     assert item.reason.endswith('deactivated')
-    item = _one(_src([image]), _dst([_copy_in_dest(image)]))
+    item = plan_one(in_src([image]), in_dst([copy_in_dest(image)]))
     assert item.action == planner.SKIP
 
 
 def test_metadata_only_already_created_is_skip():
     image = fakes.image('snap', S_DEMO, data=None)
-    assert _one(_src([image]), _dst([_copy_in_dest(image)])).action == (
+    assert plan_one(in_src([image]), in_dst([copy_in_dest(image)])).action == (
         planner.SKIP)
 
 
 def test_same_data_compared_by_checksum_across_hash_algorithms():
     image = fakes.image('x', S_DEMO, data=b'abc')
     other_algo = fakes.image('x', S_DEMO, data=b'abc', algo='sha256')
-    assert _one(_src([image]), _dst([_copy_in_dest(other_algo)])).action == (
-        planner.SKIP)
+    item = plan_one(in_src([image]), in_dst([copy_in_dest(other_algo)]))
+    assert item.action == planner.SKIP
     assert planner.same_data(image, other_algo)
     assert not planner.same_data(image, dict(other_algo, checksum=None))
     assert not planner.same_data(image, dict(image, size=5))
@@ -280,9 +264,9 @@ def test_same_data_compared_by_checksum_across_hash_algorithms():
 
 def test_queued_destination_record_is_resumed():
     image = fakes.image('x', S_DEMO)
-    queued = _copy_in_dest(fakes.image('x', S_DEMO, data=None,
-                                       image_id=image['id']))
-    item = _one(_src([image]), _dst([queued]))
+    queued = copy_in_dest(fakes.image('x', S_DEMO, data=None,
+                                      image_id=image['id']))
+    item = plan_one(in_src([image]), in_dst([queued]))
     assert item.action == planner.RESUME
     assert item.dest_id == image['id']
 
@@ -294,8 +278,8 @@ def test_queued_destination_record_is_resumed():
     ('uploading', {'size': 3})])
 def test_destination_upload_in_progress_is_blocked(status, fields):
     image = fakes.image('x', S_DEMO)
-    item = _one(_src([image]), _dst([_copy_in_dest(image, status=status,
-                                                   **fields)]))
+    item = plan_one(in_src([image]), in_dst([copy_in_dest(image, status=status,
+                                                          **fields)]))
     assert item.action == planner.BLOCKED
     assert item.reason.startswith(
         'destination upload in progress or interrupted')
@@ -306,46 +290,40 @@ def test_destination_upload_in_progress_is_blocked(status, fields):
     {'status': 'killed'}])
 def test_id_taken_by_other_data_is_new_id_or_blocked(changes):
     image = fakes.image('x', S_DEMO)
-    dest = _dst([_copy_in_dest(image, **changes)])
-    item = _one(_src([image]), dest)
+    dest = in_dst([copy_in_dest(image, **changes)])
+    item = plan_one(in_src([image]), dest)
     assert item.action == planner.NEW_ID
     assert item.dest_id is None
     assert item.reason.startswith('ID taken in the destination')
-    item = _one(_src([image]), dest, keep_ids=True)
+    item = plan_one(in_src([image]), dest, keep_ids=True)
     assert item.action == planner.BLOCKED
     assert '--keep-ids' in item.reason
-
-
-def _tagged_copy(image, **changes):
-    changes.setdefault('id', fakes.make_id('copy', image['id']))
-    changes[model.SOURCE_ID_PROPERTY] = image['id']
-    return _copy_in_dest(image, **changes)
 
 
 @pytest.mark.parametrize('taken', [False, True])
 def test_copy_under_a_new_id_is_found_by_the_source_id(taken):
     image = fakes.image('x', S_DEMO)
-    images = [_tagged_copy(image)]
+    images = [tagged_copy(image)]
     if taken:
-        images.append(_copy_in_dest(image, checksum='o', os_hash_value='o'))
-    item = _one(_src([image]), _dst(images), keep_ids=True)
+        images.append(copy_in_dest(image, checksum='o', os_hash_value='o'))
+    item = plan_one(in_src([image]), in_dst(images), keep_ids=True)
     assert item.action == planner.SKIP
     assert item.dest_id == images[0]['id']
 
 
 def test_queued_copy_under_a_new_id_is_resumed():
     image = fakes.image('x', S_DEMO)
-    tagged = _tagged_copy(image, status='queued', size=None)
-    dest = _dst([tagged, _copy_in_dest(image, checksum='o',
-                                       os_hash_value='o')])
-    item = _one(_src([image]), dest)
+    tagged = tagged_copy(image, status='queued', size=None)
+    dest = in_dst([tagged, copy_in_dest(image, checksum='o',
+                                        os_hash_value='o')])
+    item = plan_one(in_src([image]), dest)
     assert (item.action, item.dest_id) == (planner.RESUME, tagged['id'])
 
 
 def test_copy_under_a_new_id_with_other_data_is_blocked():
     image = fakes.image('x', S_DEMO)
-    tagged = _tagged_copy(image, checksum='o', os_hash_value='o')
-    item = _one(_src([image]), _dst([tagged]))
+    tagged = tagged_copy(image, checksum='o', os_hash_value='o')
+    item = plan_one(in_src([image]), in_dst([tagged]))
     assert item.action == planner.BLOCKED
     assert 'records this source image but holds other data' in item.reason
 
@@ -360,8 +338,8 @@ def test_dependencies_come_first_then_name_then_id():
     twin1 = fakes.image('twin', S_DEMO, image_id='b' * 8)
     twin2 = fakes.image('twin', S_ALT, image_id='a' * 8)
     plain = fakes.image('mm', S_DEMO)
-    source = _src([boot, plain, twin1, twin2, ramdisk, kernel])
-    plan = _plan(source, _dst())
+    source = in_src([boot, plain, twin1, twin2, ramdisk, kernel])
+    plan = plan_all(source, in_dst())
     assert [item.name for item in plan] == [
         'mm', 'twin', 'twin', 'zz-kernel', 'zz-ramdisk', 'aa-boot']
     assert [item.source_id for item in plan][1:3] == ['a' * 8, 'b' * 8]
@@ -371,7 +349,7 @@ def test_dependencies_come_first_then_name_then_id():
 def test_missing_dependency_is_planned_with_a_note():
     gone = fakes.make_id('gone')
     image = fakes.image('x', S_DEMO, kernel_id=gone)
-    item = _one(_src([image]), _dst())
+    item = plan_one(in_src([image]), in_dst())
     assert item.action == planner.COPY
     assert item.depends_on == []
     assert item.reason == ('ID free in destination; kernel_id %s is not in '
@@ -382,7 +360,7 @@ def test_blocked_dependency_blocks_the_dependant_unless_present():
     kernel = fakes.image('kernel', S_ADMIN, status='killed')
     boot = fakes.image('boot', S_DEMO, kernel_id=kernel['id'])
     done = fakes.image('done', S_DEMO, kernel_id=kernel['id'])
-    plan = _plan(_src([kernel, boot, done]), _dst([_copy_in_dest(done)]))
+    plan = plan_all(in_src([kernel, boot, done]), in_dst([copy_in_dest(done)]))
     by_name = {item.name: item for item in plan}
     assert by_name['boot'].action == planner.BLOCKED
     assert by_name['boot'].reason == (
@@ -393,13 +371,13 @@ def test_blocked_dependency_blocks_the_dependant_unless_present():
 def test_circular_references_do_not_hang():
     one = fakes.image('one', S_DEMO, image_id='1' * 8, kernel_id='2' * 8)
     two = fakes.image('two', S_DEMO, image_id='2' * 8, kernel_id='1' * 8)
-    plan = _plan(_src([one, two]), _dst())
+    plan = plan_all(in_src([one, two]), in_dst())
     assert [item.name for item in plan] == ['one', 'two']
     assert all('circular' in item.reason for item in plan)
 
 
 def test_selected_image_gone_from_the_source():
-    item = planner.make_plan(_src([]), _dst(), {'gone': ['named']})[0]
+    item = planner.make_plan(in_src([]), in_dst(), {'gone': ['named']})[0]
     assert (item.action, item.reason) == (
         planner.BLOCKED, 'image is not in the source')
 
@@ -450,21 +428,21 @@ def _clouds(draw, migratable=False):
                 fakes.member, st.sampled_from(SRC_PROJECTS),
                 st.sampled_from(['accepted', 'pending', 'rejected'])),
                 max_size=2, unique_by=lambda m: m['member_id']))
-    source = _src(images, members)
+    source = in_src(images, members)
     dest_images = []
     for image in images:
         state = draw(st.sampled_from(
             ['absent', 'taken', 'queued', 'half-done']))
         if state == 'taken':
-            dest_images.append(_copy_in_dest(image, checksum='x',
-                                             os_hash_value='x', size=9))
+            dest_images.append(copy_in_dest(image, checksum='x',
+                                            os_hash_value='x', size=9))
         elif state == 'queued' and planner.has_data(image):
-            dest_images.append(_copy_in_dest(image, status='queued',
-                                             size=None))
+            dest_images.append(copy_in_dest(image, status='queued',
+                                            size=None))
         elif state == 'half-done':
-            dest_images.append(_copy_in_dest(image, visibility='private',
-                                             status='active'))
-    return source, _dst(dest_images)
+            dest_images.append(copy_in_dest(image, visibility='private',
+                                            status='active'))
+    return source, in_dst(dest_images)
 
 
 def _selected(source, draw_ids):
@@ -498,10 +476,10 @@ def test_plan_invariants(clouds, data, keep_ids):
 @given(_clouds(migratable=True))
 def test_replan_after_full_migration_is_all_skip(clouds):
     source, dest = clouds
-    plan = _plan(source, dest)
+    plan = plan_all(source, dest)
     assert planner.BLOCKED not in {item.action for item in plan}
     after = fakes.migrate(plan, dest)
-    replan = _plan(source, after)
+    replan = plan_all(source, after)
     assert [(i.source_id, i.action, i.reason) for i in replan
             if i.action != planner.SKIP] == []
     new_ids = {item.source_id for item in plan
@@ -514,8 +492,8 @@ def test_replan_after_full_migration_is_all_skip(clouds):
 def test_migrated_copy_keeps_its_dependencies_new_ids():
     kernel = fakes.image('kernel', S_ADMIN)
     boot = fakes.image('boot', S_DEMO, kernel_id=kernel['id'])
-    dest = _dst([_copy_in_dest(kernel, checksum='x', os_hash_value='x')])
-    plan = _plan(_src([kernel, boot]), dest)
+    dest = in_dst([copy_in_dest(kernel, checksum='x', os_hash_value='x')])
+    plan = plan_all(in_src([kernel, boot]), dest)
     assert [i.action for i in plan] == [planner.NEW_ID, planner.COPY]
     after = fakes.migrate(plan, dest)
     new_kernel = after.images_by_source_id()[kernel['id']]

@@ -15,7 +15,7 @@ import yaml
 from osc_image_migrate.planning import sharding
 from osc_image_migrate.v1 import image_migrate
 
-EXAMPLES = (pathlib.Path(__file__).resolve().parents[2] / 'doc' / 'source'
+EXAMPLES = (pathlib.Path(__file__).resolve().parents[3] / 'doc' / 'source'
             / 'user' / 'examples')
 
 

@@ -15,12 +15,12 @@ from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
 from osc_image_migrate.stream import transfer
 from tests.unit import fakes
-from tests.unit import test_image_copy as copy_fakes
-from tests.unit.test_planning import _copy_in_dest
-from tests.unit.test_planning import _dst
-from tests.unit.test_planning import _one
-from tests.unit.test_planning import _src
-from tests.unit.test_planning import S_DEMO
+from tests.unit.fakes import copying as copy_fakes
+from tests.unit.fakes.scene import copy_in_dest
+from tests.unit.fakes.scene import in_dst
+from tests.unit.fakes.scene import in_src
+from tests.unit.fakes.scene import plan_one
+from tests.unit.fakes.scene import S_DEMO
 
 RAW_HASH = 'e' * 128
 
@@ -32,7 +32,7 @@ def qcow2(name='disk', data=b'qcow2 data', **extra):
 
 def converted(image, marked=True, **changes):
     """The copy an accepted conversion of ``image`` to raw leaves."""
-    record = _copy_in_dest(
+    record = copy_in_dest(
         image, disk_format='raw', container_format='bare', size=64,
         virtual_size=64, checksum='c' * 32, os_hash_value=RAW_HASH,
         **conversion.source_values(image))
@@ -139,7 +139,7 @@ def test_the_import_task_settles_after_the_record_is_active():
 
 def test_converted_copy_plans_skip_as_the_same_data():
     image = qcow2()
-    item = _one(_src([image]), _dst([converted(image)]))
+    item = plan_one(in_src([image]), in_dst([converted(image)]))
     assert item.action == planner.SKIP
     assert item.reason == (
         'already in the destination as %s with the same data; a copy '
@@ -151,7 +151,7 @@ def test_converted_copy_plans_skip_as_the_same_data():
 def test_converted_copy_syncs_metadata_only():
     image = qcow2(os_distro='ubuntu', min_ram=512)
     dest = converted(image, os_distro='debian', min_ram=0)
-    item = _one(_src([image]), _dst([dest]))
+    item = plan_one(in_src([image]), in_dst([dest]))
     assert item.action == planner.UPDATE
     assert [c.field for c in item.changes] == ['min_ram',
                                                'property:os_distro']
@@ -162,7 +162,7 @@ def test_converted_copy_syncs_metadata_only():
 
 def test_unchecked_conversion_is_resumed_to_be_checked():
     image = qcow2()
-    item = _one(_src([image]), _dst([converted(image, marked=False)]))
+    item = plan_one(in_src([image]), in_dst([converted(image, marked=False)]))
     assert item.action == planner.RESUME
     assert 'not checked yet' in item.reason
 
@@ -170,14 +170,14 @@ def test_unchecked_conversion_is_resumed_to_be_checked():
 def test_refused_conversion_is_other_data():
     image = qcow2()
     refused = converted(image, marked=False, status='deactivated')
-    item = _one(_src([image]), _dst([refused]))
+    item = plan_one(in_src([image]), in_dst([refused]))
     assert item.action == planner.NEW_ID
 
 
 def test_source_data_changed_since_the_conversion_is_other_data():
     image = qcow2()
     dest = converted(qcow2(image_id=image['id'], data=b'older data'))
-    item = _one(_src([image]), _dst([dest]))
+    item = plan_one(in_src([image]), in_dst([dest]))
     assert item.action == planner.NEW_ID
     assert 'other data' in item.reason
 
@@ -185,17 +185,17 @@ def test_source_data_changed_since_the_conversion_is_other_data():
 def test_converted_copy_under_a_new_id_is_found():
     image = qcow2()
     dest = converted(image, id='new-id')
-    taken = _copy_in_dest(fakes.image('other', S_DEMO, data=b'xyz',
-                                      image_id=image['id']))
-    item = _one(_src([image]), _dst([taken, dest]))
+    taken = copy_in_dest(fakes.image('other', S_DEMO, data=b'xyz',
+                                     image_id=image['id']))
+    item = plan_one(in_src([image]), in_dst([taken, dest]))
     assert (item.action, item.dest_id) == (planner.SKIP, 'new-id')
 
 
 def test_copies_of_earlier_versions_still_skip():
     image = fakes.image('plain', S_DEMO)
-    dest = _copy_in_dest(image)
+    dest = copy_in_dest(image)
     dest[model.SOURCE_ID_PROPERTY] = image['id']
-    item = _one(_src([image]), _dst([dest]))
+    item = plan_one(in_src([image]), in_dst([dest]))
     assert item.action == planner.SKIP and item.changes == []
 
 
@@ -206,7 +206,7 @@ def test_own_properties_are_never_copied_compared_or_removed():
     source.update(id=image['id'], disk_format='qcow2')
     body = metadata.create_body(source, image['id'], 'o')
     assert not set(body) & set(conversion.OWN_PROPERTIES)
-    plain = dict(_copy_in_dest(image), **conversion.source_values(image))
+    plain = dict(copy_in_dest(image), **conversion.source_values(image))
     assert drift.record_changes(image, plain, plain['owner']) == []
     changes = [drift.Change('property:' + key, 'x', None)
                for key in conversion.OWN_PROPERTIES]

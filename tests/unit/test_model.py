@@ -1,8 +1,32 @@
 """Project lookups of an inventory: by name and key, without rescans."""
 
-from osc_image_migrate import model
 from osc_image_migrate.planning import planner
 from tests.unit import fakes
+
+
+class ScannedProjects(dict):
+    """An inventory's project list that notes every full scan of it."""
+
+    scans = 0
+
+    def _scanned(self):
+        self.scans += 1
+
+    def __iter__(self):
+        self._scanned()
+        return super().__iter__()
+
+    def keys(self):
+        self._scanned()
+        return super().keys()
+
+    def values(self):
+        self._scanned()
+        return super().values()
+
+    def items(self):
+        self._scanned()
+        return super().items()
 
 
 def test_lookup_by_name_and_key_across_domains():
@@ -30,9 +54,10 @@ def test_index_follows_a_grown_or_replaced_project_list():
     assert inv.projects_named('b') == []
 
 
-def test_plan_maps_owners_without_scanning_projects_per_image(monkeypatch):
-    # 1,000 images over 500 projects: each project's key is read a few
-    # times (index built once per inventory), not once per image.
+def test_plan_maps_owners_without_scanning_projects_per_image():
+    # 1,000 images over 500 projects, each shared with the next project:
+    # every owner and member is mapped by name, and each cloud's project
+    # list is scanned once (to index it), not once per image.
     count, projects = 1000, 500
     src = [fakes.project('p%d' % i) for i in range(projects)]
     dst = [fakes.project('p%d' % i, 'dst') for i in range(projects)]
@@ -42,12 +67,20 @@ def test_plan_maps_owners_without_scanning_projects_per_image(monkeypatch):
                for n, image in enumerate(images)}
     source = fakes.make_inventory(images, src, members)
     dest = fakes.make_inventory((), dst)
-    reads = []
-    key = model.Project.key.fget
-    monkeypatch.setattr(model.Project, 'key', property(
-        lambda self: reads.append(1) or key(self)))
+    source.projects = ScannedProjects(source.projects)
+    dest.projects = ScannedProjects(dest.projects)
     plan = planner.make_plan(source, dest,
                              {i: ['all'] for i in source.images})
-    assert {item.action for item in plan} == {planner.COPY}
-    assert all(item.dest_owner_name == item.owner_name for item in plan)
-    assert len(reads) < 4 * (count + projects)
+    by_name = {project.name: project.id for project in dst}
+    items = {item.source_id: item for item in plan}
+    assert len(plan) == len(items) == count
+    for n, image in enumerate(images):
+        item = items[image['id']]
+        assert item.action == planner.COPY
+        assert item.dest_owner == by_name[item.owner_name]
+        assert item.dest_owner_name == item.owner_name
+        assert item.members == [{
+            'member_id': by_name['p%d' % ((n + 1) % projects)],
+            'status': 'accepted'}]
+    assert source.projects.scans <= 1
+    assert dest.projects.scans == 1

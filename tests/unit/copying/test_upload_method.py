@@ -16,12 +16,12 @@ from osc_image_migrate.planning import planner
 from osc_image_migrate.stream import transfer
 from osc_image_migrate.v1 import image_migrate
 from tests.unit import fakes
-from tests.unit import test_image_copy as copy_fakes
-from tests.unit.test_planning import _copy_in_dest
-from tests.unit.test_planning import _dst
-from tests.unit.test_planning import _one
-from tests.unit.test_planning import _src
-from tests.unit.test_planning import S_DEMO
+from tests.unit.fakes import copying as copy_fakes
+from tests.unit.fakes.scene import copy_in_dest
+from tests.unit.fakes.scene import in_dst
+from tests.unit.fakes.scene import in_src
+from tests.unit.fakes.scene import plan_one
+from tests.unit.fakes.scene import S_DEMO
 
 DATA = copy_fakes.DATA
 
@@ -128,7 +128,7 @@ def test_failed_import_left_importing_is_dead():
 ])
 def test_plan_of_what_an_import_left(left, action, words):
     image = fakes.image('x', S_DEMO)
-    item = _one(_src([image]), _dst([_copy_in_dest(image, **left)]))
+    item = plan_one(in_src([image]), in_dst([copy_in_dest(image, **left)]))
     assert item.action == action
     for text in words:
         assert text in item.reason

@@ -18,14 +18,11 @@ AUTH = {'auth_url': 'https://keystone.example/v3', 'username': 'u',
 @pytest.fixture
 def cloud_config(tmp_path):
     path = tmp_path / 'sessions.yaml'
-    cacert = tmp_path / 'src-ca.pem'
-    cacert.write_text('not a real CA\n')
     path.write_text(yaml.safe_dump({'clouds': {
-        'src': {'auth': AUTH, 'region_name': 'One', 'cacert': str(cacert)},
+        'src': {'auth': AUTH, 'region_name': 'One'},
         'dst': {'auth': AUTH, 'region_name': 'Two',
                 'interface': 'internal', 'verify': False,
                 'image_endpoint_override': 'https://glance.example:9292'},
-        'dst-ca': {'auth': AUTH, 'cacert': str(cacert)},
     }}))
     return loader.OpenStackConfig(config_files=[str(path)],
                                   vendor_files=[], load_envvars=False)
@@ -45,15 +42,6 @@ def test_dest_client_honours_region_interface_and_endpoint(cloud_config):
 def test_dest_client_uses_glance_v2(cloud_config):
     dst = sessions.dest_clients(cloud_config, 'dst')
     assert type(dst.glance).__module__ == 'glanceclient.v2.client'
-
-
-def test_tls_settings_are_per_cloud(cloud_config, tmp_path):
-    assert sessions.dest_clients(cloud_config, 'dst').session.verify is False
-    with_ca = sessions.dest_clients(cloud_config, 'dst-ca')
-    assert with_ca.session.verify == str(tmp_path / 'src-ca.pem')
-    # The source's own cacert never leaks into the destination's session.
-    src = cloud_config.get_one(cloud='src').get_session()
-    assert src.verify == str(tmp_path / 'src-ca.pem')
 
 
 def test_dest_cloud_loaded_through_cloud_config(cloud_config):

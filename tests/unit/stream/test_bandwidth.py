@@ -7,8 +7,9 @@ import pytest
 
 from osc_image_migrate.stream import bandwidth
 from osc_image_migrate.stream import transfer
-from tests.unit.test_transfer import FakeResponse
-from tests.unit import test_transfer_read1
+from tests.unit.fakes.stream import FakeRaw
+from tests.unit.fakes.stream import FakeResponse
+from tests.unit.fakes.stream import RawResponse
 
 MiB = 1024 * 1024
 
@@ -114,9 +115,9 @@ def test_the_stream_asks_for_every_byte_in_small_pieces():
             return True
 
     pieces = [b'x' * 300] * 10
-    raw = test_transfer_read1.FakeRaw(pieces)
+    raw = FakeRaw(pieces)
     body = transfer.VerifiedStream(
-        test_transfer_read1.FakeResponse(raw), 3000, None, None,
+        RawResponse(raw), 3000, None, None,
         limiter=Recorder())
     assert b''.join(body) == b''.join(pieces)
     assert taken == [300] * 10

@@ -3,43 +3,17 @@
 import hashlib
 
 import pytest
-from urllib3 import exceptions as urllib3_exc
 
 from osc_image_migrate.stream import transfer
-
-
-class FakeRaw:
-    """urllib3's HTTPResponse: read1 returns what has arrived, <= amt."""
-
-    def __init__(self, pieces, fail_after=None):
-        self.pieces = list(pieces)
-        self.fail_after = fail_after
-        self.asked = []
-
-    def read1(self, amt, decode_content=None):
-        self.asked.append((amt, decode_content))
-        if self.fail_after is not None and len(self.asked) > self.fail_after:
-            raise urllib3_exc.ProtocolError('Connection broken')
-        if not self.pieces:
-            return b''
-        piece = self.pieces.pop(0)
-        assert len(piece) <= amt
-        return piece
-
-
-class FakeResponse:
-    def __init__(self, raw):
-        self.raw = raw
-
-    def iter_content(self, chunk_size):  # pragma: no cover - must not run
-        raise AssertionError('read1 was available')
+from tests.unit.fakes.stream import FakeRaw
+from tests.unit.fakes.stream import RawResponse
 
 
 def stream(pieces, chunk_size, **kwargs):
     data = b''.join(pieces)
     raw = FakeRaw(pieces, **kwargs)
     body = transfer.VerifiedStream(
-        FakeResponse(raw), len(data), 'sha512',
+        RawResponse(raw), len(data), 'sha512',
         hashlib.sha512(data).hexdigest(), chunk_size=chunk_size)
     return body, raw, data
 

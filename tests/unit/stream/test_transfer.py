@@ -4,43 +4,15 @@ import hashlib
 import threading
 
 import pytest
-import requests
 
 from osc_image_migrate.planning import format_check
 from osc_image_migrate.stream import transfer
-from tests.unit.test_format_check import qcow2
+from tests.unit.fakes.disk_images import qcow2
+from tests.unit.fakes.stream import consume
+from tests.unit.fakes.stream import FakeResponse
+from tests.unit.fakes.stream import stream_for
 
 MiB = 1024 * 1024
-
-
-class FakeResponse:
-    """Stands in for a streamed source download."""
-
-    def __init__(self, chunks, fail_after=None):
-        self.chunks = chunks
-        self.fail_after = fail_after
-
-    def iter_content(self, chunk_size):
-        for n, chunk in enumerate(self.chunks):
-            if self.fail_after is not None and n >= self.fail_after:
-                raise requests.exceptions.ChunkedEncodingError('reset')
-            yield chunk
-
-
-def stream_for(chunks, data=None, algo='sha512', **kwargs):
-    data = b''.join(chunks) if data is None else data
-    digest = hashlib.new(algo, data).hexdigest()
-    return transfer.VerifiedStream(FakeResponse(chunks), len(data), algo,
-                                   digest, **kwargs)
-
-
-def consume(body, until=None):
-    sent = []
-    for chunk in body:
-        sent.append(chunk)
-        if until is not None and len(sent) == until:
-            break
-    return sent
 
 
 def test_good_stream_passes_every_byte():

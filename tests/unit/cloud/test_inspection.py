@@ -5,7 +5,7 @@ import os
 
 from osc_image_migrate.cloud import inspection
 from osc_image_migrate.planning import planner
-from tests.unit.test_format_check import qcow2
+from tests.unit.fakes.disk_images import qcow2
 
 
 class Raw(io.BytesIO):

@@ -8,8 +8,8 @@ import requests
 
 from osc_image_migrate.stream import hashing
 from osc_image_migrate.stream import transfer
-from tests.unit.test_transfer import consume
-from tests.unit.test_transfer import stream_for
+from tests.unit.fakes.stream import consume
+from tests.unit.fakes.stream import stream_for
 
 
 def hash_threads():
