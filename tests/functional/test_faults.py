@@ -17,8 +17,8 @@ from glanceclient import exc as glance_exc
 import pytest
 
 from osc_image_migrate import model
-from tests.functional import faults_support as fs
-from tests.functional import proxy
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures import proxy
 
 MiB = fs.MiB
 

@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 
-from tests.functional import faults_support as fs
+from tests.functional.fixtures import faults as fs
 
 MiB = fs.MiB
 

@@ -12,9 +12,9 @@ import subprocess
 import sys
 import time
 
-from tests.functional import faults_support as fs
-from tests.functional import proxy
-from tests.functional.variants import GlanceVariant
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures import proxy
+from tests.functional.fixtures.variants import GlanceVariant
 
 MiB = 1024 * 1024
 NO_DIRECT_UPLOAD = GlanceVariant(policy={'upload_image': '!'})

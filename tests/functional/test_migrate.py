@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from osc_image_migrate import model
-from tests.functional import proxy
+from tests.functional.fixtures import proxy
 
 MiB = 1024 * 1024
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from osc_image_migrate.cloud import sessions
-from tests.functional import faults_support as fs
+from tests.functional.fixtures import faults as fs
 
 # Every fernet token starts with these characters (version byte 0x80).
 FERNET_PREFIX = 'gAAAAA'

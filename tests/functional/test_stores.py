@@ -4,8 +4,8 @@ The source of the variant sandbox has one store, ``fs``; the destination
 has ``fast`` (its default) and ``slow``.
 """
 
-from tests.functional import faults_support as fs
-from tests.functional.variants import GlanceVariant
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures.variants import GlanceVariant
 
 MiB = fs.MiB
 TWO_STORES = GlanceVariant(stores=('fast', 'slow'))

@@ -9,7 +9,7 @@ cloud alone, and a certificate that does not verify is one clear error.
 import pytest
 import yaml
 
-from tests.functional import faults_support as fs
+from tests.functional.fixtures import faults as fs
 
 
 @pytest.fixture(scope='module')
