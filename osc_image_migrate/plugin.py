@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """OpenStackClient plugin hooks for the ``image migrate`` commands."""
 
 import logging

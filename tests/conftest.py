@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The fixtures every test may ask for, as pytest plugins.
 
 pytest takes ``pytest_plugins`` only from the conftest it loads first (this

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One place that turns library errors into one-line CLI errors."""
 
 import contextlib

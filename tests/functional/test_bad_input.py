@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bad input through the real command entry: one line, exit 2, no writes.
 
 Property-based: hypothesis feeds malformed filter files, plan files and

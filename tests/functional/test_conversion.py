@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A destination that converts imports (image_conversion, output raw).
 
 The destination Glance runs the real ``image_conversion`` import plugin

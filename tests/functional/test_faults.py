@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Faults on the way, on real servers: nothing lost, nothing bad active.
 
 Every test runs the real CLI, damages something between or around the two

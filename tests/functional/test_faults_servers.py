@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Faults of the servers themselves, on sandboxes of their own.
 
 A destination Glance restarted mid-upload, Keystone tokens that expire

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Data the destination would refuse is stopped in its first MiB.
 
 The source of ``caps_box`` does not check formats, so it can hold images

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``image migrate``: real copies between the two sandbox clouds."""
 
 import hashlib

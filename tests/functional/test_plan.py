@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``image migrate plan`` on a realistic source, through the real CLI."""
 
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Destination quotas: Keystone unified limits on a real Glance.
 
 The destination Glance enforces the image limits (``use_keystone_limits``)

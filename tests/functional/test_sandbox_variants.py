@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sandbox destinations whose Glance differs, proven on the real servers.
 
 Each test asks ``variant_sandbox`` for the clouds it needs; the sandbox

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """No token, password or application credential secret ever shows.
 
 plan and migrate run with ``--debug``, ``-vvv`` and ``--log-file``, with

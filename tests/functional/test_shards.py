@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One reviewed plan run as three shards at once, one of them killed.
 
 The split is computed by each process from the plan file alone, so the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """--dest-store and --map-store on a destination with stores fast and slow.
 
 The source of the variant sandbox has one store, ``fs``; the destination

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Re-runs bring the destination up to date (issue 10), on the sandbox.
 
 Each test migrates images, changes the source in-process (as an operator

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Each cloud's TLS settings apply to that cloud only, on real traffic.
 
 Both Glances are put behind TLS proxies on 127.0.0.1, each with its own

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Project lookups of an inventory: by name and key, without rescans."""
 
 from osc_image_migrate.planning import planner

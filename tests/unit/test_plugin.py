@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The plugin hooks OSC calls: an unknown API version is a warning."""
 
 import logging

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """plan --inspect: one ranged read per image to copy, problems block it."""
 
 import io

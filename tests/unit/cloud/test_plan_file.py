@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A saved plan file is checked before anything is planned or copied."""
 
 import json

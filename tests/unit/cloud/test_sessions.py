@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The one seam that turns a cloud into clients."""
 
 from unittest import mock

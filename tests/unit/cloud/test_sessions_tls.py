@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """TLS settings are per cloud: the destination's never come from the source.
 
 ``verify``, ``cacert``, ``cert`` and ``key`` of the destination cloud's own

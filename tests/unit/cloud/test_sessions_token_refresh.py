@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Re-authentication between images: the margin and its thread safety."""
 
 import datetime

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One plan item under faults: lost uploads and data changed on the way in."""
 
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Upload method: direct upload, glance-direct import and the fall-back."""
 
 import argparse

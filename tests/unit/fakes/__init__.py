@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Plain-data builders for inventories, images and projects in unit tests."""
 
 import copy

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A destination Glance, in memory, for one image's copy (ImageCopy)."""
 
 import types

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bytes of real disk image formats, for the format check and the stream."""
 
 import os

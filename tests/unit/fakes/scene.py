@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The two-cloud scene of the planning tests: projects, inventories, plans.
 
 Three projects in the source, the same three (and a renamed one) in the

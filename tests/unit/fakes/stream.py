@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Source responses for the byte stream: chunked, or read with ``read1``."""
 
 import hashlib

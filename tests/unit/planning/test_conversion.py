@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Copies the destination converted on import: the rules, the plan, a copy."""
 
 import types

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Drift between a copy and its source: the diff and the JSON patch."""
 
 import copy

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The first bytes of a stream decide what the destination would refuse."""
 
 import os

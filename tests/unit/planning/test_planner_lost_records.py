@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Planning around destination records a fault left behind.
 
 A record left ``saving`` by an upload the destination lost (Glance restarted

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Planning of re-runs (issue 10): drift, orphans, deleted source images."""
 
 import pytest

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Destination quotas: what Glance counts, refuses, and who ends over."""
 
 import threading

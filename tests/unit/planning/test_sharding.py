@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One plan, N shards: the split every host computes for itself."""
 
 import random

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Kubernetes and Ansible recipes of the docs run a valid command.
 
 Neither engine runs here: the recipes are parsed, and the command each

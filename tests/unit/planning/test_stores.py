@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """--dest-store and --map-store: which store a copy is uploaded to."""
 
 import pytest

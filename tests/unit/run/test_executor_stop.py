@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Ctrl-C during a run: prompt even when a copy is stuck on a stalled peer."""
 
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """--limit-rate: the rate parser and the shared schedule."""
 
 import threading

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The hash thread beside the stream: same digest, no thread left over."""
 
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The verified one-shot body: hold-back, size and hash checks, no replay."""
 
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The source is read with ``raw.read1`` when the response offers it."""
 
 import hashlib

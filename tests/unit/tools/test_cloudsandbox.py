@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The sandbox's Glance variants and stored settings, without servers."""
 
 import json

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The commands: parsers, selection from options, rows and exit status."""
 
 from unittest import mock
