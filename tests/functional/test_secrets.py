@@ -53,7 +53,7 @@ def secrets_env(caps_box, tmp_path_factory):
             'interface': entry['interface'],
             'identity_api_version': 3,
         }
-    path = tmp_path_factory.mktemp('secrets') / 'sessions.yaml'
+    path = tmp_path_factory.mktemp('secrets') / 'clouds.yaml'
     path.write_text(yaml.safe_dump(config))
     env = caps_box.env()
     env['OS_CLIENT_CONFIG_FILE'] = str(path)
@@ -111,7 +111,7 @@ def test_failures_show_no_secret(caps_box, secrets_env, tmp_path, dest):
         config['clouds']['dst-app']))
     config['clouds']['dst-app-badsecret']['auth'][
         'application_credential_secret'] = 'wrong-%s' % uuid.uuid4()
-    path = tmp_path / 'sessions.yaml'
+    path = tmp_path / 'clouds.yaml'
     path.write_text(yaml.safe_dump(config))
     env = dict(secrets_env['env'], OS_CLIENT_CONFIG_FILE=str(path))
     wrong = [config['clouds']['dst-badpw']['auth']['password'],

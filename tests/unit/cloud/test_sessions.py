@@ -18,7 +18,7 @@ AUTH = {'auth_url': 'https://keystone.example/v3', 'username': 'u',
 
 @pytest.fixture
 def cloud_config(tmp_path):
-    path = tmp_path / 'sessions.yaml'
+    path = tmp_path / 'clouds.yaml'
     path.write_text(yaml.safe_dump({'clouds': {
         'src': {'auth': AUTH, 'region_name': 'One'},
         'dst': {'auth': AUTH, 'region_name': 'Two',

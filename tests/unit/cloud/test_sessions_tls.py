@@ -2,7 +2,7 @@
 """TLS settings are per cloud: the destination's never come from the source.
 
 ``verify``, ``cacert``, ``cert`` and ``key`` of the destination cloud's own
-sessions.yaml entry reach every client built for it (metadata and data);
+clouds.yaml entry reach every client built for it (metadata and data);
 the source's settings, insecure ones included, stay with the source.
 """
 
@@ -29,7 +29,7 @@ def pems(tmp_path):
 
 
 def config_with(tmp_path, **entries):
-    path = tmp_path / 'sessions.yaml'
+    path = tmp_path / 'clouds.yaml'
     path.write_text(yaml.safe_dump({'clouds': {
         name: dict(entry, auth=AUTH) for name, entry in entries.items()}}))
     return loader.OpenStackConfig(config_files=[str(path)],
