@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The benchmark's sandbox, clients, test images and clean-up.
 
 Everything here is set-up, never measured: images are created in-process

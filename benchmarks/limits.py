@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Section ``limit-rate``: does ``--limit-rate`` hold the run to its rate?
 
 One image alone, then several with ``--parallel`` sharing the one limit.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Measuring tools: timed processes, server CPU, request logs, medians.
 
 Every process under test is started with its stdout and stderr in files

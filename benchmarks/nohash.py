@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The real ``openstack`` CLI with the data hash verification turned off.
 
 Benchmark use only, never for a migration: it measures what hashing costs

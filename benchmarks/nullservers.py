@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The client's own ceiling: copies between two loopback null servers.
 
 Glance spends more CPU per byte than the client, so on one machine the

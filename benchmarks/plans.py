@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Section 4: plan time, requests and memory for many small images.
 
 The images (1 KiB of data each) are created in a dedicated project,

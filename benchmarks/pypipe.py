@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Reference: the plainest Python GET -> PUT pipe, no verification.
 
 Reads a JSON document on stdin (so no token is ever on a command line)::

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Tables and target checks, from the measured cases.
 
 Throughput ratios are written ``migrate x``: the reference's median wall

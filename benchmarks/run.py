@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Benchmark ``openstack image migrate`` against references, on the sandbox.
 
 Brings the local two-cloud sandbox up (tools/sandbox.py), creates its own

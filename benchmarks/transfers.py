@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The data-moving sections: one image, parallel images, memory, CPU.
 
 Each section creates its source images first (set-up, not measured), then

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """OpenStackClient plugin that migrates Glance images between clouds.
 
 The layers, in the order the data flows (``tox -e pep8`` checks with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The data every layer shares: records of the clouds, and constants.
 
 Plain data only: what the cloud readers (cloud/) fill in and the planner
@@ -75,9 +76,9 @@ class Inventory:
         """Projects by name and by key, built once per project list.
 
         Planning maps the owner and members of every image: a scan of the
-        project list for each would cost images x projects (a 10,000-image
-        plan over 3,000 projects: ~25 s). Rebuilt if the list is replaced
-        or grows.
+        project list for each would cost images x projects (figures in
+        doc/source/performance.rst). Rebuilt if the list is replaced or
+        grows.
         """
         index = self._index
         if (index is None or index[0] is not self.projects

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """OpenStackClient plugin hooks for the ``image migrate`` commands."""
 
 import logging
@@ -9,6 +10,19 @@ API_NAME = 'image_migrate'
 API_VERSION_OPTION = 'os_image_migrate_api_version'
 DEFAULT_API_VERSION = '1'
 API_VERSIONS = ('1',)
+
+
+def check_api_version(check_version):
+    """Warn about an API version this plugin does not have, as OSC does.
+
+    OSC calls this hook before its own check and skips that check when it
+    answers True: OSC releases before 8.0.0 word their warning with
+    ``API_VERSIONS.keys()``, which a tuple does not have, and crash.
+    """
+    if check_version not in API_VERSIONS:
+        LOG.warning('%s API version %s is not in supported versions: %s',
+                    API_NAME, check_version, ', '.join(API_VERSIONS))
+    return True
 
 
 def make_client(instance):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The sandbox's Python API for tests: the cloudsandbox package in tools/.
 
 tools/ is not an installed package, so it is put on sys.path first.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Try a real migration on the local sandbox, in one command.
 
 Brings the two-cloud sandbox up (tools/sandbox.py), seeds a few demo images

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Run a real two-cloud OpenStack (2 Keystones + 2 Glance APIs) locally.
 
 The sandbox gives the functional tests and the demo two independent clouds,

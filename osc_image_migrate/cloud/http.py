@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The one seam between the clouds' HTTP answers and the rest of the code.
 
 Every request to Glance or Keystone goes through a client built in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``plan --inspect``: judge each image's data format before copying it.
 
 ``migrate`` stops data the destination would refuse after its first MiB

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Read one cloud's images, members and projects into plain data.
 
 Everything downstream (selection, planning) works on these records only, so
@@ -47,8 +48,8 @@ def read_members(clients, images, wanted=None):
 
     ``wanted``, when given, narrows the reads to the images it accepts.
     Glance has no bulk call for members: one request per image, so they
-    are read ``MEMBER_READERS`` at a time (2,000 images: ~14 s one by one
-    on the benchmark sandbox, ~9 s eight at a time).
+    are read ``MEMBER_READERS`` at a time (figures in
+    doc/source/performance.rst).
     """
     shared = [image_id for image_id, image in images.items()
               if image.get('visibility') == 'shared' and (

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Read the destination's Keystone unified limits of the image service.
 
 Glance enforces them only with ``[DEFAULT] use_keystone_limits``, and then

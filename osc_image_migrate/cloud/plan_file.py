@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A plan saved with ``plan -f json``: read it, and plan its rows again.
 
 ``migrate --plan-file`` carries out what was reviewed: the saved rows are

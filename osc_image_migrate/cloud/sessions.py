@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sessions and clients for the source and destination clouds.
 
 This is the one place that turns a cloud into clients. The source cloud is

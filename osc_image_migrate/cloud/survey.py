@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Read both clouds and compute the plan: the glue between the layers.
 
 Reading is here; deciding is in :mod:`selection` and :mod:`planning`, which

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The second half of a glance-direct copy: import the staged data, wait.
 
 The staging half is transfer.copy_data with ``target='stage'``: the same

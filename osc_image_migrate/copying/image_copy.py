@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Carry out one plan item: record, data, verification, final state.
 
 The order is what keeps data safe: the destination record is created first

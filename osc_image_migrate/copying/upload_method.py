@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """How data gets into the destination: direct upload or glance-direct import.
 
 Clouds that must run import plugins forbid direct upload by policy

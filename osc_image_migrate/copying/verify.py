@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """After an upload: does the destination's record hold the source's data?
 
 Glance activates whatever complete body it received; nothing in its API

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """How a destination image compares with a source image, from data alone.
 
 The planner finds the destination image that stands for a source image

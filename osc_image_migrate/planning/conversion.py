@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Copies the destination converted on import, told from corrupted ones.
 
 A destination Glance that runs the ``image_conversion`` import plugin

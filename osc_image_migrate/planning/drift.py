@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """How a destination copy differs from its source image, field by field.
 
 A re-run brings the destination up to date: everything a copy keeps is

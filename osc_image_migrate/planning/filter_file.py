@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The CloudFerry-style YAML filter file, checked and read.
 
 CloudFerry users reuse their filter files unchanged; ``project_map``,

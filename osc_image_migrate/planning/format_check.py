@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Spot data the destination Glance will refuse, from its first bytes.
 
 Glance (2024.2 and later) inspects every upload with oslo.utils' format

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a destination record says about its glance-direct import.
 
 Pure functions of an image record, shared by the planner and the copy.

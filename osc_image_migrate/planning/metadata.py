@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a copy of an image sends to the destination Glance, and when.
 
 A copy happens in two steps. The record is created first (``create_body``):

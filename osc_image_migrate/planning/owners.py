@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Which destination project owns, and which ones share, each copy.
 
 A source project maps to the destination project of the same domain and

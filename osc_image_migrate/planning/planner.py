@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What migrating each selected image will do, decided from data alone.
 
 The plan compares the source inventory with the destination inventory and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Will the selected images fit the destination's unified limits?
 
 Pure functions of the plan, the destination listing and the limits (see

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Which source images to copy, and why each one is in.
 
 The user names images and projects (on the command line or in a CloudFerry

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Split one reviewed plan into N shards that N hosts run side by side.
 
 No scheduler: every host runs the same command with the same plan file

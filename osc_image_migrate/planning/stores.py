@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Which destination store each copy lands in.
 
 Clouds with several stores (fast and slow Ceph pools, a file store and a

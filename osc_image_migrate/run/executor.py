@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Carry out a whole plan: parallel copies, dependencies, retries.
 
 Images run ``parallel`` at a time. Kernel and ramdisk images finish before

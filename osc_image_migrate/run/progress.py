@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Progress on stderr: per image and overall bytes, rate and ETA.
 
 Only for a terminal (or when asked): stdout belongs to the formatter.

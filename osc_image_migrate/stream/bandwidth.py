@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One bandwidth limit shared by every copy of a run (``--limit-rate``).
 
 Operators run migrations during business hours next to production traffic:

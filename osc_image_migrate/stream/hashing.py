@@ -1,7 +1,8 @@
+# SPDX-License-Identifier: Apache-2.0
 """A hash computed in its own thread, beside the copy it verifies.
 
-sha512 is most of what a verified copy costs the client (~1.5 of its
-~2 CPU s/GiB, see benchmarks/). hashlib releases the GIL while it hashes a
+sha512 is most of what a verified copy costs the client (figures in
+doc/source/performance.rst). hashlib releases the GIL while it hashes a
 large buffer, so in a thread of its own the hash runs on another core
 while the stream goes on reading and sending, instead of pausing them;
 the stream waits for the digest only before it releases its last piece.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stream one image's data from the source to the destination, verified.
 
 The bytes go from the source download straight into the destination upload
@@ -103,7 +104,7 @@ class VerifiedStream:
 
         With a length, requests sends a Content-Length and urllib3 sends
         each piece as it is; a chunked upload costs a copy of every piece
-        into its chunk framing (~0.5 CPU s/GiB, see benchmarks/).
+        into its chunk framing (see doc/source/performance.rst).
         """
         return self._size or 0
 
@@ -126,7 +127,7 @@ class VerifiedStream:
         ``raw.read1`` hands over what the connection holds without waiting
         to fill a piece, so a slow source is forwarded as it comes while a
         fast one is read in few large pieces (``read_size`` pieces cost
-        ~0.4 CPU s/GiB more: see benchmarks/). Responses without it (test
+        more CPU: see doc/source/performance.rst). Responses without it (test
         fakes, older urllib3) are read ``read_size`` at a time.
         """
         size = self._chunk_size

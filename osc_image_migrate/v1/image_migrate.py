@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The ``image migrate`` and ``image migrate plan`` commands."""
 
 import logging

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """argparse ``type=`` callables for the option values of the commands.
 
 A value that does not parse is refused by argparse itself, as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Options shared by ``plan`` and ``migrate``: what to migrate, and where.
 
 One definition for both commands, so that they cannot drift apart; the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The documented Ansible play, run by ansible-core against the sandbox.
 
 Three inventory hosts on this machine (local connection), each with a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bad input through the real command entry: one line, exit 2, no writes.
 
 Property-based: hypothesis feeds malformed filter files, plan files and
@@ -23,8 +24,8 @@ import yaml
 
 from osc_image_migrate.planning import selection
 from osc_image_migrate.stream import bandwidth
-from tests.functional import faults_support as fs
-from tests.functional.faults_support import run_cli
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures.faults import run_cli
 
 EXAMPLES = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

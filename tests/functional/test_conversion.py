@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A destination that converts imports (image_conversion, output raw).
 
 The destination Glance runs the real ``image_conversion`` import plugin
@@ -17,10 +18,10 @@ import pytest
 
 from osc_image_migrate import model
 from osc_image_migrate.planning import conversion
-from tests.functional import faults_support as fs
-from tests.functional import proxy
-from tests.functional.test_sync import data_requests
-from tests.functional.variants import GlanceVariant
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures import proxy
+from tests.functional.fixtures.sandbox import data_requests
+from tests.functional.fixtures.variants import GlanceVariant
 
 MiB = 1024 * 1024
 VIRTUAL = 64 * MiB

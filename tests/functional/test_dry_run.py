@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``migrate --dry-run`` shows what the same command would do, and no more.
 
 With ``--plan-file`` and ``--shard``, the rows are those of that shard of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Faults on the way, on real servers: nothing lost, nothing bad active.
 
 Every test runs the real CLI, damages something between or around the two
@@ -17,8 +18,8 @@ import pytest
 
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
-from tests.functional import faults_support as fs
-from tests.functional import proxy
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures import proxy
 
 MiB = fs.MiB
 

@@ -1,17 +1,18 @@
+# SPDX-License-Identifier: Apache-2.0
 """Faults of the servers themselves, on sandboxes of their own.
 
 A destination Glance restarted mid-upload, Keystone tokens that expire
 during a run, and a destination that refuses data (413 over its size cap,
 415 for data that does not match its disk_format). These change or stop
-servers, so they run on the extra sandboxes of ``faults_support``.
+servers, so they run on the extra sandboxes of ``fixtures/faults.py``.
 """
 
 import threading
 import time
 
 from osc_image_migrate import model
-from tests.functional import faults_support as fs
-from tests.functional import proxy
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures import proxy
 
 MiB = fs.MiB
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Data the destination would refuse is stopped in its first MiB.
 
 The source of ``caps_box`` does not check formats, so it can hold images
@@ -10,7 +11,7 @@ import re
 import shutil
 import subprocess
 
-from tests.functional import faults_support as fs
+from tests.functional.fixtures import faults as fs
 
 MiB = fs.MiB
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Upload method: direct upload, glance-direct import, and the fall-back.
 
 Destinations that forbid direct upload come from ``variant_sandbox``
@@ -12,9 +13,9 @@ import subprocess
 import sys
 import time
 
-from tests.functional import faults_support as fs
-from tests.functional import proxy
-from tests.functional.variants import GlanceVariant
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures import proxy
+from tests.functional.fixtures.variants import GlanceVariant
 
 MiB = 1024 * 1024
 NO_DIRECT_UPLOAD = GlanceVariant(policy={'upload_image': '!'})

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """--limit-rate caps the whole run, all parallel copies together.
 
 The test holds the run to the cap's upper bound, the promise (a loaded

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``image migrate``: real copies between the two sandbox clouds."""
 
 import hashlib
@@ -13,7 +14,7 @@ import yaml
 
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
-from tests.functional import proxy
+from tests.functional.fixtures import proxy
 
 MiB = 1024 * 1024
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """``image migrate plan`` on a realistic source, through the real CLI."""
 
 import hashlib
@@ -8,16 +9,9 @@ import uuid
 import pytest
 import yaml
 
+from tests.functional.fixtures.sandbox import ensure_project
+
 MiB = 1024 * 1024
-
-
-def ensure_project(sandbox, cloud, name):
-    identity = sandbox.clients(cloud).identity
-    found = identity.get('/projects?name=%s' % name).json()['projects']
-    if found:
-        return found[0]['id']
-    return identity.post('/projects', json={'project': {
-        'name': name, 'domain_id': 'default'}}).json()['project']['id']
 
 
 @pytest.fixture(scope='module')

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Destination quotas: Keystone unified limits on a real Glance.
 
 The destination Glance enforces the image limits (``use_keystone_limits``)
@@ -9,8 +10,8 @@ finds, since other tests leave images in the shared variant sandbox.
 
 import threading
 
-from tests.functional import faults_support as fs
-from tests.functional.variants import GlanceVariant
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures.variants import GlanceVariant
 
 MiB = 1024 * 1024
 # Uploads in flight, for every project; the rest is set per test.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The sandbox is real and the plugin is wired into ``openstack``."""
 
 import hashlib

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sandbox destinations whose Glance differs, proven on the real servers.
 
 Each test asks ``variant_sandbox`` for the clouds it needs; the sandbox
@@ -10,8 +11,8 @@ import pathlib
 import shutil
 import subprocess
 
-from tests.functional import faults_support as fs
-from tests.functional.variants import GlanceVariant
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures.variants import GlanceVariant
 
 MiB = 1024 * 1024
 TWO_STORES = GlanceVariant(stores=('fast', 'slow'))

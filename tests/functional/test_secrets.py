@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """No token, password or application credential secret ever shows.
 
 plan and migrate run with ``--debug``, ``-vvv`` and ``--log-file``, with
@@ -15,7 +16,7 @@ import pytest
 import yaml
 
 from osc_image_migrate.cloud import sessions
-from tests.functional import faults_support as fs
+from tests.functional.fixtures import faults as fs
 
 # Every fernet token starts with these characters (version byte 0x80).
 FERNET_PREFIX = 'gAAAAA'

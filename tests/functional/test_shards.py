@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One reviewed plan run as three shards at once, one of them killed.
 
 The split is computed by each process from the plan file alone, so the
@@ -16,8 +17,8 @@ import sys
 import time
 import uuid
 
-from tests.functional import conftest
-from tests.functional.test_plan import ensure_project
+from tests.functional.fixtures import sandbox as sandboxes
+from tests.functional.fixtures.sandbox import ensure_project
 
 KiB = 1024
 SHARDS = 3
@@ -92,7 +93,7 @@ def test_three_shards_one_killed_and_run_again(sandbox, tmp_path):
                 assert shard_of[image[key]] == row['Shard']
     assert set(shard_of.values()) == set(range(SHARDS))
 
-    log = conftest.state_dir() / 'logs' / 'dst-glance.log'
+    log = sandboxes.state_dir() / 'logs' / 'dst-glance.log'
     start = log.stat().st_size
     # Shard 0 crawls (--limit-rate) and is killed once it has begun.
     slow = subprocess.Popen(

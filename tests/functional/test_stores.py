@@ -1,11 +1,12 @@
+# SPDX-License-Identifier: Apache-2.0
 """--dest-store and --map-store on a destination with stores fast and slow.
 
 The source of the variant sandbox has one store, ``fs``; the destination
 has ``fast`` (its default) and ``slow``.
 """
 
-from tests.functional import faults_support as fs
-from tests.functional.variants import GlanceVariant
+from tests.functional.fixtures import faults as fs
+from tests.functional.fixtures.variants import GlanceVariant
 
 MiB = fs.MiB
 TWO_STORES = GlanceVariant(stores=('fast', 'slow'))

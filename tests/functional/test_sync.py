@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Re-runs bring the destination up to date (issue 10), on the sandbox.
 
 Each test migrates images, changes the source in-process (as an operator
@@ -6,7 +7,6 @@ destination: field by field equal, no data copied twice.
 """
 
 import os
-import re
 import uuid
 
 from hypothesis import HealthCheck
@@ -17,7 +17,8 @@ import pytest
 
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
-from tests.functional.test_plan import ensure_project
+from tests.functional.fixtures.sandbox import data_requests
+from tests.functional.fixtures.sandbox import ensure_project
 
 KiB = 1024
 # Fields compared between a source image and its copy.
@@ -78,13 +79,6 @@ def assert_equal_copy(sandbox, source_id, dest_id=None):
         # Mapped IDs sort in another order than the source's: sort after.
         assert sorted((dest_project(sandbox, m), s) for m, s in members(
             sandbox, 'src', source_id)) == members(sandbox, 'dst', dst['id'])
-
-
-def data_requests(stderr):
-    """(method, port, path) of every image data request logged."""
-    return [m.groups() for m in re.finditer(
-        r'REQ: curl -g -i -X (\w+) http://127\.0\.0\.1:(\d+)'
-        r'(/v2/images/[^/ ]+/(?:file|stage|import))', stderr)]
 
 
 @pytest.fixture(scope='module')

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Each cloud's TLS settings apply to that cloud only, on real traffic.
 
 Both Glances are put behind TLS proxies on 127.0.0.1, each with its own
@@ -9,7 +10,7 @@ cloud alone, and a certificate that does not verify is one clear error.
 import pytest
 import yaml
 
-from tests.functional import faults_support as fs
+from tests.functional.fixtures import faults as fs
 
 
 @pytest.fixture(scope='module')

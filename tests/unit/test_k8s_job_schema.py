@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Kubernetes Indexed Job of the shards guide against the API schema.
 
 kubernetes-validate ships the OpenAPI schemas of each Kubernetes release;

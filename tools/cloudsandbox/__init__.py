@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A real two-cloud OpenStack on 127.0.0.1, for tests, demo and benchmarks.
 
 tools/sandbox.py is its command line; this package is the code, one job

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Python API: what tests, the demo and the benchmarks call.
 
 Each function takes the state folder (default: ``$OSC_IMAGE_MIGRATE_

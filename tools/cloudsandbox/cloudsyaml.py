@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The clouds.yaml through which clients reach the sandbox clouds."""
 
 import json

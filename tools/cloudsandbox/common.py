@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What every part of the sandbox shares: names, errors, logging, I/O.
 
 Standard library only: this package runs with any python3 >= 3.9, before

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A cloud's Glance: the variant that describes it and its configuration.
 
 ``GlanceVariant`` is the one place that says how a sandbox Glance differs

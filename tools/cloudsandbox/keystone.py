@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A cloud's Keystone: its configuration and one-time bootstrap."""
 
 import grp

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Bringing a sandbox up and down: the steps, in order, each done once.
 
 ``up`` is idempotent and cheap when everything runs (~0.1 s): it renders

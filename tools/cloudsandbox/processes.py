@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The servers as processes: how each is served, started, found, stopped.
 
 Each server is a uWSGI master with its workers in a process group of its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a new cloud needs besides its servers: users, projects, catalog.
 
 Everything here goes through Keystone's REST API as the bootstrap admin

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The state folder: settings, passwords, progress, names of things.
 
 One folder is one sandbox. ``state.json`` keeps what later commands must

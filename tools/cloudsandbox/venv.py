@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The venv with Keystone, Glance and uWSGI, made once per sandbox."""
 
 import os

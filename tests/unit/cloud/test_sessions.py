@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The one seam that turns a cloud into clients."""
+
+from unittest import mock
+
+from keystoneauth1 import session as ks_session
+from openstack.config import loader
+from osc_lib import exceptions
+import pytest
+import yaml
+
+from osc_image_migrate.cloud import sessions
+
+AUTH = {'auth_url': 'https://keystone.example/v3', 'username': 'u',
+        'password': 'p', 'project_name': 'p',
+        'user_domain_name': 'Default', 'project_domain_name': 'Default'}
+
+
+@pytest.fixture
+def cloud_config(tmp_path):
+    path = tmp_path / 'clouds.yaml'
+    path.write_text(yaml.safe_dump({'clouds': {
+        'src': {'auth': AUTH, 'region_name': 'One'},
+        'dst': {'auth': AUTH, 'region_name': 'Two',
+                'interface': 'internal', 'verify': False,
+                'image_endpoint_override': 'https://glance.example:9292'},
+    }}))
+    return loader.OpenStackConfig(config_files=[str(path)],
+                                  vendor_files=[], load_envvars=False)
+
+
+def test_dest_client_honours_region_interface_and_endpoint(cloud_config):
+    dst = sessions.dest_clients(cloud_config, 'dst')
+    for adapter in (dst.glance.http_client, dst.image):
+        assert adapter.region_name == 'Two'
+        assert adapter.interface == 'internal'
+        assert adapter.endpoint_override == 'https://glance.example:9292'
+        assert adapter.session is dst.session
+    assert dst.identity.region_name == 'Two'
+    assert dst.identity.service_type == 'identity'
+
+
+def test_dest_client_uses_glance_v2(cloud_config):
+    dst = sessions.dest_clients(cloud_config, 'dst')
+    assert type(dst.glance).__module__ == 'glanceclient.v2.client'
+
+
+def test_dest_cloud_loaded_through_cloud_config(cloud_config):
+    with mock.patch.object(cloud_config, 'get_one',
+                           wraps=cloud_config.get_one) as get_one:
+        sessions.dest_clients(cloud_config, 'dst')
+    get_one.assert_called_once_with(cloud='dst')
+
+
+def test_unknown_dest_cloud_is_one_line_error(cloud_config):
+    with pytest.raises(exceptions.CommandError) as raised:
+        sessions.dest_clients(cloud_config, 'nosuch')
+    message = str(raised.value)
+    assert 'nosuch' in message and 'not found' in message
+    assert '\n' not in message
+
+
+def test_source_clients_come_from_osc_session():
+    session = ks_session.Session()
+    manager = mock.Mock(session=session, region_name='One',
+                        interface='admin')
+    manager.get_endpoint_for_service_type.return_value = 'https://img:1'
+    src = sessions.source_clients(manager)
+    assert src.session is session
+    assert src.glance.http_client.session is session
+    assert src.image.endpoint_override == 'https://img:1'
+    assert src.image.region_name == 'One'
+    assert src.image.interface == 'admin'
+    manager.get_endpoint_for_service_type.assert_called_once_with(
+        'image', region_name='One', interface='admin')

@@ -1,0 +1,311 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Destination quotas: what Glance counts, refuses, and who ends over."""
+
+import threading
+import time
+
+from keystoneauth1 import exceptions as ks_exc
+import pytest
+
+from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import limits
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import quotas
+from osc_image_migrate.run import executor
+
+MiB = quotas.MiB
+ADMIN, DEMO = 'p-admin', 'p-demo'
+NAMES = {ADMIN: 'admin', DEMO: 'demo'}
+
+
+def record(image_id, owner, status='active', size=MiB):
+    return {'id': image_id, 'owner': owner, 'status': status, 'size': size}
+
+
+def item(name, owner, action=planner.COPY, size=MiB, dest_image=None):
+    return planner.PlanItem(source_id=name, name=name, action=action,
+                            size=size, dest_owner=owner,
+                            dest_image=dest_image)
+
+
+def check(plan, images=(), registered=None, projects=None, caller=ADMIN):
+    return quotas.check(plan, {i['id']: i for i in images},
+                        limits.Limits(registered or {}, projects or {}),
+                        caller, NAMES)
+
+
+def test_limit_is_the_projects_else_the_registered_one():
+    found = limits.Limits({quotas.COUNT: 5, quotas.SIZE: -1},
+                          {DEMO: {quotas.COUNT: 2}})
+    assert found.limit(DEMO, quotas.COUNT) == 2
+    assert found.limit(ADMIN, quotas.COUNT) == 5
+    assert found.limit(ADMIN, quotas.SIZE) is None      # -1: unlimited
+    assert found.limit(ADMIN, quotas.UPLOADING) is None  # not registered
+
+
+def test_usage_counts_what_glance_counts_per_owner():
+    images = {i['id']: i for i in [
+        record('a', DEMO), record('b', DEMO, 'queued', None),
+        record('c', DEMO, 'deactivated', 3 * MiB),
+        record('d', DEMO, 'killed'), record('e', DEMO, 'deleted'),
+        record('f', DEMO, 'pending_delete'), record('g', ADMIN)]}
+    assert quotas.usage(images, DEMO) == (3, 4 * MiB)
+    assert quotas.usage(images, 'nobody') == (0, 0)
+
+
+def test_needs_of_each_action():
+    assert quotas.needs(item('a', DEMO)) == (1, MiB)
+    assert quotas.needs(item('a', DEMO, planner.NEW_ID)) == (1, MiB)
+    assert quotas.needs(item('a', DEMO, planner.METADATA_ONLY,
+                             size=None)) == (1, 0)
+    queued = record('a', DEMO, 'queued', None)
+    assert quotas.needs(item('a', DEMO, planner.RESUME,
+                             dest_image=queued)) == (0, MiB)
+    staged = record('a', DEMO, 'uploading', MiB)  # Glance counts it already
+    assert quotas.needs(item('a', DEMO, planner.RESUME,
+                             dest_image=staged)) == (0, 0)
+    for action in (planner.SKIP, planner.FINISH, planner.UPDATE,
+                   planner.BLOCKED, planner.SOURCE_DELETED):
+        assert quotas.needs(item('a', DEMO, action)) == (0, 0)
+
+
+def test_everything_fits_or_no_limits():
+    plan = [item('a', ADMIN), item('b', DEMO)]
+    assert check(plan, registered={quotas.COUNT: 2}) == []
+    assert quotas.check(plan, {}, None, ADMIN) == []
+
+
+def test_the_callers_own_images_beyond_its_count_are_refused():
+    plan = [item(n, ADMIN) for n in 'abcd']
+    [shortfall] = check(plan, [record('x', ADMIN)],
+                        registered={quotas.COUNT: 3})
+    assert (shortfall.project_name, shortfall.resource, shortfall.limit,
+            shortfall.used, shortfall.needed) == ('admin', quotas.COUNT,
+                                                  3, 1, 4)
+    assert shortfall.refused and shortfall.images == ['c', 'd']
+    assert shortfall.numbers() == ('project admin: image_count_total '
+                                   'limit 3, used 1, the plan adds 4')
+    assert 'Glance will refuse 2 image(s) with HTTP 413' in \
+        shortfall.warning('admin')
+
+
+def test_sizes_are_checked_as_glance_does_in_whole_mib():
+    # Glance: usage // MiB + size // MiB > limit, image after image.
+    plan = [item('a', ADMIN, size=2 * MiB), item('b', ADMIN, size=2 * MiB),
+            item('c', ADMIN, size=MiB - 1), item('d', ADMIN, size=MiB)]
+    [shortfall] = check(plan, registered={quotas.SIZE: 4})
+    assert shortfall.resource == quotas.SIZE
+    assert shortfall.images == ['d']  # c adds 0 whole MiB, d one too many
+    assert (shortfall.used, shortfall.needed) == (0, 6 * MiB - 1)
+    assert shortfall.numbers() == (
+        'project admin: image_size_total limit 4 MiB, used 0 bytes '
+        '(0.0 MiB), the plan adds 6291455 bytes (6.0 MiB)')
+
+
+def test_a_refused_upload_still_created_its_record():
+    plan = [item('a', ADMIN, size=5 * MiB), item('b', ADMIN, size=0)]
+    shortfalls = check(plan, registered={quotas.COUNT: 1, quotas.SIZE: 4})
+    assert [(s.resource, s.images) for s in shortfalls] == [
+        (quotas.COUNT, ['b']), (quotas.SIZE, ['a'])]
+
+
+def test_other_owners_end_over_their_limits_without_refusals():
+    plan = [item(n, DEMO, size=3 * MiB) for n in 'abc']
+    shortfalls = check(plan, [record('x', DEMO, size=2 * MiB)],
+                       registered={quotas.COUNT: 10, quotas.SIZE: 100},
+                       projects={DEMO: {quotas.COUNT: 2, quotas.SIZE: 8}})
+    assert [(s.project_name, s.resource, s.limit, s.used, s.needed,
+             s.refused, s.images) for s in shortfalls] == [
+        ('demo', quotas.COUNT, 2, 1, 3, False, ['a', 'b', 'c']),
+        ('demo', quotas.SIZE, 8, 2 * MiB, 9 * MiB, False,
+         ['a', 'b', 'c'])]
+    assert 'demo ends over its limit' in shortfalls[0].warning('admin')
+    assert "quota of the credential's project, admin" in \
+        shortfalls[0].warning('admin')
+
+
+def test_the_callers_count_gates_creates_for_other_owners():
+    plan = [item('a', DEMO), item('b', DEMO)]
+    [shortfall] = check(plan, [record('x', ADMIN)],
+                        registered={quotas.COUNT: 1})
+    assert shortfall.project_id == ADMIN and shortfall.refused
+    assert shortfall.images == ['a', 'b']
+    # Refused creates do not count against demo.
+    assert (shortfall.used, shortfall.needed) == (1, 0)
+
+
+def test_annotate_adds_a_note_to_the_rows_concerned():
+    plan = [item('a', ADMIN), item('b', ADMIN)]
+    plan[0].reason = plan[1].reason = 'ID free in destination'
+    quotas.annotate(plan, check(plan, registered={quotas.COUNT: 1}))
+    assert plan[0].reason == 'ID free in destination' and not plan[0].quota
+    assert plan[1].reason.startswith('ID free in destination; quota: Glance '
+                                     'will refuse it (HTTP 413): project '
+                                     'admin: image_count_total limit 1')
+    assert plan[1].quota
+
+
+def test_upload_slots_only_for_the_callers_project():
+    found = limits.Limits({quotas.UPLOADING: 2}, {DEMO: {quotas.UPLOADING:
+                                                         0}})
+    assert quotas.upload_slots(found, ADMIN) == {ADMIN: 2}
+    assert quotas.upload_slots(found, DEMO) == {DEMO: 1}
+    assert quotas.upload_slots(limits.Limits({quotas.UPLOADING: -1}),
+                               ADMIN) == {}
+    assert quotas.upload_slots(None, ADMIN) == {}
+
+
+def test_glances_413_is_read_into_one_line():
+    body = ('<html><body>The response body:\nProject 0ba1 is over a limit '
+            'for [Resource image_size_total is over limit of 4 due to '
+            'current usage 4 and delta 2]<br /></body></html>')
+    assert quotas.over_limit(body) == (
+        'over the destination quota image_size_total of project 0ba1 '
+        '(limit 4 MiB, usage 4 MiB, this request adds 2 MiB)')
+    assert quotas.over_limit('<html>413 Request Entity Too Large') is None
+    assert quotas.over_limit(None) is None
+    error = http.status_error('destination create', 413, body.replace(
+        'image_size_total', 'image_count_total'))
+    assert str(error) == (
+        'destination create: HTTP 413, over the destination quota '
+        'image_count_total of project 0ba1 (limit 4, usage 4, this '
+        'request adds 2)')
+    assert not error.retriable
+    assert 'image_size_cap' in str(http.status_error('upload', 413))
+
+
+class Clients:
+    name = 'cloud'
+
+    def refresh_token_if_expiring(self, within_seconds):
+        return False
+
+
+@pytest.mark.parametrize('slots, expected', [(1, 1), (2, 2), (None, 4)])
+def test_uploads_in_flight_per_project_stay_within_the_slots(
+        monkeypatch, slots, expected):
+    lock = threading.Lock()
+    running = {ADMIN: 0, DEMO: 0}
+    most = {ADMIN: 0, DEMO: 0}
+
+    class Copy:
+        def __init__(self, src, dst, item, keep_ids, stream_options=None):
+            self.item = item
+            self.dest_id = None
+
+        def run(self, id_map, on_bytes=None, stop=None):
+            owner = self.item.dest_owner
+            if self.item.action not in planner.DATA_ACTIONS:
+                return image_copy.Outcome(image_copy.SKIPPED, 'd')
+            with lock:
+                running[owner] += 1
+                most[owner] = max(most[owner], running[owner])
+            time.sleep(0.05)
+            with lock:
+                running[owner] -= 1
+            return image_copy.Outcome(image_copy.MIGRATED, 'd', 1)
+
+    monkeypatch.setattr(image_copy, 'ImageCopy', Copy)
+    plan = [item('a%d' % n, ADMIN) for n in range(6)]
+    plan += [item('d%d' % n, DEMO) for n in range(4)]
+    plan += [item('s%d' % n, ADMIN, planner.SKIP) for n in range(4)]
+    runner = executor.Executor(
+        Clients(), Clients(), parallel=4,
+        upload_slots={} if slots is None else {ADMIN: slots})
+    results = runner.run(plan)
+    assert all(r.ok for r in results)
+    assert most[ADMIN] == expected
+    # Demo's images do not wait behind admin's busy slots.
+    assert most[DEMO] == 4 - expected if slots else most[DEMO] >= 1
+
+
+def test_a_quota_shortfall_asks_for_the_operator():
+    from osc_image_migrate.v1 import image_migrate
+    plan = [item('a', ADMIN), item('b', ADMIN)]
+    assert image_migrate.plan_exit_status(plan) == image_migrate.EXIT_CHANGES
+    plan[1].quota.append('quota: ...')
+    assert image_migrate.plan_exit_status(plan) == \
+        image_migrate.EXIT_ATTENTION
+
+
+class Response:
+    def __init__(self, status, body):
+        self.status_code = status
+        self._body = body
+
+    def json(self):
+        return self._body
+
+
+class Adapter:
+    def __init__(self, answers, region_name='RegionOne'):
+        self.answers = answers
+        self.region_name = region_name
+        self.asked = []
+
+    def get(self, url, raise_exc=True):
+        self.asked.append(url)
+        answer = self.answers[url.split('?')[0]]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class LimitClients:
+    name = 'dst'
+
+    def __init__(self, usage, identity):
+        self.image = Adapter({'/v2/info/usage': usage})
+        self.identity = Adapter(identity)
+
+    def access(self):
+        class Catalog:
+            catalog = [{'type': 'identity', 'id': 'ks'},
+                       {'type': 'image', 'id': 'svc'}]
+
+        class Access:
+            service_catalog = Catalog()
+        return Access()
+
+
+def test_limits_are_read_for_the_catalogs_image_service():
+    clients = LimitClients(Response(200, {'usage': {quotas.COUNT: {}}}), {
+        '/registered_limits': Response(200, {'registered_limits': [
+            {'resource_name': quotas.COUNT, 'default_limit': 10}]}),
+        '/limits': Response(200, {'limits': [
+            {'project_id': DEMO, 'resource_name': quotas.COUNT,
+             'resource_limit': 2},
+            {'project_id': None, 'domain_id': 'd',
+             'resource_name': quotas.COUNT, 'resource_limit': 1}]})})
+    found = limits.read(clients)
+    assert found == limits.Limits({quotas.COUNT: 10},
+                                  {DEMO: {quotas.COUNT: 2}})
+    assert clients.identity.asked == [
+        '/registered_limits?service_id=svc&region_id=RegionOne',
+        '/limits?service_id=svc&region_id=RegionOne']
+
+
+REGISTERED = Response(200, {'registered_limits': [
+    {'resource_name': quotas.COUNT, 'default_limit': 10}]})
+
+
+@pytest.mark.parametrize('usage, identity', [
+    # Glance without use_keystone_limits answers an empty usage.
+    (Response(200, {'usage': {}}), {'/registered_limits': REGISTERED}),
+    (Response(404, None), {'/registered_limits': REGISTERED}),
+    (Response(200, {'usage': {quotas.COUNT: {}}}), {
+        '/registered_limits': http.from_library(ks_exc.Forbidden())}),
+    (Response(200, {'usage': {quotas.COUNT: {}}}), {
+        '/registered_limits': REGISTERED,
+        '/limits': http.from_library(ks_exc.Forbidden())}),
+])
+def test_limits_that_cannot_be_read_mean_no_quota_check(usage, identity):
+    assert limits.read(LimitClients(usage, identity)) is None
+
+
+def test_without_registered_limits_glance_is_not_asked():
+    clients = LimitClients(Response(200, {'usage': {quotas.COUNT: {}}}), {
+        '/registered_limits': Response(200, {'registered_limits': []})})
+    assert limits.read(clients) is None
+    assert clients.image.asked == []
