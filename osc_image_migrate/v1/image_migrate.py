@@ -1,5 +1,6 @@
 """The ``image migrate`` and ``image migrate plan`` commands."""
 
+import argparse
 import logging
 
 from osc_lib.cli import format_columns
@@ -42,6 +43,19 @@ EXIT_ATTENTION = 4  # an operator must act: blocked, source-deleted, fixed
 # Shared by both commands; kept under these names for callers.
 add_selection_options = selection_options.add_selection_options
 selection_from_args = selection_options.selection_from_args
+
+
+def positive_seconds(value):
+    """argparse type of ``--stall-timeout``: seconds above 0."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _('%s is not a number of seconds') % value)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(
+            _('must be more than 0 seconds, not %s') % value)
+    return seconds
 
 
 def plan_row(item, long=False):
@@ -248,6 +262,15 @@ class MigrateImage(_MigrateCommand):
                    'Glance still applies its own checks at the end'),
         )
         parser.add_argument(
+            '--stall-timeout', metavar='<seconds>', type=positive_seconds,
+            default=http.STALL_TIMEOUT,
+            help=_('Give up a data connection on which no byte moved for '
+                   'this long: a stalled source download is resumed from '
+                   'its next byte, a stalled upload fails the attempt '
+                   '(retried per --retries) (default: %s)')
+            % http.STALL_TIMEOUT,
+        )
+        parser.add_argument(
             '--long', action='store_true', default=False,
             help=_('With --dry-run, list additional fields in output'),
         )
@@ -299,7 +322,8 @@ class MigrateImage(_MigrateCommand):
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
             stream_options=transfer.StreamOptions(
                 check_format=parsed_args.check_format is not False,
-                limiter=limiter, method=chooser),
+                limiter=limiter, method=chooser,
+                stall_timeout=parsed_args.stall_timeout),
             progress=self._progress(parsed_args),
             upload_slots=survey.upload_slots(dest))
         try:
