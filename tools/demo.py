@@ -80,7 +80,7 @@ def main():
         return up.returncode
     state = pathlib.Path(os.environ.get('OSC_IMAGE_MIGRATE_SANDBOX',
                                         REPO / '.sandbox'))
-    clouds_yaml = str(state / 'sessions.yaml')
+    clouds_yaml = str(state / 'clouds.yaml')
     config = loader.OpenStackConfig(config_files=[clouds_yaml],
                                     vendor_files=[], load_envvars=False)
     src = sessions.dest_clients(config, 'src')

@@ -14,6 +14,7 @@ import io
 import logging
 import os
 import pathlib
+import re
 import select
 import socket
 import ssl
@@ -191,6 +192,30 @@ def assert_one_good_copy(box, source, blob, ignore=()):
         assert record['status'] in ('active', 'queued', 'saving',
                                     'deactivated'), record['status']
     return good
+
+
+def _shared_info():
+    from tests.functional import conftest
+    return variants.cloudsandbox.info(state_dir=str(conftest.state_dir()))
+
+
+def uploads(image_id, cloud='dst'):
+    """Data requests into ``image_id`` that a Glance served, from its log.
+
+    uWSGI logs each request when it ends (``... PUT /v2/images/<id>/file
+    => generated ...``): a ``file`` or ``stage`` PUT counts, failed or not.
+    """
+    pattern = re.compile(r'\] PUT /v2/images/%s/(file|stage) '
+                         % re.escape(image_id))
+    with open(_shared_info()['logs']['%s-glance' % cloud],
+              errors='replace') as log:
+        return sum(1 for line in log if pattern.search(line))
+
+
+def glance_files(image_id, cloud='dst'):
+    """Files named after ``image_id`` in a Glance's stores and staging."""
+    root = pathlib.Path(_shared_info()['state_dir']) / cloud / 'glance'
+    return sorted(str(p.relative_to(root)) for p in root.rglob(image_id))
 
 
 def wait_for(predicate, timeout=60, interval=0.05):
