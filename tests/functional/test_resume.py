@@ -183,3 +183,29 @@ def test_cut_upload_starts_again_from_the_first_byte_in_the_same_record(
     assert one_upload_done(image['id'], 3) == 3
     assert len(fs.copies(sandbox, image['id'])) == 1
     fs.assert_one_good_copy(sandbox, image, images.data[image['id']])
+
+
+def test_stalled_upload_is_cut_and_retried_into_the_same_record(sandbox,
+                                                                tmp_path):
+    """The destination stops reading: the upload cannot be resumed."""
+    images = fs.Images(sandbox)
+    image = images.make('a-dst-stall', 32 * MiB)
+    staller = proxy.FaultProxy(fs.glance_port(sandbox, 'dst'), mode='stall',
+                               after_bytes=6 * MiB, max_faults=1,
+                               direction='request', stall_seconds=300)
+    env = fs.bent_env(sandbox, tmp_path, dst=staller.url)
+    try:
+        rows, run = fs.migrate(sandbox, '--parallel', '1',
+                               '--stall-timeout', '2',
+                               *fs.image_args(image), env=env)
+    finally:
+        staller.close()
+    assert run.returncode == 0, run.stderr
+    assert staller.faulted.is_set() and staller.abandoned == 1
+    assert 'destination upload broke off after' in run.stderr
+    assert 'retrying' in run.stderr
+    assert (rows[image['id']]['Result'], rows[image['id']]['Dest ID']) == (
+        'migrated', image['id'])
+    assert one_upload_done(image['id'], 2) == 2
+    assert len(fs.copies(sandbox, image['id'])) == 1
+    fs.assert_one_good_copy(sandbox, image, images.data[image['id']])
