@@ -12,9 +12,12 @@ each damaged connection in turn (e.g. ``['cut', 'flip']``: the first is
 cut, the one after serves other bytes). ``rate`` slows the damaged
 direction down to that many bytes per second. ``strip_range`` removes the
 ``Range`` header from requests, so the server answers every download
-whole, like one that ignores ranges. A target that is down gets the
-client's connection closed, as a stopped server would. Bounded: it serves
-until closed, and every thread is a daemon.
+whole, like one that ignores ranges; ``refuse_ranged`` closes a
+connection whose request asks for a ``Range`` before any answer (not
+counted as a fault), like a source that cannot serve a resumed download.
+A target that is down gets the client's connection closed, as a stopped
+server would. Bounded: it serves until closed, and every thread is a
+daemon.
 
 Tests wait on events, never on the clock: ``faulted`` is set at each
 fault (a stall sets it when it starts), ``reconnected`` when a connection
@@ -71,7 +74,8 @@ class LoopbackProxy:
 class FaultProxy(LoopbackProxy):
     def __init__(self, target_port, mode='flip', after_bytes=1024 * 1024,
                  direction='response', max_faults=None, rate=None,
-                 plan=None, stall_seconds=None, strip_range=False):
+                 plan=None, stall_seconds=None, strip_range=False,
+                 refuse_ranged=False):
         self.mode = mode
         self.after_bytes = after_bytes
         self.direction = direction
@@ -80,6 +84,7 @@ class FaultProxy(LoopbackProxy):
         self.plan = list(plan) if plan is not None else None
         self.stall_seconds = stall_seconds
         self.strip_range = strip_range
+        self.refuse_ranged = refuse_ranged
         self._fault_lock = threading.Lock()
         self.faults = 0
         self.requests = []
@@ -132,14 +137,14 @@ class FaultProxy(LoopbackProxy):
         return True
 
     def _request_head(self, source, data):
-        """The first request's head, with its Range header taken out."""
+        """The first request's bytes so far: as sent, without Range."""
         while b'\r\n\r\n' not in data:
             more = source.recv(65536)
             if not more:
                 break
             data += more
         head, sep, rest = data.partition(b'\r\n\r\n')
-        return _RANGE.sub(b'', head) + sep + rest
+        return data, _RANGE.sub(b'', head) + sep + rest
 
     def _pipe(self, source, sink, damage, ended, upstream):
         seen = 0
@@ -153,8 +158,12 @@ class FaultProxy(LoopbackProxy):
                     break
                 if first:
                     first = False
-                    if self.strip_range:
-                        data = self._request_head(source, data)
+                    if self.strip_range or self.refuse_ranged:
+                        data, stripped = self._request_head(source, data)
+                        if self.refuse_ranged and stripped != data:
+                            break
+                        if self.strip_range:
+                            data = stripped
                     self.requests.append(
                         data.split(b'\r\n', 1)[0].decode('latin-1'))
                 if damage and self.rate:
