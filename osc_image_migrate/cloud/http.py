@@ -58,6 +58,10 @@ def no_replay(stall_timeout=None):
 
 NO_REPLAY = no_replay()
 
+# glanceclient's errors: its HTTP errors (HTTPException) derive from its
+# ClientException, not from its BaseException.
+GLANCE_ERRORS = (glance_exc.BaseException, glance_exc.ClientException)
+
 # Content type of Glance's JSON-patch image updates.
 PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 
@@ -138,7 +142,7 @@ def guard(glance):
     def guarded(*args, **kwargs):
         try:
             return request(*args, **kwargs)
-        except (glance_exc.BaseException, ks_exc.ClientException) as e:
+        except GLANCE_ERRORS + (ks_exc.ClientException,) as e:
             raise from_library(e) from e
 
     glance.http_client.request = guarded
@@ -154,7 +158,7 @@ def cloud_errors():
     """
     try:
         yield
-    except (glance_exc.BaseException, ks_exc.ClientException) as e:
+    except GLANCE_ERRORS + (ks_exc.ClientException,) as e:
         raise from_library(e) from e
 
 
@@ -226,6 +230,6 @@ def translated(what):
         yield
     except exceptions.CommandError:
         raise
-    except (CloudError, ks_exc.ClientException, glance_exc.BaseException,
-            config_exc.OpenStackConfigException) as e:
+    except (CloudError, ks_exc.ClientException,
+            config_exc.OpenStackConfigException) + GLANCE_ERRORS as e:
         raise exceptions.CommandError('%s: %s' % (what, describe(e)))
