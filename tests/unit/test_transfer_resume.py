@@ -2,6 +2,7 @@
 
 import argparse
 import hashlib
+from unittest import mock
 
 import pytest
 from urllib3 import exceptions as urllib3_exc
@@ -287,3 +288,20 @@ def test_stall_timeout_must_be_positive():
     for bad in ('0', '-1', 'soon', 'nan'):
         with pytest.raises(argparse.ArgumentTypeError):
             image_migrate.positive_seconds(bad)
+
+
+def _parse(*args):
+    parser = image_migrate.MigrateImage(mock.Mock(), None).get_parser('x')
+    return parser.parse_args(['--dest-cloud', 'd', 'img'] + list(args))
+
+
+def test_stall_timeout_option_defaults_to_the_documented_value():
+    assert _parse().stall_timeout == http.STALL_TIMEOUT == 30
+    assert _parse('--stall-timeout', '2').stall_timeout == 2.0
+
+
+def test_stall_timeout_option_refuses_zero(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        _parse('--stall-timeout', '0')
+    assert stopped.value.code == 2
+    assert 'must be more than 0 seconds' in capsys.readouterr().err
