@@ -18,7 +18,10 @@ the machine is usually busy with other work:
    images (up to 10,000);
 5. ``cpu``: CPU seconds per GiB copied, with and without hashing;
 6. ``limit-rate``: the rate ``--limit-rate`` achieves vs the limit, one
-   image and several at once.
+   image and several at once;
+7. ``resume``: one image whose source download is cut 5 times vs the
+   same copy uncut, both through a TCP proxy (a cut must cost a
+   reconnect, not a restart).
 
 Every image it creates is deleted at the end. Usage::
 
@@ -40,25 +43,26 @@ import measure
 import nullservers
 import plans
 import report
+import resume
 import transfers
 
 # Numbered as in the table; run in this order (plan last: its thousands
 # of images would slow every other plan).
 SECTIONS = ('ceiling', 'single', 'parallel', 'memory', 'cpu', 'limit-rate',
-            'plan')
+            'resume', 'plan')
 NUMBERS = {'ceiling': 0, 'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4,
-           'cpu': 5, 'limit-rate': 6}
+           'cpu': 5, 'limit-rate': 6, 'resume': 7}
 # The sizes issue 12 names: one 4 GiB image, 4 x 1 GiB at once.
 FULL = {'ceiling_size': '1G', 'size': '4G', 'parallel_count': 4,
         'parallel_size': '1G',
         'memory_sizes': '64M,2G', 'plan_counts': '100,2000,10000',
         'cpu_size': '512M', 'limit_rate': '20M', 'limit_size': '128M',
-        'repeat': 3, 'copy_repeat': 2}
+        'resume_size': '2G', 'repeat': 3, 'copy_repeat': 2}
 QUICK = {'ceiling_size': '256M', 'size': '64M', 'parallel_count': 4,
          'parallel_size': '16M',
          'memory_sizes': '16M,128M', 'plan_counts': '20,50,100',
          'cpu_size': '64M', 'limit_rate': '8M', 'limit_size': '24M',
-         'repeat': 1, 'copy_repeat': 1}
+         'resume_size': '256M', 'repeat': 1, 'copy_repeat': 1}
 _T0 = time.monotonic()
 
 
@@ -121,6 +125,9 @@ def parse_args(argv):
         '--limit-size', metavar='<size>',
         help='size of each image in "limit-rate" (default: 128M)')
     parser.add_argument(
+        '--resume-size', metavar='<size>',
+        help='image size for "resume" (default: 2G)')
+    parser.add_argument(
         '--state-dir', metavar='<dir>',
         help='sandbox state folder (default: $OSC_IMAGE_MIGRATE_SANDBOX or '
              '<repo>/.sandbox)')
@@ -151,6 +158,7 @@ def parse_args(argv):
         args.cpu_size = report.parse_size(args.cpu_size)
         args.limit_rate = report.parse_size(args.limit_rate)
         args.limit_size = report.parse_size(args.limit_size)
+        args.resume_size = report.parse_size(args.resume_size)
         args.memory_sizes = sorted(report.parse_size(s) for s in
                                    args.memory_sizes.split(','))
         args.plan_counts = sorted(int(c) for c in
@@ -194,6 +202,8 @@ def run_sections(bench, args):
         'limit-rate': lambda: limits.limit_rate(
             bench, args.limit_rate, args.limit_size, args.parallel_count,
             args.repeat, log),
+        'resume': lambda: resume.resume(bench, args.resume_size,
+                                        args.copy_repeat, log),
         'plan': lambda: plans.plan_scale(bench, args.plan_counts,
                                          args.repeat, log,
                                          keep=args.keep_plan_images),

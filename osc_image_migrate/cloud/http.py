@@ -23,19 +23,45 @@ from osc_lib import exceptions
 from osc_image_migrate.i18n import _
 from osc_image_migrate.planning import quotas
 
-# Seconds: a finite read timeout, so a stalled peer cannot hang a copy.
+# Seconds to open a connection, for requests that carry no image data.
 CONNECT_TIMEOUT = 30
-READ_TIMEOUT = 300
+# Seconds without a byte moving, in either direction, after which a data
+# request is given up (``image migrate --stall-timeout``). 30 s: half the
+# 60 s idle timeout common in front of Glance (Apache's Timeout, nginx's
+# client_body_timeout and proxy_read_timeout, cloud load balancers), so a
+# stalled source is found and reopened while a destination behind such a
+# server still holds the idle upload; and well above what a healthy Glance
+# is silent for (seconds: the first byte from a Ceph or Swift store, the
+# commit after the last one).
+STALL_TIMEOUT = 30
 
-# Per-request switches that stop keystoneauth from replaying a data request.
-NO_REPLAY = {
-    'allow_reauth': False,
-    'connect_retries': 0,
-    'status_code_retries': 0,
-    'redirect': False,
-    'raise_exc': False,
-    'timeout': (CONNECT_TIMEOUT, READ_TIMEOUT),
-}
+
+def no_replay(stall_timeout=None):
+    """Per-request switches that stop keystoneauth replaying a request.
+
+    With ``stall_timeout`` (a data request) it is the connect and the read
+    timeout both: urllib3 sends a request body under the connect timeout
+    and reads the answer under the read timeout, so a peer silent in
+    either direction for that long ends the request. Without it: a
+    CONNECT_TIMEOUT to connect and STALL_TIMEOUT to read.
+    """
+    timeout = ((stall_timeout, stall_timeout) if stall_timeout is not None
+               else (CONNECT_TIMEOUT, STALL_TIMEOUT))
+    return {
+        'allow_reauth': False,
+        'connect_retries': 0,
+        'status_code_retries': 0,
+        'redirect': False,
+        'raise_exc': False,
+        'timeout': timeout,
+    }
+
+
+NO_REPLAY = no_replay()
+
+# glanceclient's errors: its HTTP errors (HTTPException) derive from its
+# ClientException, not from its BaseException.
+GLANCE_ERRORS = (glance_exc.BaseException, glance_exc.ClientException)
 
 # Content type of Glance's JSON-patch image updates.
 PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
@@ -117,11 +143,24 @@ def guard(glance):
     def guarded(*args, **kwargs):
         try:
             return request(*args, **kwargs)
-        except (glance_exc.BaseException, ks_exc.ClientException) as e:
+        except GLANCE_ERRORS + (ks_exc.ClientException,) as e:
             raise from_library(e) from e
 
     glance.http_client.request = guarded
     return glance
+
+
+@contextlib.contextmanager
+def cloud_errors():
+    """Raise keystoneauth and glanceclient errors as CloudErrors.
+
+    For calls that are not requests of an adapter or a guarded client,
+    such as a token renewal through the session's auth plugin.
+    """
+    try:
+        yield
+    except GLANCE_ERRORS + (ks_exc.ClientException,) as e:
+        raise from_library(e) from e
 
 
 def status_error(what, status, body=None):
@@ -192,6 +231,6 @@ def translated(what):
         yield
     except exceptions.CommandError:
         raise
-    except (CloudError, ks_exc.ClientException, glance_exc.BaseException,
-            config_exc.OpenStackConfigException) as e:
+    except (CloudError, ks_exc.ClientException,
+            config_exc.OpenStackConfigException) + GLANCE_ERRORS as e:
         raise exceptions.CommandError('%s: %s' % (what, describe(e)))

@@ -22,6 +22,10 @@ from osc_image_migrate.i18n import _
 
 LOG = logging.getLogger(__name__)
 
+# Renew a token that expires within this many seconds before a data
+# request starts (each image's attempt, each reopened source download).
+TOKEN_MARGIN = 600
+
 
 @dataclasses.dataclass
 class CloudClients:

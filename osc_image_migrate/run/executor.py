@@ -15,6 +15,7 @@ import threading
 import time
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
@@ -23,7 +24,7 @@ from osc_image_migrate.stream import transfer
 LOG = logging.getLogger(__name__)
 
 # Re-authenticate between attempts when the token has less than this left.
-TOKEN_MARGIN = 600
+TOKEN_MARGIN = sessions.TOKEN_MARGIN
 BACKOFF = (2, 5, 10, 20)
 # Seconds that Ctrl-C waits for running copies to abort cleanly. A copy
 # blocked on a stalled peer (for up to the read timeout) is abandoned

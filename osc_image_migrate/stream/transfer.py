@@ -14,6 +14,13 @@ redirects, which for a consumed stream means an empty or partial upload that
 can succeed; and urllib3 swallows ``OSError`` raised from a body iterator.
 So the data PUT disables every replay, the body refuses a second iteration,
 and aborts are raised as a non-``OSError`` exception.
+
+A source download that breaks or stalls is resumed: the stream asks the
+source again from the next byte it needs (``Range: bytes=N-``, answered
+``206``) and goes on feeding the same upload and the same running hash, so
+a cut costs a reconnect, not a new upload. Glance cannot resume an upload:
+a broken upload fails the attempt, and the retry starts from the first
+byte, into the same record.
 """
 
 import dataclasses
@@ -24,6 +31,7 @@ import requests
 from urllib3 import exceptions as urllib3_exc
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
 from osc_image_migrate.stream import hashing
@@ -39,6 +47,12 @@ CHUNK_SIZE = 1024 * 1024
 # is for responses that cannot hand over what has arrived.
 READ_SIZE = 64 * 1024
 FLUSH_SECONDS = 1.0
+# Seconds to wait before each reopening of a broken source download, in
+# turn; once they are used up without a byte read in between, the attempt
+# fails. Short on purpose: the destination's upload is idle meanwhile, and
+# a destination Glance gives up an idle upload after its own socket
+# timeout (uWSGI's default: 4 s), so all of them together stay below that.
+RESUME_BACKOFF = (0, 0.25, 0.5, 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,15 +62,33 @@ class StreamOptions:
     ``limiter`` is a bandwidth.Limiter shared by all streams, or None;
     ``method`` the run's upload_method.Chooser (None: direct upload), shared
     so that what one copy learns (direct upload forbidden) holds for all.
+    ``stall_timeout``: seconds without progress on either side after which
+    a data request is given up (the source's is then resumed);
+    ``resume_backoff``: the waits before each reopening of the source
+    (empty: a broken source download fails the attempt).
     """
 
     check_format: bool = True
     limiter: object = None
     method: object = None
+    stall_timeout: float = http.STALL_TIMEOUT
+    resume_backoff: tuple = RESUME_BACKOFF
+
+    def request_switches(self):
+        """keystoneauth switches of this run's data requests."""
+        return http.no_replay(self.stall_timeout)
 
 
 class Interrupted(Exception):
     """The run is stopping (Ctrl-C): the upload was aborted on purpose."""
+
+
+class RangeRefused(http.CloudError):
+    """The source did not answer a ranged request with the bytes asked.
+
+    Not worth asking again (the source ignores ``Range``, or its data
+    moved): the attempt fails, and its retry reads from the first byte.
+    """
 
 
 class _AbortUpload(Exception):
@@ -78,13 +110,21 @@ class VerifiedStream:
     ``check`` (a format_check.FormatCheck) sees the first bytes, so data
     the destination would refuse is stopped before the rest is sent;
     ``limiter`` (a bandwidth.Limiter) paces the reads from the source.
+
+    ``reopen(offset)``, when given, answers a new source response that
+    starts at byte ``offset`` (or raises http.CloudError): a read that
+    breaks (reset, truncated body, read timeout) is resumed with it after
+    the next wait of ``resume_backoff``, and the stream goes on where it
+    was, hashing on. Nothing about the check changes: whatever the pieces
+    came from, the last one goes out only when size and hash match.
     """
 
     def __init__(self, source_response, size, algo, digest,
                  on_bytes=None, stop=None, chunk_size=CHUNK_SIZE,
                  read_size=READ_SIZE, clock=time.monotonic, check=None,
-                 limiter=None):
-        self._response = source_response
+                 limiter=None, reopen=None, resume_backoff=RESUME_BACKOFF,
+                 name=None):
+        self.response = source_response
         self._size = size
         self._algo = algo
         self._digest = digest
@@ -95,8 +135,13 @@ class VerifiedStream:
         self._chunk_size = chunk_size
         self._read_size = read_size
         self._clock = clock
+        self._reopen = reopen
+        self._resume_backoff = tuple(resume_backoff) if reopen else ()
+        self._name = name
         self._started = False
         self.sent = 0
+        self.received = 0
+        self.resumes = 0
         self.failure = None
 
     def __len__(self):
@@ -122,7 +167,60 @@ class VerifiedStream:
         raise _AbortUpload(str(error))
 
     def _read(self):
-        """The source's bytes as they arrive, at most ``chunk_size`` each.
+        """The source's bytes, resumed from the next byte after a break.
+
+        A break is an error while reading, or a body that ends short of
+        the record's size. Each reopening takes the next wait of
+        ``resume_backoff``; a byte read starts the waits over, so a long
+        download may be resumed any number of times, but never loops on a
+        source that answers and breaks at once.
+        """
+        tries = 0
+        while True:
+            try:
+                for piece in self._pieces(self.response):
+                    tries = 0
+                    self.received += len(piece)
+                    yield piece
+                if (self._reopen is None or self._size is None
+                        or self.received >= self._size):
+                    return
+                why = 'the body ended early'
+            except (requests.RequestException, OSError,
+                    urllib3_exc.HTTPError) as e:
+                why = type(e).__name__
+            _close(self.response)
+            while True:
+                if tries >= len(self._resume_backoff):
+                    self._fail(http.CloudError(
+                        'source download broke off after %d bytes: %s'
+                        % (self.received, why), retriable=True))
+                delay = self._resume_backoff[tries]
+                tries += 1
+                LOG.warning('Image %s: source download broke off after %d '
+                            'bytes (%s); resuming from there%s',
+                            self._name, self.received, why,
+                            ' in %ss' % delay if delay else '')
+                self._wait(delay)
+                try:
+                    self.response = self._reopen(self.received)
+                    self.resumes += 1
+                    break
+                except RangeRefused as e:
+                    self._fail(e)
+                except http.CloudError as e:
+                    if not e.retriable:
+                        self._fail(e)
+                    why = str(e)
+
+    def _wait(self, delay):
+        stopped = (self._stop.wait(delay) if self._stop is not None
+                   else time.sleep(delay))
+        if stopped:
+            self._fail(Interrupted('interrupted'))
+
+    def _pieces(self, response):
+        """One response's bytes as they arrive, ``chunk_size`` at most.
 
         ``raw.read1`` hands over what the connection holds without waiting
         to fill a piece, so a slow source is forwarded as it comes while a
@@ -133,23 +231,17 @@ class VerifiedStream:
         size = self._chunk_size
         if self._limiter is not None:
             size = min(size, self._limiter.piece)
-        read1 = getattr(getattr(self._response, 'raw', None), 'read1', None)
+        read1 = getattr(getattr(response, 'raw', None), 'read1', None)
         if read1 is not None:
             pieces = iter(lambda: read1(self._piece_size(size),
                                         decode_content=True), b'')
         else:
-            pieces = self._response.iter_content(min(self._read_size, size))
-        try:
-            for piece in pieces:
-                if self._limiter is not None and not self._limiter.take(
-                        len(piece), self._stop):
-                    self._fail(Interrupted('interrupted'))
-                yield piece
-        except (requests.RequestException, OSError,
-                urllib3_exc.HTTPError) as e:
-            self._fail(http.CloudError(
-                'source download broke off after %d bytes: %s'
-                % (self.sent, type(e).__name__), retriable=True))
+            pieces = response.iter_content(min(self._read_size, size))
+        for piece in pieces:
+            if self._limiter is not None and not self._limiter.take(
+                    len(piece), self._stop):
+                self._fail(Interrupted('interrupted'))
+            yield piece
 
     def _piece_size(self, size):
         """``size``, or less while the format check is undecided."""
@@ -219,28 +311,87 @@ class VerifiedStream:
             self._on_bytes(n)
 
 
-def open_source(src, image_id):
-    """Start the source download; the response streams the body."""
+def _close(response):
+    close = getattr(response, 'close', None)  # test fakes may have none
+    if close is not None:
+        close()
+
+
+def open_source(src, image_id, offset=0, options=StreamOptions()):
+    """Start the source download at byte ``offset``; it streams the body.
+
+    From an ``offset`` the answer must be a ``206`` whose Content-Range
+    starts exactly there; a ``200`` (the source ignored ``Range``) or any
+    other start raises RangeRefused.
+    """
+    headers = {'Range': 'bytes=%d-' % offset} if offset else None
     try:
         response = src.image.get('/v2/images/%s/file' % image_id,
-                                 stream=True, **http.NO_REPLAY)
+                                 stream=True, headers=headers,
+                                 **options.request_switches())
     except http.CloudError as e:
         if e.status is not None:
             raise
         raise http.CloudError('source: cannot connect (%s)' % e.cause,
                               retriable=True)
-    if response.status_code != 200:
+    if not offset:
+        if response.status_code != 200:
+            response.close()
+            raise http.status_error('source download', response.status_code)
+        return response
+    if response.status_code not in (200, 206):
         response.close()
-        raise http.status_error('source download', response.status_code)
+        raise http.status_error('source download (from byte %d)' % offset,
+                                response.status_code)
+    served = response.headers.get('Content-Range', '')
+    start = served.partition(' ')[2].partition('-')[0]
+    if response.status_code != 206 or start != str(offset):
+        response.close()
+        raise RangeRefused(
+            'source download cannot be resumed: asked for its bytes from '
+            '%d, got HTTP %s %s; this attempt stops and the next one reads '
+            'from the first byte' % (
+                offset, response.status_code,
+                'Content-Range "%s"' % served if served
+                else 'without Content-Range'),
+            retriable=True, status=response.status_code)
     return response
 
 
-def upload(dst, dest_id, body, size, target='file', store=None):
+class _Reopener:
+    """Reopens one image's source download, with today's token rules.
+
+    A token close to expiry is renewed first; after a 401 the next
+    reopening gets a new token whatever the old one looked like.
+    """
+
+    def __init__(self, src, image_id, options):
+        self.src = src
+        self.image_id = image_id
+        self.options = options
+        self.renew = False
+
+    def __call__(self, offset):
+        with http.cloud_errors():
+            if self.renew:
+                self.src.reauthenticate()
+            else:
+                self.src.refresh_token_if_expiring(sessions.TOKEN_MARGIN)
+        try:
+            return open_source(self.src, self.image_id, offset, self.options)
+        except http.CloudError as e:
+            self.renew = e.status == 401
+            raise
+
+
+def upload(dst, dest_id, body, size, target='file', store=None,
+           options=None):
     """PUT the body into the destination record; never replayed.
 
     ``target`` is ``file`` (direct upload) or ``stage`` (glance-direct
     import's staging area: the same request, another URL). ``store`` is
     the destination store of a direct upload (None: its default).
+    ``options``: the run's StreamOptions (its stall timeout).
     """
     what = 'destination upload' if target == 'file' else 'destination stage'
     headers = {'Content-Type': 'application/octet-stream'}
@@ -248,9 +399,10 @@ def upload(dst, dest_id, body, size, target='file', store=None):
         headers['x-openstack-image-size'] = str(size)
     if store and target == 'file':
         headers['X-Image-Meta-Store'] = store
+    switches = (options or StreamOptions()).request_switches()
     try:
         response = dst.image.put('/v2/images/%s/%s' % (dest_id, target),
-                                 data=body, headers=headers, **http.NO_REPLAY)
+                                 data=body, headers=headers, **switches)
     except _AbortUpload:
         raise body.failure
     except http.CloudError as e:
@@ -277,12 +429,16 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
         source_image.get('disk_format'),
         source_image.get('container_format')
     ) if options.check_format else None
-    response = open_source(src, source_image['id'])
+    image_id = source_image['id']
+    body = VerifiedStream(
+        open_source(src, image_id, options=options),
+        source_image.get('size'), algo, digest, on_bytes=on_bytes,
+        stop=stop, check=check, limiter=options.limiter,
+        reopen=_Reopener(src, image_id, options),
+        resume_backoff=options.resume_backoff, name=image_id)
     try:
-        body = VerifiedStream(response, source_image.get('size'), algo,
-                              digest, on_bytes=on_bytes, stop=stop,
-                              check=check, limiter=options.limiter)
-        upload(dst, dest_id, body, source_image.get('size'), target, store)
+        upload(dst, dest_id, body, source_image.get('size'), target, store,
+               options)
         return body.sent
     finally:
-        response.close()
+        _close(body.response)

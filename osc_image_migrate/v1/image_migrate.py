@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``image migrate`` and ``image migrate plan`` commands."""
 
+import argparse
 import logging
 
 from osc_lib.cli import format_columns
@@ -48,6 +49,19 @@ WHOLE_CLOUD = _('No image or project selected: that migrates every image '
 # Shared by both commands; kept under these names for callers.
 add_selection_options = selection_options.add_selection_options
 selection_from_args = selection_options.selection_from_args
+
+
+def positive_seconds(value):
+    """argparse type of ``--stall-timeout``: seconds above 0."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _('%s is not a number of seconds') % value)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(
+            _('must be more than 0 seconds, not %s') % value)
+    return seconds
 
 
 def plan_row(item, long=False):
@@ -275,6 +289,15 @@ class MigrateImage(_MigrateCommand):
                    'Glance still applies its own checks at the end'),
         )
         parser.add_argument(
+            '--stall-timeout', metavar='<seconds>', type=positive_seconds,
+            default=http.STALL_TIMEOUT,
+            help=_('Give up a data connection on which no byte moved for '
+                   'this long: a stalled source download is resumed from '
+                   'its next byte, a stalled upload fails the attempt '
+                   '(retried per --retries) (default: %s)')
+            % http.STALL_TIMEOUT,
+        )
+        parser.add_argument(
             '--long', action='store_true', default=False,
             help=_('With --dry-run, list additional fields in output'),
         )
@@ -344,7 +367,8 @@ class MigrateImage(_MigrateCommand):
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
             stream_options=transfer.StreamOptions(
                 check_format=parsed_args.check_format is not False,
-                limiter=limiter, method=chooser),
+                limiter=limiter, method=chooser,
+                stall_timeout=parsed_args.stall_timeout),
             progress=self._progress(parsed_args),
             upload_slots=survey.upload_slots(dest))
 

@@ -17,11 +17,11 @@ import sys
 import time
 import uuid
 
-from tests.functional import conftest
+from tests.functional.fixtures import sandbox as sandbox_fixture
 from tests.functional.test_plan import ensure_project
 
 KiB = 1024
-PLAY = (conftest.REPO / 'doc' / 'source' / 'user' / 'examples'
+PLAY = (sandbox_fixture.REPO / 'doc' / 'source' / 'user' / 'examples'
         / 'ansible-shards.yaml')
 HOSTS = ('host-a', 'host-b', 'host-c')
 RECAP = re.compile(r'^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+'
@@ -150,7 +150,7 @@ def test_a_failed_image_fails_its_host_after_its_rows_are_written(
     shard_of = {row['Source ID']: row['Shard'] for row in json.loads(plan)}
     # The source Glance loses the data of one image (its file is removed).
     lost = ids[0]
-    data, = (conftest.state_dir() / 'src' / 'glance').rglob(lost)
+    data, = (sandbox_fixture.state_dir() / 'src' / 'glance').rglob(lost)
     data.unlink()
     failing = HOSTS[shard_of[lost]]
 

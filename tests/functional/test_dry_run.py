@@ -12,7 +12,7 @@ import os
 import uuid
 
 from osc_image_migrate.planning import sharding
-from tests.functional import faults_support as fs
+from tests.functional.fixtures import faults as fs
 from tests.functional.test_plan import ensure_project
 
 KiB = 1024

@@ -35,8 +35,11 @@ def test_connection_cut_mid_stream_is_retried(sandbox, tmp_path, side):
     big = images.make('a-big', 8 * MiB)
     small = images.make('b-small', MiB)
     if side == 'source':
+        # A source that cannot serve the rest (Range): test_resume.py has
+        # those that can, which are resumed instead of retried.
         cutter = proxy.FaultProxy(fs.glance_port(sandbox, 'src'), mode='cut',
-                                  after_bytes=3 * MiB, max_faults=1)
+                                  after_bytes=3 * MiB, max_faults=1,
+                                  refuse_ranged=True)
         env = fs.bent_env(sandbox, tmp_path, src=cutter.url)
     else:
         cutter = proxy.FaultProxy(fs.glance_port(sandbox, 'dst'), mode='cut',
@@ -65,7 +68,7 @@ def test_connection_cut_on_every_attempt_then_rerun(sandbox, tmp_path,
     small = images.make('b-small', MiB)
     if side == 'source':
         cutter = proxy.FaultProxy(fs.glance_port(sandbox, 'src'), mode='cut',
-                                  after_bytes=3 * MiB)
+                                  after_bytes=3 * MiB, refuse_ranged=True)
         env = fs.bent_env(sandbox, tmp_path, src=cutter.url)
         detail = 'source download broke off after'
     else:
