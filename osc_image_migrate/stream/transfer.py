@@ -229,8 +229,10 @@ def open_source(src, image_id):
         raise http.CloudError('source: cannot connect (%s)' % e.cause,
                               retriable=True)
     if response.status_code != 200:
+        body = response.text if response.status_code != 204 else None
         response.close()
-        raise http.status_error('source download', response.status_code)
+        raise http.status_error('source download', response.status_code,
+                                body)
     return response
 
 
