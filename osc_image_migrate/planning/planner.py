@@ -10,6 +10,7 @@ import copy
 import dataclasses
 import heapq
 
+from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import drift
@@ -76,6 +77,29 @@ class _Blocked(Exception):
     """Raised inside planning of one image; its message is the reason."""
 
 
+def _failed_check(record):
+    """The block of an image whose copy failed the post-upload check."""
+    return _Blocked(
+        'destination image %s, a copy under a new ID, failed the check '
+        'after its upload too (%s) and was deactivated: not copied again, '
+        'so that re-runs do not leave one deactivated copy after another; '
+        'find what changes the data on its way in, then delete that copy '
+        'to copy the image again' % (record['id'],
+                                     record[model.CHECK_FAILED]))
+
+
+def reference_note(image):
+    """What the plan says of a source record without a hash or size."""
+    missing = model.lacks_reference(image)
+    if not missing:
+        return None
+    note = 'the source records no %s' % ' and no '.join(missing)
+    if 'size' in missing:
+        note += ' (streamed to its end)'
+    return note + (': verified against the size and hash of the bytes '
+                   'read from it, not against the source\'s record')
+
+
 _NOT_DONE = (_Blocked, owners.Unmapped)
 
 
@@ -97,6 +121,8 @@ def _find(image, dest, by_source_id):
         tagged_verdict = comparison.verdict(image, tagged)
         if tagged_verdict != _OTHER:
             return tagged, tagged_verdict
+        if comparison.failed_check(tagged):
+            raise _failed_check(tagged)
         if verdict in (None, _OTHER):
             raise _Blocked(
                 'destination image %s records this source image but holds '
@@ -233,6 +259,11 @@ def _decide(item, source, dest, image, plan_options, by_source):
             item.reason += '; the source has no data: metadata only'
     if item.action != SKIP:
         _check_rights(item, source, dest, to_apply)
+    if item.action in DATA_ACTIONS and reference_note(image):
+        notes.append(reference_note(image))
+    elif verdict == _PRESENT and model.same_as_read(image, found):
+        notes.append('the source records no hash: the copy was verified '
+                     'against the bytes read from it')
     return notes
 
 

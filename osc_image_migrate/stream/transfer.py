@@ -77,12 +77,19 @@ class VerifiedStream:
     ``check`` (a format_check.FormatCheck) sees the first bytes, so data
     the destination would refuse is stopped before the rest is sent;
     ``limiter`` (a bandwidth.Limiter) paces the reads from the source.
+
+    ``size`` None (a source record without a size) streams to the end.
+    ``digest`` None (a record without a hash): the stream hashes what it
+    reads with each of ``read_algos`` instead, and ``read`` (a dict)
+    receives ``size`` and ``hashes`` ({algorithm: hex digest}) of the
+    bytes read, before the last piece goes out: the reference the copy is
+    then verified against.
     """
 
     def __init__(self, source_response, size, algo, digest,
                  on_bytes=None, stop=None, chunk_size=CHUNK_SIZE,
                  read_size=READ_SIZE, clock=time.monotonic, check=None,
-                 limiter=None):
+                 limiter=None, read=None, read_algos=model.READ_ALGOS):
         self._response = source_response
         self._size = size
         self._algo = algo
@@ -94,6 +101,9 @@ class VerifiedStream:
         self._chunk_size = chunk_size
         self._read_size = read_size
         self._clock = clock
+        self._read_algos = () if digest else tuple(read_algos)
+        # Not ``read``: urllib3 takes a body with ``read`` for a file.
+        self.reference = {} if read is None else read
         self._started = False
         self.sent = 0
         self.failure = None
@@ -106,6 +116,15 @@ class VerifiedStream:
         into its chunk framing (~0.5 CPU s/GiB, see benchmarks/).
         """
         return self._size or 0
+
+    def __bool__(self):
+        """Always true: a body, even of unknown size (``__len__`` 0).
+
+        requests sends ``data or {}``: a stream that looked false (no
+        size: length 0) was replaced by an empty body, and a source record
+        without a size was copied as 0 bytes.
+        """
+        return True
 
     def __iter__(self):
         if self._started:
@@ -157,14 +176,18 @@ class VerifiedStream:
         return self._check.wanted(size)
 
     def _chunks(self):
-        hasher = hashing.BackgroundHash(self._algo) if self._algo else None
+        hasher = (hashing.BackgroundHash(self._algo)
+                  if self._algo and self._digest else None)
+        readers = {algo: hashing.BackgroundHash(algo)
+                   for algo in self._read_algos}
         try:
-            yield from self._verified_chunks(hasher)
+            yield from self._verified_chunks(hasher, readers)
         finally:
-            if hasher is not None:
-                hasher.close()
+            for h in [hasher] + list(readers.values()):
+                if h is not None:
+                    h.close()
 
-    def _verified_chunks(self, hasher):
+    def _verified_chunks(self, hasher, readers):
         held, held_size = [], 0
         last_sent = self._clock()
         for chunk in self._read():
@@ -174,6 +197,8 @@ class VerifiedStream:
                 self._fail(Interrupted('interrupted'))
             if hasher is not None:
                 hasher.update(chunk)
+            for reader in readers.values():
+                reader.update(chunk)
             if self._check is not None and not self._check.done:
                 self._inspect(chunk, self.sent + held_size + len(chunk))
             if held and (held_size + len(chunk) > self._chunk_size or
@@ -196,6 +221,8 @@ class VerifiedStream:
                 retriable=True))
         if self._check is not None:
             self._inspect(None, received)
+        self.reference.update(size=received, hashes={
+            algo: reader.hexdigest() for algo, reader in readers.items()})
         if held:
             yield b''.join(held)
             self._count(held_size)
@@ -268,10 +295,12 @@ def upload(dst, dest_id, body, size, target='file', store=None):
 
 
 def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
-              options=StreamOptions(), target='file', store=None):
+              options=StreamOptions(), target='file', store=None, read=None):
     """Stream, verify and upload (or stage) one image's data.
 
     Returns the bytes sent. ``target`` and ``store``: see :func:`upload`.
+    ``read``: a dict that receives the size and hashes of the bytes read
+    (see :class:`VerifiedStream`).
     """
     algo, digest = model.data_hash(source_image)
     check = format_check.FormatCheck(
@@ -282,7 +311,8 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
     try:
         body = VerifiedStream(response, source_image.get('size'), algo,
                               digest, on_bytes=on_bytes, stop=stop,
-                              check=check, limiter=options.limiter)
+                              check=check, limiter=options.limiter,
+                              read=read)
         upload(dst, dest_id, body, source_image.get('size'), target, store)
         return body.sent
     finally:

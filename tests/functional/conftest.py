@@ -29,7 +29,7 @@ def state_dir():
 
 
 class Sandbox:
-    """The running sandbox: its sessions.yaml, clients and CLI."""
+    """The running sandbox: its clouds.yaml, clients and CLI."""
 
     def __init__(self, clouds_yaml):
         self.clouds_yaml = str(clouds_yaml)
@@ -107,7 +107,7 @@ def sandbox():
                             capture_output=True, text=True)
     if result.returncode != 0:
         pytest.fail('sandbox did not come up:\n' + result.stderr[-3000:])
-    return Sandbox(state_dir() / 'sessions.yaml')
+    return Sandbox(state_dir() / 'clouds.yaml')
 
 
 # The extra sandboxes of the fault and variant tests.
