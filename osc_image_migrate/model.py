@@ -69,6 +69,12 @@ class Inventory:
     project_id: str = None
     is_admin: bool = False
     projects_complete: bool = False
+    # The service types of the credential's catalog (None: not read), and
+    # the key-manager secrets and volume snapshots looked up, by ID:
+    # whether each exists (planning/secrets.py).
+    services: frozenset = None
+    secrets: dict = dataclasses.field(default_factory=dict)
+    snapshots: dict = dataclasses.field(default_factory=dict)
     _index: tuple = dataclasses.field(default=None, init=False, repr=False,
                                       compare=False)
 

@@ -17,6 +17,7 @@ from osc_image_migrate.planning import drift
 from osc_image_migrate.planning import import_state
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import owners
+from osc_image_migrate.planning import secrets
 from osc_image_migrate.planning import selection
 
 COPY = 'copy'                    # create with the source ID, upload data
@@ -69,6 +70,8 @@ class PlanItem:
     changes: list = dataclasses.field(default_factory=list)
     dest_store: str = None
     quota: list = dataclasses.field(default_factory=list)
+    # What the operator must check before the copy is usable (secrets.py).
+    attention: list = dataclasses.field(default_factory=list)
     source_image: dict = None
     dest_image: dict = None
 
@@ -267,12 +270,21 @@ def _decide(item, source, dest, image, plan_options, by_source):
     return notes
 
 
-def _plan_one(source, dest, image_id, reasons, plan_options, by_source):
+def _plan_one(source, dest, image_id, reasons, plan_options, by_source,
+              secret_options=secrets.Options()):
     item = PlanItem(source_id=image_id, selected=list(reasons))
     image = source.images.get(image_id)
     if image is None:
         item.reason = 'image is not in the source'
         return item
+    try:
+        image, secret_notes, item.attention = secrets.check(
+            image, dest.services, dest.secrets, dest.snapshots,
+            secret_options)
+    except secrets.Blocked as e:
+        secret_notes, blocked = [], str(e)
+    else:
+        blocked = None
     item.source_image = copy.deepcopy(image)
     for field in ('name', 'owner', 'visibility', 'size', 'status',
                   'disk_format', 'container_format'):
@@ -289,7 +301,10 @@ def _plan_one(source, dest, image_id, reasons, plan_options, by_source):
         elif ref not in item.depends_on:
             item.depends_on.append(ref)
     try:
+        if blocked:
+            raise _Blocked(blocked)
         notes += _decide(item, source, dest, image, plan_options, by_source)
+        notes += secret_notes + item.attention
     except _NOT_DONE as e:
         item.action, item.members = BLOCKED, []
         item.reason = str(e)
@@ -344,7 +359,8 @@ def _follow_new_ids(item, moving):
 
 
 def make_plan(source, dest, selected, project_map=None, keep_ids=False,
-              orphans_to=None, deleted_in=None):
+              orphans_to=None, deleted_in=None,
+              secret_options=secrets.Options()):
     """One :class:`PlanItem` per selected image, dependencies first.
 
     ``selected`` is what :func:`selection.select` returns. ``project_map``
@@ -354,12 +370,14 @@ def make_plan(source, dest, selected, project_map=None, keep_ids=False,
     was deleted from the source Keystone. An image whose dependency is
     blocked is blocked too, unless it is already in the destination.
     ``deleted_in`` (see :func:`source_deleted`) adds the copies whose
-    source image is gone, at the end.
+    source image is gone, at the end. ``secret_options``: see
+    :mod:`secrets` (signed and encrypted images, volume snapshots).
     """
     project_map = dict(project_map or {})
     by_source = dest.images_by_source_id()
     options = (project_map, keep_ids, orphans_to)
-    items = [_plan_one(source, dest, image_id, reasons, options, by_source)
+    items = [_plan_one(source, dest, image_id, reasons, options, by_source,
+                       secret_options)
              for image_id, reasons in selected.items()]
     plan = _ordered(items)
     blocked, moving = set(), set()
