@@ -90,7 +90,9 @@ class ImageCopy:
         self.dest_id = None if item.action in (
             planner.COPY, planner.METADATA_ONLY, planner.NEW_ID
         ) else item.dest_id
-        self.notes = []
+        # What the operator must check (e.g. a volume-backed snapshot's
+        # Cinder snapshots) goes into the row's detail.
+        self.notes = list(getattr(item, 'attention', None) or [])
         self._existing_id = None
         # The request ID of this run's import call (see conversion.py).
         self._import_request = None

@@ -89,7 +89,7 @@ class VerifiedStream:
     def __init__(self, source_response, size, algo, digest,
                  on_bytes=None, stop=None, chunk_size=CHUNK_SIZE,
                  read_size=READ_SIZE, clock=time.monotonic, check=None,
-                 limiter=None, read=None, read_algos=model.READ_ALGOS):
+                 limiter=None, read=None, read_algos=None):
         self._response = source_response
         self._size = size
         self._algo = algo
@@ -101,6 +101,8 @@ class VerifiedStream:
         self._chunk_size = chunk_size
         self._read_size = read_size
         self._clock = clock
+        if read_algos is None:
+            read_algos = model.READ_ALGOS
         self._read_algos = () if digest else tuple(read_algos)
         # Not ``read``: urllib3 takes a body with ``read`` for a file.
         self.reference = {} if read is None else read

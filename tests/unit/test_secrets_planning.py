@@ -150,3 +150,18 @@ def test_secret_options_come_from_the_filter_file_and_the_options(tmp_path):
     with pytest.raises(selection.SelectionError):
         selection.merge(selection.Selection(secret_map={CERT: 'other'}),
                         from_file)
+
+
+def test_base_image_ref_follows_a_new_id():
+    base = fakes.image('base', tp.S_DEMO)
+    snap = fakes.image('snap', tp.S_DEMO, base_image_ref=base['id'])
+    source = tp._src([base, snap])
+    taken = fakes.image('other', tp.D_DEMO, data=b'other',
+                        image_id=base['id'])
+    plan = {i.source_id: i for i in tp._plan(source, tp._dst([taken]))}
+    assert plan[base['id']].action == planner.NEW_ID
+    assert plan[snap['id']].depends_on == [base['id']]
+    from osc_image_migrate.planning import metadata
+    body = metadata.create_body(snap, snap['id'], tp.D_DEMO.id,
+                                {base['id']: 'new-base'})
+    assert body['base_image_ref'] == 'new-base'
