@@ -120,7 +120,10 @@ def guard(glance):
     def guarded(*args, **kwargs):
         try:
             return request(*args, **kwargs)
-        except (glance_exc.BaseException, ks_exc.ClientException) as e:
+        # glanceclient's HTTP errors (HTTPException) derive from its
+        # ClientException, not from its BaseException.
+        except (glance_exc.BaseException, glance_exc.ClientException,
+                ks_exc.ClientException) as e:
             raise from_library(e) from e
 
     glance.http_client.request = guarded
@@ -154,6 +157,8 @@ def body_reason(body):
         text = html.unescape(_TAGS.sub(' ', text))
     text = _SPACE.sub(' ', text).strip(' :.')
     text = text.replace('The response body: ', '').strip()
+    # glanceclient's details repeat the status line before the message.
+    text = re.sub(r'^\d{3} [A-Z][A-Za-z ]*: ', '', text)
     # A bare status line ("404 Not Found") says nothing the status does not.
     if not text or re.fullmatch(r'\d{3}( [A-Za-z][\w \-]*)?', text):
         return None
@@ -252,5 +257,6 @@ def translated(what):
     except exceptions.CommandError:
         raise
     except (CloudError, ks_exc.ClientException, glance_exc.BaseException,
+            glance_exc.ClientException,
             config_exc.OpenStackConfigException) as e:
         raise exceptions.CommandError('%s: %s' % (what, describe(e)))

@@ -240,3 +240,20 @@ def test_glances_reason_reaches_the_error_shortened():
     assert str(long).endswith('...')
     assert str(http.status_error('source download', 418)) == (
         'source download: HTTP 418, unexpected answer')
+
+
+def test_glanceclient_http_errors_become_cloud_errors():
+    from glanceclient import exc as glance_exc
+
+    class Glance:
+        class http_client:
+            @staticmethod
+            def request(*args, **kwargs):
+                raise glance_exc.HTTPConflict(
+                    '409 Conflict: Image ID 1a2b already exists!')
+
+    glance = http.guard(Glance())
+    with pytest.raises(http.CloudError) as caught:
+        glance.http_client.request('/v2/images', 'POST')
+    assert caught.value.status == 409
+    assert str(caught.value) == 'HTTP 409 Image ID 1a2b already exists!'
