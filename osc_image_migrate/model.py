@@ -22,6 +22,22 @@ class UsageError(exceptions.CommandError):
 # re-run finds the copy instead of making another.
 SOURCE_ID_PROPERTY = 'osc_migrate_source_id'
 
+# What a copy of a source record without a hash (or size) was verified
+# against: the size and hash of the bytes the client read from the source
+# (Glance computed the same of the bytes it received). A re-run recognises
+# the copy by them (see :func:`same_as_read`).
+READ_SIZE = 'osc_migrate_read_size'
+READ_HASH_ALGO = 'osc_migrate_read_hash_algo'
+READ_HASH_VALUE = 'osc_migrate_read_hash_value'
+READ_PROPERTIES = (READ_SIZE, READ_HASH_ALGO, READ_HASH_VALUE)
+# Set on a copy that failed the post-upload check (and was deactivated):
+# the planner blocks its source image instead of copying it again.
+CHECK_FAILED = 'osc_migrate_check_failed'
+OWN_PROPERTIES = READ_PROPERTIES + (CHECK_FAILED,)
+# The hashes a stream computes of a source without one: Glance's default
+# multihash algorithm, and md5 (Glance always records the md5 checksum).
+READ_ALGOS = ('sha512', 'md5')
+
 
 @dataclasses.dataclass(frozen=True)
 class Project:
@@ -54,6 +70,12 @@ class Inventory:
     project_id: str = None
     is_admin: bool = False
     projects_complete: bool = False
+    # The service types of the credential's catalog (None: not read), and
+    # the key-manager secrets and volume snapshots looked up, by ID:
+    # whether each exists (planning/secrets.py).
+    services: frozenset = None
+    secrets: dict = dataclasses.field(default_factory=dict)
+    snapshots: dict = dataclasses.field(default_factory=dict)
     _index: tuple = dataclasses.field(default=None, init=False, repr=False,
                                       compare=False)
 
@@ -143,3 +165,62 @@ def same_data(one, other):
         return False
     _, mine, theirs = compared_hashes(one, other)
     return bool(mine) and mine == theirs
+
+
+def lacks_reference(image):
+    """What the source record lacks to verify a copy against: a list.
+
+    ``'hash'`` when it holds no usable hash, ``'size'`` when no size. A
+    copy of such a record is verified against what the stream read.
+    """
+    missing = []
+    if data_hash(image) == (None, None):
+        missing.append('hash')
+    if image.get('size') is None:
+        missing.append('size')
+    return missing
+
+
+def read_hash(record, hashes):
+    """(algorithm, value) of ``hashes`` to compare with ``record``'s own.
+
+    ``hashes`` maps algorithm to hex digest (what a stream computed). The
+    record's multihash algorithm when computed, else md5 (its checksum);
+    (None, None) when none of them was computed.
+    """
+    algo = record.get('os_hash_algo')
+    if algo and record.get('os_hash_value') and algo in hashes:
+        return algo, hashes[algo]
+    if record.get('checksum') and 'md5' in hashes:
+        return 'md5', hashes['md5']
+    return None, None
+
+
+def own_hash(record, algo):
+    """The record's own hash of ``algo`` (multihash or md5 checksum)."""
+    if algo == 'md5' and record.get('os_hash_algo') != 'md5':
+        return record.get('checksum')
+    if record.get('os_hash_algo') == algo:
+        return record.get('os_hash_value')
+    return None
+
+
+def same_as_read(image, copy):
+    """``copy`` holds what was read of ``image`` (no hash or no size).
+
+    The copy recorded the size and hash of the bytes the client read
+    (READ_PROPERTIES); they must be the copy's own size and hash, and the
+    source's size and hash where it records them.
+    """
+    missing = lacks_reference(image)
+    if not missing:
+        return False
+    algo, value = copy.get(READ_HASH_ALGO), copy.get(READ_HASH_VALUE)
+    size = copy.get(READ_SIZE)
+    if not (algo and value and size):
+        return False
+    if 'hash' not in missing and data_hash(image) != (algo, value):
+        return False
+    if str(copy.get('size')) != size or own_hash(copy, algo) != value:
+        return False
+    return image.get('size') is None or str(image['size']) == size

@@ -13,6 +13,9 @@ never be replayed) are judged by :func:`check` the same way.
 
 import contextlib
 import functools
+import html
+import json
+import re
 
 from glanceclient import exc as glance_exc
 from keystoneauth1 import adapter
@@ -68,6 +71,7 @@ PATCH_TYPE = 'application/openstack-images-v2.1-json-patch'
 
 # What an HTTP status means to an operator, and whether a retry may help.
 _EXPLANATIONS = {
+    400: ('request refused', False),
     401: ('token rejected', True),
     403: ('permission denied', False),
     404: ('image not found', False),
@@ -163,11 +167,63 @@ def cloud_errors():
         raise from_library(e) from e
 
 
+# The longest reason from an answer's body that a row's Detail shows.
+REASON_LIMIT = 240
+_TAGS = re.compile(r'<[^>]*>')
+_SPACE = re.compile(r'\s+')
+
+
+def body_reason(body):
+    """The reason a cloud gives in an answer's body, short; None if none.
+
+    Glance answers errors with webob's HTML page (title and heading "400
+    Bad Request", then the message) or, when asked, with JSON
+    (``{"message", "title"}``, Keystone's ``{"error": {...}}``); both are
+    read to the message, without the status line they repeat.
+    """
+    if isinstance(body, bytes):
+        body = body.decode('utf-8', 'replace')
+    text = (body or '').strip()
+    if not text:
+        return None
+    if text[:1] in '{[':
+        text = _json_reason(text) or ''
+    else:
+        text = re.sub(r'(?is)<(head|title|h1|script|style)\b.*?</\1\s*>',
+                      ' ', text)
+        text = html.unescape(_TAGS.sub(' ', text))
+    text = _SPACE.sub(' ', text).strip(' :.')
+    text = text.replace('The response body: ', '').strip()
+    # glanceclient's details repeat the status line before the message.
+    text = re.sub(r'^\d{3} [A-Z][A-Za-z ]*: ', '', text)
+    # A bare status line ("404 Not Found") says nothing the status does not.
+    if not text or re.fullmatch(r'\d{3}( [A-Za-z][\w \-]*)?', text):
+        return None
+    if len(text) > REASON_LIMIT:
+        text = text[:REASON_LIMIT - 3].rstrip() + '...'
+    return text
+
+
+def _json_reason(text):
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(data, dict) and isinstance(data.get('error'), dict):
+        data = data['error']
+    if not isinstance(data, dict):
+        return str(data)
+    for key in ('message', 'detail', 'details', 'explanation', 'title'):
+        if data.get(key):
+            return str(data[key])
+    return None
+
+
 def status_error(what, status, body=None):
     """A CloudError that explains an HTTP status to an operator.
 
-    ``body``: the answer's text, which names the quota of a 413 for a
-    Keystone unified limit.
+    ``body``: the answer's text. Its reason (Glance's own words) follows
+    the explanation; for a 413 it names the Keystone unified limit.
     """
     text, retriable = _EXPLANATIONS.get(
         status, ('server error' if status >= 500 else 'unexpected answer',
@@ -175,10 +231,14 @@ def status_error(what, status, body=None):
     if status == 204:
         text = 'no data (204): the source has lost this image\'s data'
         retriable = False
-    if status == 413:
-        text = quotas.over_limit(body) or text
+    over = quotas.over_limit(body) if status == 413 else None
+    reason = None if over else body_reason(body)
+    if over:
+        text = over
+    elif reason:
+        text = '%s: %s' % (text, reason)
     return CloudError('%s: HTTP %s, %s' % (what, status, text),
-                      retriable=retriable, status=status)
+                      retriable=retriable, status=status, details=reason)
 
 
 def check(response, what, ok=(200, 201, 204)):
@@ -208,10 +268,12 @@ def describe(error):
     if isinstance(error, ks_exc.ConnectFailure):
         return _('cannot connect: %s') % _first_line(error)
     if isinstance(error, ks_exc.HttpError):
-        return 'HTTP %s %s' % (error.http_status,
-                               _first_line(error.message or ''))
+        return 'HTTP %s %s' % (error.http_status, body_reason(
+            getattr(error.response, 'text', None)) or _first_line(
+                error.message or ''))
     if isinstance(error, glance_exc.HTTPException):
-        return 'HTTP %s %s' % (error.code, _first_line(error.details or ''))
+        return 'HTTP %s %s' % (error.code, body_reason(error.details)
+                               or _first_line(error.details or ''))
     return _first_line(error) or type(error).__name__
 
 

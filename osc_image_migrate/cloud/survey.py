@@ -7,12 +7,14 @@ are pure functions of what was read.
 
 import logging
 
+from osc_image_migrate.cloud import dependencies
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import inventory
 from osc_image_migrate.cloud import limits as limits_mod
 from osc_image_migrate import model
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
+from osc_image_migrate.planning import secrets
 from osc_image_migrate.planning import selection as selection_mod
 from osc_image_migrate.planning import stores
 
@@ -84,11 +86,18 @@ def plan_selected(src_clients, dst_clients, source, resolved, keep_ids):
     """The plan for a resolved selection; logs a summary."""
     selected = select(src_clients, source, resolved)
     dest = read_dest(dst_clients, selected)
+    secret_options = secrets.Options(resolved.secret_map,
+                                     resolved.drop_signatures)
+    with http.translated('destination cloud %s' % dst_clients.name):
+        dependencies.read(dst_clients, dest, [
+            source.images[i] for i in selected if i in source.images],
+            secret_options)
     plan = planner.make_plan(source, dest, selected,
                              project_map=resolved.project_map,
                              keep_ids=keep_ids,
                              orphans_to=resolved.orphans_to,
-                             deleted_in=_deleted_in(resolved))
+                             deleted_in=_deleted_in(resolved),
+                             secret_options=secret_options)
     if resolved.dest_store or resolved.store_map:
         _choose_stores(dst_clients, plan, resolved)
     _check_quotas(dst_clients, dest, plan)

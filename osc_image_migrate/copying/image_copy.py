@@ -91,11 +91,15 @@ class ImageCopy:
         self.dest_id = None if item.action in (
             planner.COPY, planner.METADATA_ONLY, planner.NEW_ID
         ) else item.dest_id
-        self.notes = []
+        # What the operator must check (e.g. a volume-backed snapshot's
+        # Cinder snapshots) goes into the row's detail.
+        self.notes = list(getattr(item, 'attention', None) or [])
         self._existing_id = None
         # The request ID of this run's import call (see conversion.py).
         self._import_request = None
         self._upload_broke_at = None
+        # Size and hashes of the bytes the last stream read (verify.py).
+        self.read = {}
 
     def run(self, id_map, on_bytes=None, stop=None):
         """One attempt; raises http.CloudError on failure."""
@@ -129,7 +133,7 @@ class ImageCopy:
             return transfer.copy_data(
                 self.src, self.dst, self.item.source_image, self.dest_id,
                 on_bytes=on_bytes, stop=stop, options=self.stream_options,
-                target=target, store=self.item.dest_store)
+                target=target, store=self.item.dest_store, read=self.read)
         except Exception:
             self._upload_broke_at = time.monotonic()
             raise
@@ -257,16 +261,25 @@ class ImageCopy:
         """
         try:
             verify.verify_destination(self.dst, self.dest_id,
-                                      self.item.source_image)
+                                      self.item.source_image, self.read)
+            missing = model.lacks_reference(self.item.source_image)
+            if missing:
+                self.notes.append(
+                    'the source records no %s: verified against the bytes '
+                    'read from it' % ' and no '.join(missing))
         except verify.DataMismatch as mismatch:
             e = self._conversion(mismatch, stop)
             if e is None:
                 return
+            verify.mark_failed(self.dst, self.dest_id, str(e))
             try:
                 self.dst.glance.images.deactivate(self.dest_id)
                 contained = ('deactivated destination image %s so that '
-                             'nobody uses it; a re-run copies to a new ID'
-                             % self.dest_id)
+                             'nobody uses it; %s' % (self.dest_id, (
+                                 'a re-run copies to a new ID, once'
+                                 if self.dest_id == self.item.source_id
+                                 else 're-runs do not copy it again (the '
+                                 'plan blocks it)')))
             except http.CloudError as failure:
                 contained = ('could not deactivate destination image %s '
                              '(HTTP %s): do not use it'

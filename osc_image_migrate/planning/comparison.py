@@ -45,7 +45,14 @@ def holds_data_of(image, candidate):
     ``image``, so a source whose data changed since is other data.
     """
     return (model.same_data(image, candidate)
+            or model.same_as_read(image, candidate)
             or conversion.accepted(image, candidate))
+
+
+def failed_check(candidate):
+    """The copy failed the post-upload check (it was deactivated)."""
+    return bool(candidate is not None
+                and candidate.get(model.CHECK_FAILED))
 
 
 def verdict(image, candidate):

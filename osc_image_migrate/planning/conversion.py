@@ -42,7 +42,8 @@ SOURCE_HASH_VALUE = 'osc_migrate_source_hash_value'
 CONVERTED = 'osc_migrate_converted'
 RECORDED = (SOURCE_DISK_FORMAT, SOURCE_SIZE, SOURCE_HASH_ALGO,
             SOURCE_HASH_VALUE)
-OWN_PROPERTIES = RECORDED + (CONVERTED,)
+# The tool's own properties on a copy: never copied, compared or removed.
+OWN_PROPERTIES = RECORDED + (CONVERTED,) + model.OWN_PROPERTIES
 
 IMPORT_TASK = 'api_image_import'
 # Task statuses of an import that has not ended yet.

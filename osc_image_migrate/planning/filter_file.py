@@ -99,7 +99,8 @@ _IMAGE_KEYS = ('images_list', 'exclude_images_list', 'date',
 # unchanged, and ignored.
 _IGNORED_SECTIONS = ('instances', 'volumes')
 _TOP_KEYS = ('tenants', 'images', 'project_map',
-             'orphans_to', 'store_map') + _IGNORED_SECTIONS
+             'orphans_to', 'store_map', 'secret_map',
+             'drop_signatures') + _IGNORED_SECTIONS
 
 
 def _from_document(doc):
@@ -139,6 +140,12 @@ def _from_document(doc):
         elif key == 'store_map':
             chosen.store_map = _name_map(value, 'store_map', problems,
                                          'store')
+        elif key == 'secret_map':
+            chosen.secret_map = _name_map(value, 'secret_map', problems,
+                                          'secret')
+        elif key == 'drop_signatures':
+            chosen.drop_signatures = _boolean(value, 'drop_signatures',
+                                              problems)
         elif key == 'orphans_to':
             if isinstance(value, str) and value.strip():
                 chosen.orphans_to = value

@@ -25,7 +25,11 @@ READ_ONLY_PREFIX = 'os_glance_'
 # Core fields sent at creation with their own (non-string) types.
 CORE = ('name', 'disk_format', 'container_format', 'min_disk', 'min_ram',
         'tags', 'os_hidden')
-DEPENDENCY_KEYS = ('kernel_id', 'ramdisk_id')
+# Properties that hold other source image IDs: they point at the copies
+# (new IDs followed), and the images they name are copied first when
+# selected. Only kernel and ramdisk are selected with the image
+# (selection.py): an instance snapshot's base image need not be.
+DEPENDENCY_KEYS = ('kernel_id', 'ramdisk_id', 'base_image_ref')
 FINAL_STATE_KEYS = ('visibility', 'protected', 'os_hidden', 'members',
                     'deactivated')
 

@@ -11,12 +11,14 @@ import copy
 import dataclasses
 import heapq
 
+from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import drift
 from osc_image_migrate.planning import import_state
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import owners
+from osc_image_migrate.planning import secrets
 from osc_image_migrate.planning import selection
 
 COPY = 'copy'                    # create with the source ID, upload data
@@ -69,12 +71,37 @@ class PlanItem:
     changes: list = dataclasses.field(default_factory=list)
     dest_store: str = None
     quota: list = dataclasses.field(default_factory=list)
+    # What the operator must check before the copy is usable (secrets.py).
+    attention: list = dataclasses.field(default_factory=list)
     source_image: dict = None
     dest_image: dict = None
 
 
 class _Blocked(Exception):
     """Raised inside planning of one image; its message is the reason."""
+
+
+def _failed_check(record):
+    """The block of an image whose copy failed the post-upload check."""
+    return _Blocked(
+        'destination image %s, a copy under a new ID, failed the check '
+        'after its upload too (%s) and was deactivated: not copied again, '
+        'so that re-runs do not leave one deactivated copy after another; '
+        'find what changes the data on its way in, then delete that copy '
+        'to copy the image again' % (record['id'],
+                                     record[model.CHECK_FAILED]))
+
+
+def reference_note(image):
+    """What the plan says of a source record without a hash or size."""
+    missing = model.lacks_reference(image)
+    if not missing:
+        return None
+    note = 'the source records no %s' % ' and no '.join(missing)
+    if 'size' in missing:
+        note += ' (streamed to its end)'
+    return note + (': verified against the size and hash of the bytes '
+                   'read from it, not against the source\'s record')
 
 
 _NOT_DONE = (_Blocked, owners.Unmapped)
@@ -98,6 +125,8 @@ def _find(image, dest, by_source_id):
         tagged_verdict = comparison.verdict(image, tagged)
         if tagged_verdict != _OTHER:
             return tagged, tagged_verdict
+        if comparison.failed_check(tagged):
+            raise _failed_check(tagged)
         if verdict in (None, _OTHER):
             raise _Blocked(
                 'destination image %s records this source image but holds '
@@ -234,15 +263,29 @@ def _decide(item, source, dest, image, plan_options, by_source):
             item.reason += '; the source has no data: metadata only'
     if item.action != SKIP:
         _check_rights(item, source, dest, to_apply)
+    if item.action in DATA_ACTIONS and reference_note(image):
+        notes.append(reference_note(image))
+    elif verdict == _PRESENT and model.same_as_read(image, found):
+        notes.append('the source records no hash: the copy was verified '
+                     'against the bytes read from it')
     return notes
 
 
-def _plan_one(source, dest, image_id, reasons, plan_options, by_source):
+def _plan_one(source, dest, image_id, reasons, plan_options, by_source,
+              secret_options=secrets.Options()):
     item = PlanItem(source_id=image_id, selected=list(reasons))
     image = source.images.get(image_id)
     if image is None:
         item.reason = 'image is not in the source'
         return item
+    try:
+        image, secret_notes, item.attention = secrets.check(
+            image, dest.services, dest.secrets, dest.snapshots,
+            secret_options)
+    except secrets.Blocked as e:
+        secret_notes, blocked = [], str(e)
+    else:
+        blocked = None
     item.source_image = copy.deepcopy(image)
     for field in ('name', 'owner', 'visibility', 'size', 'status',
                   'disk_format', 'container_format'):
@@ -259,7 +302,10 @@ def _plan_one(source, dest, image_id, reasons, plan_options, by_source):
         elif ref not in item.depends_on:
             item.depends_on.append(ref)
     try:
+        if blocked:
+            raise _Blocked(blocked)
         notes += _decide(item, source, dest, image, plan_options, by_source)
+        notes += secret_notes + item.attention
     except _NOT_DONE as e:
         item.action, item.members = BLOCKED, []
         item.reason = str(e)
@@ -314,7 +360,8 @@ def _follow_new_ids(item, moving):
 
 
 def make_plan(source, dest, selected, project_map=None, keep_ids=False,
-              orphans_to=None, deleted_in=None):
+              orphans_to=None, deleted_in=None,
+              secret_options=secrets.Options()):
     """One :class:`PlanItem` per selected image, dependencies first.
 
     ``selected`` is what :func:`selection.select` returns. ``project_map``
@@ -324,12 +371,14 @@ def make_plan(source, dest, selected, project_map=None, keep_ids=False,
     was deleted from the source Keystone. An image whose dependency is
     blocked is blocked too, unless it is already in the destination.
     ``deleted_in`` (see :func:`source_deleted`) adds the copies whose
-    source image is gone, at the end.
+    source image is gone, at the end. ``secret_options``: see
+    :mod:`secrets` (signed and encrypted images, volume snapshots).
     """
     project_map = dict(project_map or {})
     by_source = dest.images_by_source_id()
     options = (project_map, keep_ids, orphans_to)
-    items = [_plan_one(source, dest, image_id, reasons, options, by_source)
+    items = [_plan_one(source, dest, image_id, reasons, options, by_source,
+                       secret_options)
              for image_id, reasons in selected.items()]
     plan = _ordered(items)
     blocked, moving = set(), set()

@@ -49,6 +49,8 @@ class Selection:
     orphans_to: str = None
     store_map: dict = dataclasses.field(default_factory=dict)
     dest_store: str = None
+    secret_map: dict = dataclasses.field(default_factory=dict)
+    drop_signatures: bool = False
 
 
 @dataclasses.dataclass
@@ -72,6 +74,8 @@ class ResolvedSelection:
     unlisted_map: list = dataclasses.field(default_factory=list)
     store_map: dict = dataclasses.field(default_factory=dict)
     dest_store: str = None
+    secret_map: dict = dataclasses.field(default_factory=dict)
+    drop_signatures: bool = False
 
 
 def looks_like_id(ref):
@@ -137,6 +141,8 @@ def merge(cli, from_file):
                               cli.project_map, problems)
     store_map = _merged_map('store', from_file.store_map, cli.store_map,
                             problems)
+    secret_map = _merged_map('secret', from_file.secret_map,
+                             cli.secret_map, problems)
     if (cli.orphans_to and from_file.orphans_to
             and cli.orphans_to != from_file.orphans_to):
         problems.append('--orphans-to %s differs from the filter file '
@@ -155,7 +161,10 @@ def merge(cli, from_file):
         project_map=project_map,
         orphans_to=cli.orphans_to or from_file.orphans_to,
         store_map=store_map,
-        dest_store=cli.dest_store)
+        dest_store=cli.dest_store,
+        secret_map=secret_map,
+        drop_signatures=bool(cli.drop_signatures
+                             or from_file.drop_signatures))
 
 
 def _merged_map(what, from_file, cli, problems):
@@ -223,7 +232,9 @@ def resolve(selection, source):
             selection.include_public_and_shared is not False),
         orphans_to=selection.orphans_to,
         store_map=dict(selection.store_map),
-        dest_store=selection.dest_store)
+        dest_store=selection.dest_store,
+        secret_map=dict(selection.secret_map),
+        drop_signatures=bool(selection.drop_signatures))
     owners = {image.get('owner') for image in source.images.values()}
 
     def deleted(ref):

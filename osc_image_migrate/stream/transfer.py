@@ -111,6 +111,13 @@ class VerifiedStream:
     the destination would refuse is stopped before the rest is sent;
     ``limiter`` (a bandwidth.Limiter) paces the reads from the source.
 
+    ``size`` None (a source record without a size) streams to the end.
+    ``digest`` None (a record without a hash): the stream hashes what it
+    reads with each of ``read_algos`` instead, and ``read`` (a dict)
+    receives ``size`` and ``hashes`` ({algorithm: hex digest}) of the
+    bytes read, before the last piece goes out: the reference the copy is
+    then verified against.
+
     ``reopen(offset)``, when given, answers a new source response that
     starts at byte ``offset`` (or raises http.CloudError): a read that
     breaks (reset, truncated body, read timeout) is resumed with it after
@@ -123,7 +130,7 @@ class VerifiedStream:
                  on_bytes=None, stop=None, chunk_size=CHUNK_SIZE,
                  read_size=READ_SIZE, clock=time.monotonic, check=None,
                  limiter=None, reopen=None, resume_backoff=RESUME_BACKOFF,
-                 name=None):
+                 name=None, read=None, read_algos=None):
         self.response = source_response
         self._size = size
         self._algo = algo
@@ -138,6 +145,11 @@ class VerifiedStream:
         self._reopen = reopen
         self._resume_backoff = tuple(resume_backoff) if reopen else ()
         self._name = name
+        if read_algos is None:
+            read_algos = model.READ_ALGOS
+        self._read_algos = () if digest else tuple(read_algos)
+        # Not ``read``: urllib3 takes a body with ``read`` for a file.
+        self.reference = {} if read is None else read
         self._started = False
         self.sent = 0
         self.received = 0
@@ -152,6 +164,15 @@ class VerifiedStream:
         into its chunk framing (see doc/source/performance.rst).
         """
         return self._size or 0
+
+    def __bool__(self):
+        """Always true: a body, even of unknown size (``__len__`` 0).
+
+        requests sends ``data or {}``: a stream that looked false (no
+        size: length 0) was replaced by an empty body, and a source record
+        without a size was copied as 0 bytes.
+        """
+        return True
 
     def __iter__(self):
         if self._started:
@@ -250,14 +271,18 @@ class VerifiedStream:
         return self._check.wanted(size)
 
     def _chunks(self):
-        hasher = hashing.BackgroundHash(self._algo) if self._algo else None
+        hasher = (hashing.BackgroundHash(self._algo)
+                  if self._algo and self._digest else None)
+        readers = {algo: hashing.BackgroundHash(algo)
+                   for algo in self._read_algos}
         try:
-            yield from self._verified_chunks(hasher)
+            yield from self._verified_chunks(hasher, readers)
         finally:
-            if hasher is not None:
-                hasher.close()
+            for h in [hasher] + list(readers.values()):
+                if h is not None:
+                    h.close()
 
-    def _verified_chunks(self, hasher):
+    def _verified_chunks(self, hasher, readers):
         held, held_size = [], 0
         last_sent = self._clock()
         for chunk in self._read():
@@ -267,6 +292,8 @@ class VerifiedStream:
                 self._fail(Interrupted('interrupted'))
             if hasher is not None:
                 hasher.update(chunk)
+            for reader in readers.values():
+                reader.update(chunk)
             if self._check is not None and not self._check.done:
                 self._inspect(chunk, self.sent + held_size + len(chunk))
             if held and (held_size + len(chunk) > self._chunk_size or
@@ -289,6 +316,8 @@ class VerifiedStream:
                 retriable=True))
         if self._check is not None:
             self._inspect(None, received)
+        self.reference.update(size=received, hashes={
+            algo: reader.hexdigest() for algo, reader in readers.items()})
         if held:
             yield b''.join(held)
             self._count(held_size)
@@ -336,13 +365,10 @@ def open_source(src, image_id, offset=0, options=StreamOptions()):
                               retriable=True)
     if not offset:
         if response.status_code != 200:
-            response.close()
-            raise http.status_error('source download', response.status_code)
+            _fail_answer(response, 'source download')
         return response
     if response.status_code not in (200, 206):
-        response.close()
-        raise http.status_error('source download (from byte %d)' % offset,
-                                response.status_code)
+        _fail_answer(response, 'source download (from byte %d)' % offset)
     served = response.headers.get('Content-Range', '')
     start = served.partition(' ')[2].partition('-')[0]
     if response.status_code != 206 or start != str(offset):
@@ -356,6 +382,13 @@ def open_source(src, image_id, offset=0, options=StreamOptions()):
                 else 'without Content-Range'),
             retriable=True, status=response.status_code)
     return response
+
+
+def _fail_answer(response, what):
+    """Raise the CloudError of a refused download, with its reason."""
+    body = response.text if response.status_code != 204 else None
+    response.close()
+    raise http.status_error(what, response.status_code, body)
 
 
 class _Reopener:
@@ -419,10 +452,12 @@ def upload(dst, dest_id, body, size, target='file', store=None,
 
 
 def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
-              options=StreamOptions(), target='file', store=None):
+              options=StreamOptions(), target='file', store=None, read=None):
     """Stream, verify and upload (or stage) one image's data.
 
     Returns the bytes sent. ``target`` and ``store``: see :func:`upload`.
+    ``read``: a dict that receives the size and hashes of the bytes read
+    (see :class:`VerifiedStream`).
     """
     algo, digest = model.data_hash(source_image)
     check = format_check.FormatCheck(
@@ -435,7 +470,7 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
         source_image.get('size'), algo, digest, on_bytes=on_bytes,
         stop=stop, check=check, limiter=options.limiter,
         reopen=_Reopener(src, image_id, options),
-        resume_backoff=options.resume_backoff, name=image_id)
+        resume_backoff=options.resume_backoff, name=image_id, read=read)
     try:
         upload(dst, dest_id, body, source_image.get('size'), target, store,
                options)

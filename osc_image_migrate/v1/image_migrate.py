@@ -89,7 +89,7 @@ def plan_row(item, long=False):
 def plan_exit_status(plan):
     """What ``plan --detailed-exit-code`` answers for ``plan``."""
     attention = (planner.BLOCKED, planner.SOURCE_DELETED)
-    if any(item.action in attention or item.quota
+    if any(item.action in attention or item.quota or item.attention
            or any(not c.syncable for c in item.changes) for item in plan):
         return EXIT_ATTENTION
     if any(item.action != planner.SKIP for item in plan):

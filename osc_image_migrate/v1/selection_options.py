@@ -91,6 +91,23 @@ def add_selection_options(parser):
                'store, before --dest-store (repeat option to map several)'),
     )
     parser.add_argument(
+        '--map-secret', metavar='<source-secret>=<dest-secret>',
+        action=parseractions.KeyValueAction, default={},
+        help=_('Use this secret of the destination\'s key manager (ID) '
+               'for a source image\'s signature certificate '
+               '(img_signature_certificate_uuid) or encryption key '
+               '(cinder_encryption_key_id) (repeat option to map several; '
+               'filter file key secret_map)'),
+    )
+    parser.add_argument(
+        '--drop-signatures', action='store_true', default=False,
+        help=_('Copy signed images without their img_signature* '
+               'properties, so that the destination does not verify them '
+               '(default: a signed image whose certificate the '
+               'destination\'s key manager lacks is blocked; filter file '
+               'key drop_signatures)'),
+    )
+    parser.add_argument(
         '--keep-ids', action='store_true', default=False,
         help=_('Never give an image a new ID: one whose ID is taken in the '
                'destination is blocked by the plan or fails (default: a '
@@ -115,6 +132,8 @@ def selection_from_args(parsed_args):
             orphans_to=parsed_args.orphans_to,
             store_map=dict(parsed_args.map_store),
             dest_store=parsed_args.dest_store,
+            secret_map=dict(parsed_args.map_secret),
+            drop_signatures=parsed_args.drop_signatures,
         )
         if not parsed_args.filter_file:
             return from_cli

@@ -164,3 +164,69 @@ def test_format_check_passes_matching_data_through():
     chunks = [bytes([n]) * 300 * 1024 for n in range(1, 8)]
     body = stream_for(chunks, check=format_check.FormatCheck('raw', 'bare'))
     assert b''.join(consume(body)) == b''.join(chunks)
+
+
+GLANCE_400 = '''<html>
+ <head>
+  <title>400 Bad Request</title>
+ </head>
+ <body>
+  <h1>400 Bad Request</h1>
+  Signature verification failed: Unable to retrieve certificate with ID \
+1b2c: Key manager error<br /><br />
+
+
+
+ </body>
+</html>'''
+
+
+@pytest.mark.parametrize('body,reason', [
+    (GLANCE_400, 'Signature verification failed: Unable to retrieve '
+                 'certificate with ID 1b2c: Key manager error'),
+    ('{"message": "Image status transition from active to saving is not '
+     'allowed", "code": "409 Conflict", "title": "Conflict"}',
+     'Image status transition from active to saving is not allowed'),
+    ('{"error": {"code": 404, "message": "Could not find project: p.", '
+     '"title": "Not Found"}}', 'Could not find project: p'),
+    ('{"title": "Forbidden"}', 'Forbidden'),
+    (b'<html><body>&lt;x&gt; &amp; y</body></html>', '<x> & y'),
+    ('<html><head><title>418 Teapot</title></head><body><h1>418 Teapot'
+     '</h1></body></html>', None),
+    ('500 Internal Server Error', None),
+    ('', None), (None, None),
+])
+def test_the_reason_in_an_answers_body_is_read(body, reason):
+    assert http.body_reason(body) == reason
+
+
+def test_glances_reason_reaches_the_error_shortened():
+    error = http.status_error('destination upload', 400, GLANCE_400)
+    assert str(error) == (
+        'destination upload: HTTP 400, request refused: Signature '
+        'verification failed: Unable to retrieve certificate with ID 1b2c: '
+        'Key manager error')
+    assert not error.retriable
+    long = http.status_error('destination upload', 422, 'x ' * 500)
+    assert 'unexpected answer: x x' in str(long)
+    assert len(str(long)) < 60 + http.REASON_LIMIT
+    assert str(long).endswith('...')
+    assert str(http.status_error('source download', 418)) == (
+        'source download: HTTP 418, unexpected answer')
+
+
+def test_glanceclient_http_errors_become_cloud_errors():
+    from glanceclient import exc as glance_exc
+
+    class Glance:
+        class http_client:
+            @staticmethod
+            def request(*args, **kwargs):
+                raise glance_exc.HTTPConflict(
+                    '409 Conflict: Image ID 1a2b already exists!')
+
+    glance = http.guard(Glance())
+    with pytest.raises(http.CloudError) as caught:
+        glance.http_client.request('/v2/images', 'POST')
+    assert caught.value.status == 409
+    assert str(caught.value) == 'HTTP 409 Image ID 1a2b already exists!'

@@ -43,6 +43,7 @@ class FakeResponse:
         self.raw = raw
         self.status_code = status
         self.headers = headers or {}
+        self.text = ''
         self.closed = False
 
     def close(self):
