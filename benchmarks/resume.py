@@ -2,7 +2,7 @@
 """Section ``resume``: what source cuts cost a copy.
 
 The same ``image migrate`` of one image, through a TCP proxy in front of
-the source Glance (tests/functional/proxy.py, pointed at by clouds.yaml's
+the source Glance (tests/functional/fixtures/proxy.py, pointed at by clouds.yaml's
 ``image_endpoint_override``): once with the proxy only forwarding, once
 with it cutting the source download ``CUTS`` times. A resumed download
 costs a reconnect, not a restart: the cut copy must keep at least
@@ -23,7 +23,7 @@ import measure
 import report
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
-from tests.functional import proxy  # noqa: E402
+from tests.functional.fixtures import proxy  # noqa: E402
 
 CUTS = 5
 TARGET = 0.9

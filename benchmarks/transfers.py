@@ -273,14 +273,14 @@ class _MemoryResponse:
 
 
 def hashing_micro(size, repeat):
-    """CPU seconds per GiB of transfer.VerifiedStream, per algorithm.
+    """CPU seconds per GiB of verified.VerifiedStream, per algorithm.
 
     The same class the migration uses, fed from memory, so the only work
     measured is the stream's own: hashing, holding back, counting.
     """
-    from osc_image_migrate.stream import transfer
+    from osc_image_migrate.stream import verified
 
-    chunk = os.urandom(transfer.CHUNK_SIZE)
+    chunk = os.urandom(verified.CHUNK_SIZE)
     count = max(1, size // len(chunk))
     digests = {}
     for algo in ('sha512', 'md5'):
@@ -291,7 +291,7 @@ def hashing_micro(size, repeat):
     seconds = {algo: [] for algo in ('none', 'md5', 'sha512')}
     for _ in range(repeat):
         for algo in seconds:
-            stream = transfer.VerifiedStream(
+            stream = verified.VerifiedStream(
                 _MemoryResponse(chunk, count), count * len(chunk),
                 None if algo == 'none' else algo, digests.get(algo))
             started = time.process_time()

@@ -37,7 +37,7 @@ import time
 from osc_image_migrate.cloud import http
 from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import import_state
-from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 
 # Seconds to wait for one image's import to finish; the import runs in the
 # destination Glance, which copies the staged file to its store (and may
@@ -120,7 +120,7 @@ def check_conversion(dst, dest_id, source_image, request_id=None,
     while (not conversion.task_settled(tasks) and tasks
            and clock() - started < TASK_SETTLE_SECONDS):
         if stop.wait(POLL_SECONDS / 2):
-            raise transfer.Interrupted('interrupted')
+            raise verified.Interrupted('interrupted')
         tasks = import_tasks(dst, dest_id)
     return record, conversion.problems(source_image, record, tasks,
                                        request_id)
@@ -166,7 +166,7 @@ def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
                                                       status),
                 retriable=False)
         if stop.wait(POLL_SECONDS):
-            raise transfer.Interrupted('interrupted')
+            raise verified.Interrupted('interrupted')
 
 
 def failure(dest_id, record):

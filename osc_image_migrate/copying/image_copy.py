@@ -39,6 +39,7 @@ from osc_image_migrate.planning import import_state
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
 from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 
 LOG = logging.getLogger(__name__)
 
@@ -233,7 +234,7 @@ class ImageCopy:
         while (status == 'saving' and time.monotonic()
                < self._upload_broke_at + SAVING_GRACE):
             if stop.wait(POLL_SECONDS):
-                raise transfer.Interrupted('interrupted')
+                raise verified.Interrupted('interrupted')
             status = self.dst.glance.images.get(self.dest_id)['status']
         if status != 'saving':
             return status

@@ -20,6 +20,7 @@ from osc_image_migrate.copying import image_copy
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
 from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 
 LOG = logging.getLogger(__name__)
 
@@ -254,7 +255,7 @@ class Executor:
                             clients.refresh_token_if_expiring(TOKEN_MARGIN)
                 return copy.run(dict(self.id_map), on_bytes=on_bytes,
                                 stop=self.stop)
-            except transfer.Interrupted:
+            except verified.Interrupted:
                 return image_copy.Outcome(image_copy.FAILED, copy.dest_id,
                                           detail='interrupted')
             except http.CloudError as e:

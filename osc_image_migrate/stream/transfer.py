@@ -24,35 +24,12 @@ byte, into the same record.
 """
 
 import dataclasses
-import logging
-import time
-
-import requests
-from urllib3 import exceptions as urllib3_exc
 
 from osc_image_migrate.cloud import http
-from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
-from osc_image_migrate.stream import hashing
-
-LOG = logging.getLogger(__name__)
-
-CHUNK_SIZE = 1024 * 1024
-# The source is read as it arrives, in pieces of at most CHUNK_SIZE (see
-# VerifiedStream._read); a piece goes out after FLUSH_SECONDS even when not
-# full. A destination Glance served by uWSGI fails an upload (HTTP 500)
-# that stays silent for its socket timeout (4 s by default), which waiting
-# for a full MiB from a slow source (< 256 KiB/s) used to cause. READ_SIZE
-# is for responses that cannot hand over what has arrived.
-READ_SIZE = 64 * 1024
-FLUSH_SECONDS = 1.0
-# Seconds to wait before each reopening of a broken source download, in
-# turn; once they are used up without a byte read in between, the attempt
-# fails. Short on purpose: the destination's upload is idle meanwhile, and
-# a destination Glance gives up an idle upload after its own socket
-# timeout (uWSGI's default: 4 s), so all of them together stay below that.
-RESUME_BACKOFF = (0, 0.25, 0.5, 1.0)
+from osc_image_migrate.stream import source
+from osc_image_migrate.stream import verified
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,349 +49,11 @@ class StreamOptions:
     limiter: object = None
     method: object = None
     stall_timeout: float = http.STALL_TIMEOUT
-    resume_backoff: tuple = RESUME_BACKOFF
+    resume_backoff: tuple = verified.RESUME_BACKOFF
 
     def request_switches(self):
         """keystoneauth switches of this run's data requests."""
         return http.no_replay(self.stall_timeout)
-
-
-class Interrupted(Exception):
-    """The run is stopping (Ctrl-C): the upload was aborted on purpose."""
-
-
-class RangeRefused(http.CloudError):
-    """The source did not answer a ranged request with the bytes asked.
-
-    Not worth asking again (the source ignores ``Range``, or its data
-    moved): the attempt fails, and its retry reads from the first byte.
-    """
-
-
-class _AbortUpload(Exception):
-    """Raised inside the request body to cut the upload off.
-
-    Deliberately not an OSError: urllib3 ignores those from a body.
-    """
-
-
-class VerifiedStream:
-    """A one-shot request body that checks size and hash before its end.
-
-    Iterating it reads the source response as it arrives, hashes it,
-    gathers it into pieces of up to ``chunk_size`` bytes, and yields
-    a gathered piece only once more data has been read after it, so the
-    final piece is released only when the whole stream has been verified.
-    A piece that is not full goes out anyway after ``FLUSH_SECONDS``, so a
-    slow source never leaves the destination waiting long for data.
-    ``check`` (a format_check.FormatCheck) sees the first bytes, so data
-    the destination would refuse is stopped before the rest is sent;
-    ``limiter`` (a bandwidth.Limiter) paces the reads from the source.
-
-    ``size`` None (a source record without a size) streams to the end.
-    ``digest`` None (a record without a hash): the stream hashes what it
-    reads with each of ``read_algos`` instead, and ``read`` (a dict)
-    receives ``size`` and ``hashes`` ({algorithm: hex digest}) of the
-    bytes read, before the last piece goes out: the reference the copy is
-    then verified against.
-
-    ``reopen(offset)``, when given, answers a new source response that
-    starts at byte ``offset`` (or raises http.CloudError): a read that
-    breaks (reset, truncated body, read timeout) is resumed with it after
-    the next wait of ``resume_backoff``, and the stream goes on where it
-    was, hashing on. Nothing about the check changes: whatever the pieces
-    came from, the last one goes out only when size and hash match.
-    """
-
-    def __init__(self, source_response, size, algo, digest,
-                 on_bytes=None, stop=None, chunk_size=CHUNK_SIZE,
-                 read_size=READ_SIZE, clock=time.monotonic, check=None,
-                 limiter=None, reopen=None, resume_backoff=RESUME_BACKOFF,
-                 name=None, read=None, read_algos=None):
-        self.response = source_response
-        self._size = size
-        self._algo = algo
-        self._digest = digest
-        self._check = check
-        self._limiter = limiter
-        self._on_bytes = on_bytes
-        self._stop = stop
-        self._chunk_size = chunk_size
-        self._read_size = read_size
-        self._clock = clock
-        self._reopen = reopen
-        self._resume_backoff = tuple(resume_backoff) if reopen else ()
-        self._name = name
-        if read_algos is None:
-            read_algos = model.READ_ALGOS
-        self._read_algos = () if digest else tuple(read_algos)
-        # Not ``read``: urllib3 takes a body with ``read`` for a file.
-        self.reference = {} if read is None else read
-        self._started = False
-        self.sent = 0
-        self.received = 0
-        self.resumes = 0
-        self.failure = None
-
-    def __len__(self):
-        """The size to send, 0 if unknown (then the upload is chunked).
-
-        With a length, requests sends a Content-Length and urllib3 sends
-        each piece as it is; a chunked upload costs a copy of every piece
-        into its chunk framing (see doc/source/performance.rst).
-        """
-        return self._size or 0
-
-    def __bool__(self):
-        """Always true: a body, even of unknown size (``__len__`` 0).
-
-        requests sends ``data or {}``: a stream that looked false (no
-        size: length 0) was replaced by an empty body, and a source record
-        without a size was copied as 0 bytes.
-        """
-        return True
-
-    def __iter__(self):
-        if self._started:
-            # A replayed body must never look like a (short) valid upload.
-            self.failure = http.CloudError(
-                'request body was about to be sent twice', retriable=True)
-            raise _AbortUpload(str(self.failure))
-        self._started = True
-        return self._chunks()
-
-    def _fail(self, error):
-        self.failure = error
-        raise _AbortUpload(str(error))
-
-    def _read(self):
-        """The source's bytes, resumed from the next byte after a break.
-
-        A break is an error while reading, or a body that ends short of
-        the record's size. Each reopening takes the next wait of
-        ``resume_backoff``; a byte read starts the waits over, so a long
-        download may be resumed any number of times, but never loops on a
-        source that answers and breaks at once.
-        """
-        tries = 0
-        while True:
-            try:
-                for piece in self._pieces(self.response):
-                    tries = 0
-                    self.received += len(piece)
-                    yield piece
-                if (self._reopen is None or self._size is None
-                        or self.received >= self._size):
-                    return
-                why = 'the body ended early'
-            except (requests.RequestException, OSError,
-                    urllib3_exc.HTTPError) as e:
-                why = type(e).__name__
-            _close(self.response)
-            while True:
-                if tries >= len(self._resume_backoff):
-                    self._fail(http.CloudError(
-                        'source download broke off after %d bytes: %s'
-                        % (self.received, why), retriable=True))
-                delay = self._resume_backoff[tries]
-                tries += 1
-                LOG.warning('Image %s: source download broke off after %d '
-                            'bytes (%s); resuming from there%s',
-                            self._name, self.received, why,
-                            ' in %ss' % delay if delay else '')
-                self._wait(delay)
-                try:
-                    self.response = self._reopen(self.received)
-                    self.resumes += 1
-                    break
-                except RangeRefused as e:
-                    self._fail(e)
-                except http.CloudError as e:
-                    if not e.retriable:
-                        self._fail(e)
-                    why = str(e)
-
-    def _wait(self, delay):
-        stopped = (self._stop.wait(delay) if self._stop is not None
-                   else time.sleep(delay))
-        if stopped:
-            self._fail(Interrupted('interrupted'))
-
-    def _pieces(self, response):
-        """One response's bytes as they arrive, ``chunk_size`` at most.
-
-        ``raw.read1`` hands over what the connection holds without waiting
-        to fill a piece, so a slow source is forwarded as it comes while a
-        fast one is read in few large pieces (``read_size`` pieces cost
-        more CPU: see doc/source/performance.rst). Responses without it (test
-        fakes, older urllib3) are read ``read_size`` at a time.
-        """
-        size = self._chunk_size
-        if self._limiter is not None:
-            size = min(size, self._limiter.piece)
-        read1 = getattr(getattr(response, 'raw', None), 'read1', None)
-        if read1 is not None:
-            pieces = iter(lambda: read1(self._piece_size(size),
-                                        decode_content=True), b'')
-        else:
-            pieces = response.iter_content(min(self._read_size, size))
-        for piece in pieces:
-            if self._limiter is not None and not self._limiter.take(
-                    len(piece), self._stop):
-                self._fail(Interrupted('interrupted'))
-            yield piece
-
-    def _piece_size(self, size):
-        """``size``, or less while the format check is undecided."""
-        if self._check is None:
-            return size
-        return self._check.wanted(size)
-
-    def _chunks(self):
-        hasher = (hashing.BackgroundHash(self._algo)
-                  if self._algo and self._digest else None)
-        readers = {algo: hashing.BackgroundHash(algo)
-                   for algo in self._read_algos}
-        try:
-            yield from self._verified_chunks(hasher, readers)
-        finally:
-            for h in [hasher] + list(readers.values()):
-                if h is not None:
-                    h.close()
-
-    def _verified_chunks(self, hasher, readers):
-        held, held_size = [], 0
-        last_sent = self._clock()
-        for chunk in self._read():
-            if not chunk:
-                continue
-            if self._stop is not None and self._stop.is_set():
-                self._fail(Interrupted('interrupted'))
-            if hasher is not None:
-                hasher.update(chunk)
-            for reader in readers.values():
-                reader.update(chunk)
-            if self._check is not None and not self._check.done:
-                self._inspect(chunk, self.sent + held_size + len(chunk))
-            if held and (held_size + len(chunk) > self._chunk_size or
-                         self._clock() - last_sent >= FLUSH_SECONDS):
-                yield b''.join(held)
-                self._count(held_size)
-                held, held_size = [], 0
-                last_sent = self._clock()
-            held.append(chunk)
-            held_size += len(chunk)
-        received = self.sent + held_size
-        if self._size is not None and received != self._size:
-            self._fail(http.CloudError(
-                'source sent %d bytes, its record says %d'
-                % (received, self._size), retriable=True))
-        if hasher is not None and hasher.hexdigest() != self._digest:
-            self._fail(http.CloudError(
-                'data %s does not match the source record (%s %s...)'
-                % (self._algo, hasher.hexdigest()[:12], self._digest[:12]),
-                retriable=True))
-        if self._check is not None:
-            self._inspect(None, received)
-        self.reference.update(size=received, hashes={
-            algo: reader.hexdigest() for algo, reader in readers.items()})
-        if held:
-            yield b''.join(held)
-            self._count(held_size)
-
-    def _inspect(self, chunk, received):
-        """Feed the format check (``None``: the end); stop on a problem."""
-        try:
-            if chunk is None:
-                self._check.finish()
-            else:
-                self._check.feed(chunk)
-        except format_check.FormatProblem as e:
-            self._fail(http.CloudError(
-                '%s (stopped after %d of %s bytes)'
-                % (e, received, self._size)))
-
-    def _count(self, n):
-        self.sent += n
-        if self._on_bytes is not None:
-            self._on_bytes(n)
-
-
-def _close(response):
-    close = getattr(response, 'close', None)  # test fakes may have none
-    if close is not None:
-        close()
-
-
-def open_source(src, image_id, offset=0, options=StreamOptions()):
-    """Start the source download at byte ``offset``; it streams the body.
-
-    From an ``offset`` the answer must be a ``206`` whose Content-Range
-    starts exactly there; a ``200`` (the source ignored ``Range``) or any
-    other start raises RangeRefused.
-    """
-    headers = {'Range': 'bytes=%d-' % offset} if offset else None
-    try:
-        response = src.image.get('/v2/images/%s/file' % image_id,
-                                 stream=True, headers=headers,
-                                 **options.request_switches())
-    except http.CloudError as e:
-        if e.status is not None:
-            raise
-        raise http.CloudError('source: cannot connect (%s)' % e.cause,
-                              retriable=True)
-    if not offset:
-        if response.status_code != 200:
-            _fail_answer(response, 'source download')
-        return response
-    if response.status_code not in (200, 206):
-        _fail_answer(response, 'source download (from byte %d)' % offset)
-    served = response.headers.get('Content-Range', '')
-    start = served.partition(' ')[2].partition('-')[0]
-    if response.status_code != 206 or start != str(offset):
-        response.close()
-        raise RangeRefused(
-            'source download cannot be resumed: asked for its bytes from '
-            '%d, got HTTP %s %s; this attempt stops and the next one reads '
-            'from the first byte' % (
-                offset, response.status_code,
-                'Content-Range "%s"' % served if served
-                else 'without Content-Range'),
-            retriable=True, status=response.status_code)
-    return response
-
-
-def _fail_answer(response, what):
-    """Raise the CloudError of a refused download, with its reason."""
-    body = response.text if response.status_code != 204 else None
-    response.close()
-    raise http.status_error(what, response.status_code, body)
-
-
-class _Reopener:
-    """Reopens one image's source download, with today's token rules.
-
-    A token close to expiry is renewed first; after a 401 the next
-    reopening gets a new token whatever the old one looked like.
-    """
-
-    def __init__(self, src, image_id, options):
-        self.src = src
-        self.image_id = image_id
-        self.options = options
-        self.renew = False
-
-    def __call__(self, offset):
-        with http.cloud_errors():
-            if self.renew:
-                self.src.reauthenticate()
-            else:
-                self.src.refresh_token_if_expiring(sessions.TOKEN_MARGIN)
-        try:
-            return open_source(self.src, self.image_id, offset, self.options)
-        except http.CloudError as e:
-            self.renew = e.status == 401
-            raise
 
 
 def upload(dst, dest_id, body, size, target='file', store=None,
@@ -436,7 +75,7 @@ def upload(dst, dest_id, body, size, target='file', store=None,
     try:
         response = dst.image.put('/v2/images/%s/%s' % (dest_id, target),
                                  data=body, headers=headers, **switches)
-    except _AbortUpload:
+    except verified.AbortUpload:
         raise body.failure
     except http.CloudError as e:
         if body.failure is not None:
@@ -465,15 +104,15 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
         source_image.get('container_format')
     ) if options.check_format else None
     image_id = source_image['id']
-    body = VerifiedStream(
-        open_source(src, image_id, options=options),
+    body = verified.VerifiedStream(
+        source.open_source(src, image_id, options=options),
         source_image.get('size'), algo, digest, on_bytes=on_bytes,
         stop=stop, check=check, limiter=options.limiter,
-        reopen=_Reopener(src, image_id, options),
+        reopen=source.Reopener(src, image_id, options),
         resume_backoff=options.resume_backoff, name=image_id, read=read)
     try:
         upload(dst, dest_id, body, source_image.get('size'), target, store,
                options)
         return body.sent
     finally:
-        _close(body.response)
+        verified.close_response(body.response)

@@ -10,6 +10,7 @@ from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate import model
 from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 from tests.unit.fakes.copying import DATA
 from tests.unit.fakes.copying import make_copy
 
@@ -104,7 +105,7 @@ def test_stop_during_the_wait_interrupts(monkeypatch):
         copy.run({})
     stop = threading.Event()
     stop.set()
-    with pytest.raises(transfer.Interrupted):
+    with pytest.raises(verified.Interrupted):
         copy.run({}, stop=stop)
 
 

@@ -10,7 +10,7 @@ from osc_image_migrate.copying import verify
 from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import planner
-from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 from tests.unit import fakes
 from tests.unit.fakes import scene as tp
 from tests.unit.fakes.stream import FakeResponse
@@ -42,7 +42,7 @@ def _as_read(image, data=DATA, **changes):
 def test_stream_without_a_source_hash_records_what_it_read(size):
     chunks = [DATA[i:i + 999] for i in range(0, len(DATA), 999)]
     read = {}
-    body = transfer.VerifiedStream(FakeResponse(chunks),
+    body = verified.VerifiedStream(FakeResponse(chunks),
                                    len(DATA) if size else None, None, None,
                                    chunk_size=4096, read=read)
     assert b''.join(body) == DATA
@@ -55,7 +55,7 @@ def test_stream_without_a_source_hash_records_what_it_read(size):
 
 
 def test_a_sizeless_body_is_sent_chunked_not_as_nothing():
-    body = transfer.VerifiedStream(FakeResponse([DATA]), None, None, None)
+    body = verified.VerifiedStream(FakeResponse([DATA]), None, None, None)
     # requests.Session.request sends ``data or {}``.
     assert bool(body)
     prepared = requests.Request('PUT', 'http://glance/',
@@ -67,7 +67,7 @@ def test_a_sizeless_body_is_sent_chunked_not_as_nothing():
 
 def test_a_source_hash_is_checked_and_nothing_else_is_computed():
     read = {}
-    body = transfer.VerifiedStream(
+    body = verified.VerifiedStream(
         FakeResponse([DATA]), None, 'md5', hashlib.md5(DATA).hexdigest(),
         read=read)
     assert b''.join(body) == DATA

@@ -6,7 +6,7 @@ import hashlib
 import requests
 from urllib3 import exceptions as urllib3_exc
 
-from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 
 
 class FakeResponse:
@@ -26,7 +26,7 @@ class FakeResponse:
 def stream_for(chunks, data=None, algo='sha512', **kwargs):
     data = b''.join(chunks) if data is None else data
     digest = hashlib.new(algo, data).hexdigest()
-    return transfer.VerifiedStream(FakeResponse(chunks), len(data), algo,
+    return verified.VerifiedStream(FakeResponse(chunks), len(data), algo,
                                    digest, **kwargs)
 
 

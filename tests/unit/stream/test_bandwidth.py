@@ -7,7 +7,7 @@ import time
 import pytest
 
 from osc_image_migrate.stream import bandwidth
-from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 from tests.unit.fakes.stream import FakeRaw
 from tests.unit.fakes.stream import FakeResponse
 from tests.unit.fakes.stream import RawResponse
@@ -117,7 +117,7 @@ def test_the_stream_asks_for_every_byte_in_small_pieces():
 
     pieces = [b'x' * 300] * 10
     raw = FakeRaw(pieces)
-    body = transfer.VerifiedStream(
+    body = verified.VerifiedStream(
         RawResponse(raw), 3000, None, None,
         limiter=Recorder())
     assert b''.join(body) == b''.join(pieces)
@@ -132,8 +132,8 @@ def test_a_stopped_stream_is_interrupted():
         def take(self, size, stop=None):
             return False
 
-    body = transfer.VerifiedStream(FakeResponse([b'x' * 10]), 10, None,
+    body = verified.VerifiedStream(FakeResponse([b'x' * 10]), 10, None,
                                    None, limiter=Stopped())
-    with pytest.raises(transfer._AbortUpload):
+    with pytest.raises(verified.AbortUpload):
         list(body)
-    assert isinstance(body.failure, transfer.Interrupted)
+    assert isinstance(body.failure, verified.Interrupted)

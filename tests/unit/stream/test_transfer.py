@@ -9,7 +9,7 @@ import pytest
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
-from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 from tests.unit.fakes.disk_images import qcow2
 from tests.unit.fakes.stream import consume
 from tests.unit.fakes.stream import FakeResponse
@@ -31,7 +31,7 @@ def test_last_chunk_is_held_until_verified():
     body = stream_for(chunks, data=b'1' * 4 + b'2' * 4 + b'X' * 4,
                       chunk_size=4)
     sent = []
-    with pytest.raises(transfer._AbortUpload):
+    with pytest.raises(verified.AbortUpload):
         for chunk in body:
             sent.append(chunk)
     assert sent == [b'1' * 4, b'2' * 4]
@@ -42,8 +42,8 @@ def test_last_chunk_is_held_until_verified():
 def test_short_source_is_refused():
     chunks = [b'x' * 8]
     digest = hashlib.md5(b'x' * 8).hexdigest()
-    body = transfer.VerifiedStream(FakeResponse(chunks), 9, 'md5', digest)
-    with pytest.raises(transfer._AbortUpload):
+    body = verified.VerifiedStream(FakeResponse(chunks), 9, 'md5', digest)
+    with pytest.raises(verified.AbortUpload):
         consume(body)
     assert 'source sent 8 bytes, its record says 9' in str(body.failure)
 
@@ -51,20 +51,20 @@ def test_short_source_is_refused():
 def test_body_refuses_second_iteration():
     body = stream_for([b'abc'])
     consume(body)
-    with pytest.raises(transfer._AbortUpload):
+    with pytest.raises(verified.AbortUpload):
         iter(body)
     assert 'sent twice' in str(body.failure)
 
 
 def test_abort_is_not_an_oserror():
     """urllib3 swallows OSError raised from a body; ours must get through."""
-    assert not issubclass(transfer._AbortUpload, OSError)
+    assert not issubclass(verified.AbortUpload, OSError)
 
 
 def test_broken_source_aborts_with_retriable_error():
-    body = transfer.VerifiedStream(
+    body = verified.VerifiedStream(
         FakeResponse([b'a', b'b', b'c'], fail_after=2), 3, None, None)
-    with pytest.raises(transfer._AbortUpload):
+    with pytest.raises(verified.AbortUpload):
         consume(body)
     assert body.failure.retriable
     assert 'broke off' in str(body.failure)
@@ -76,9 +76,9 @@ def test_stop_event_interrupts():
     iterator = iter(body)
     next(iterator)
     stop.set()
-    with pytest.raises(transfer._AbortUpload):
+    with pytest.raises(verified.AbortUpload):
         list(iterator)
-    assert isinstance(body.failure, transfer.Interrupted)
+    assert isinstance(body.failure, verified.Interrupted)
 
 
 def test_expected_digest_prefers_multihash():
@@ -120,12 +120,12 @@ def test_a_slow_source_is_forwarded_without_waiting_for_a_full_piece():
     class SlowResponse(FakeResponse):
         def iter_content(self, chunk_size):
             for chunk in self.chunks:
-                clock.now += transfer.FLUSH_SECONDS
+                clock.now += verified.FLUSH_SECONDS
                 yield chunk
 
     chunks = [b'a' * 3, b'b' * 3, b'c' * 3]
     digest = hashlib.sha512(b''.join(chunks)).hexdigest()
-    body = transfer.VerifiedStream(SlowResponse(chunks), 9, 'sha512',
+    body = verified.VerifiedStream(SlowResponse(chunks), 9, 'sha512',
                                    digest, clock=clock)
     assert consume(body) == chunks
 
@@ -139,9 +139,9 @@ def test_source_is_read_in_small_pieces():
             return super().iter_content(chunk_size)
 
     digest = hashlib.md5(b'abc').hexdigest()
-    consume(transfer.VerifiedStream(Recording([b'abc']), 3, 'md5', digest))
-    assert seen == [transfer.READ_SIZE]
-    assert transfer.READ_SIZE < transfer.CHUNK_SIZE
+    consume(verified.VerifiedStream(Recording([b'abc']), 3, 'md5', digest))
+    assert seen == [verified.READ_SIZE]
+    assert verified.READ_SIZE < verified.CHUNK_SIZE
 
 
 def test_format_problem_stops_the_stream_before_the_rest_is_sent():
@@ -150,7 +150,7 @@ def test_format_problem_stops_the_stream_before_the_rest_is_sent():
     chunks = [data[i:i + MiB] for i in range(0, len(data), MiB)]
     body = stream_for(chunks, check=format_check.FormatCheck('raw', 'bare'))
     sent = []
-    with pytest.raises(transfer._AbortUpload):
+    with pytest.raises(verified.AbortUpload):
         for chunk in body:
             sent.append(chunk)
     assert sent == []

@@ -6,7 +6,7 @@ import hashlib
 import pytest
 
 from osc_image_migrate.cloud import http
-from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 from tests.unit.fakes.stream import FakeRaw
 from tests.unit.fakes.stream import RawResponse
 
@@ -14,7 +14,7 @@ from tests.unit.fakes.stream import RawResponse
 def stream(pieces, chunk_size, **kwargs):
     data = b''.join(pieces)
     raw = FakeRaw(pieces, **kwargs)
-    body = transfer.VerifiedStream(
+    body = verified.VerifiedStream(
         RawResponse(raw), len(data), 'sha512',
         hashlib.sha512(data).hexdigest(), chunk_size=chunk_size)
     return body, raw, data
@@ -33,7 +33,7 @@ def test_uneven_arrivals_go_out_whole_and_never_above_chunk_size():
 
 def test_a_broken_read1_aborts_with_a_retriable_error():
     body, _, _ = stream([b'x' * 8] * 4, chunk_size=8, fail_after=2)
-    with pytest.raises(transfer._AbortUpload):
+    with pytest.raises(verified.AbortUpload):
         list(body)
     assert isinstance(body.failure, http.CloudError)
     assert body.failure.retriable

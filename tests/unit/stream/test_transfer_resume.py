@@ -9,7 +9,9 @@ import pytest
 from urllib3 import exceptions as urllib3_exc
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.stream import source
 from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import verified
 from osc_image_migrate.v1 import image_migrate
 
 DATA = bytes(range(256)) * 64  # 16 KiB
@@ -77,7 +79,7 @@ def stream(first_break, plan, data=DATA, served=DATA, size=None,
            **kwargs):
     source = Source(plan, served)
     first = FakeResponse(FakeRaw(served, break_after=first_break))
-    body = transfer.VerifiedStream(
+    body = verified.VerifiedStream(
         first, len(data) if size is None else size, 'sha512',
         hashlib.sha512(data).hexdigest(), chunk_size=4096, reopen=source,
         resume_backoff=kwargs.pop('resume_backoff', NO_WAIT), **kwargs)
@@ -90,7 +92,7 @@ def consume(body):
         try:
             for chunk in body:
                 out.append(chunk)
-        except transfer._AbortUpload:
+        except verified.AbortUpload:
             raise body.failure
     return out, failed.value
 
@@ -109,7 +111,7 @@ def test_a_body_that_ends_early_is_resumed():
     served = DATA
     first = FakeResponse(FakeRaw(served[:7000]))
     source = Source([None])
-    body = transfer.VerifiedStream(
+    body = verified.VerifiedStream(
         first, len(DATA), 'sha512', hashlib.sha512(DATA).hexdigest(),
         reopen=source, resume_backoff=NO_WAIT)
     assert b''.join(body) == DATA
@@ -138,7 +140,7 @@ def test_other_bytes_after_a_resume_never_release_the_last_piece():
 
 
 def test_a_refused_range_ends_the_attempt_without_asking_again():
-    refused = transfer.RangeRefused('ignored', retriable=True, status=200)
+    refused = verified.RangeRefused('ignored', retriable=True, status=200)
     body, source, _ = stream(5000, [refused, None])
     out, error = consume(body)
     assert error is refused
@@ -179,7 +181,7 @@ def test_a_refusal_on_reopening_fails_at_once():
 
 def test_without_reopen_a_break_fails_as_before():
     first = FakeResponse(FakeRaw(DATA, break_after=5000))
-    body = transfer.VerifiedStream(first, len(DATA), 'sha512',
+    body = verified.VerifiedStream(first, len(DATA), 'sha512',
                                    hashlib.sha512(DATA).hexdigest())
     out, error = consume(body)
     assert 'source download broke off after 5000 bytes' in str(error)
@@ -231,8 +233,8 @@ def opened(status, content_range=None, offset=4096, **options):
     headers = {'Content-Range': content_range} if content_range else {}
     response = FakeResponse(None, status, headers)
     src = FakeClients(response)
-    result = transfer.open_source(src, 'img', offset,
-                                  transfer.StreamOptions(**options))
+    result = source.open_source(src, 'img', offset,
+                                transfer.StreamOptions(**options))
     return result, src.image.calls[0]
 
 
@@ -253,7 +255,7 @@ def test_a_resumed_download_asks_for_the_next_byte():
     (206, None),
 ])
 def test_a_resumed_answer_from_elsewhere_is_refused(status, content_range):
-    with pytest.raises(transfer.RangeRefused) as refused:
+    with pytest.raises(verified.RangeRefused) as refused:
         opened(status, content_range)
     assert refused.value.retriable
     assert 'asked for its bytes from 4096' in str(refused.value)
@@ -262,7 +264,7 @@ def test_a_resumed_answer_from_elsewhere_is_refused(status, content_range):
 def test_a_server_error_on_reopening_may_be_tried_again():
     with pytest.raises(http.CloudError) as failed:
         opened(503)
-    assert not isinstance(failed.value, transfer.RangeRefused)
+    assert not isinstance(failed.value, verified.RangeRefused)
     assert failed.value.retriable
 
 
@@ -274,7 +276,7 @@ def test_the_first_download_sends_no_range():
 
 def test_reopening_renews_tokens_like_an_attempt():
     src = FakeClients(FakeResponse(None, 401))
-    reopen = transfer._Reopener(src, 'img', transfer.StreamOptions())
+    reopen = source.Reopener(src, 'img', transfer.StreamOptions())
     with pytest.raises(http.CloudError):
         reopen(100)
     src.image.response = FakeResponse(None, 206,

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The source download: opened, and reopened from a byte for a resume.
+
+Glance serves a download from any offset (``Range: bytes=N-``, answered
+``206``): a broken download is reopened at the next byte the stream needs,
+and anything but a ``206`` from exactly there is refused, so the running
+hash never covers bytes twice or skips any.
+"""
+
+from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
+from osc_image_migrate.stream import verified
+
+
+def open_source(src, image_id, offset=0, options=None):
+    """Start the source download at byte ``offset``; it streams the body.
+
+    From an ``offset`` the answer must be a ``206`` whose Content-Range
+    starts exactly there; a ``200`` (the source ignored ``Range``) or any
+    other start raises verified.RangeRefused. ``options``: the run's
+    transfer.StreamOptions (its stall timeout).
+    """
+    headers = {'Range': 'bytes=%d-' % offset} if offset else None
+    switches = (options.request_switches() if options is not None
+                else http.no_replay())
+    try:
+        response = src.image.get('/v2/images/%s/file' % image_id,
+                                 stream=True, headers=headers, **switches)
+    except http.CloudError as e:
+        if e.status is not None:
+            raise
+        raise http.CloudError('source: cannot connect (%s)' % e.cause,
+                              retriable=True)
+    if not offset:
+        if response.status_code != 200:
+            _fail_answer(response, 'source download')
+        return response
+    if response.status_code not in (200, 206):
+        _fail_answer(response, 'source download (from byte %d)' % offset)
+    served = response.headers.get('Content-Range', '')
+    start = served.partition(' ')[2].partition('-')[0]
+    if response.status_code != 206 or start != str(offset):
+        response.close()
+        raise verified.RangeRefused(
+            'source download cannot be resumed: asked for its bytes from '
+            '%d, got HTTP %s %s; this attempt stops and the next one reads '
+            'from the first byte' % (
+                offset, response.status_code,
+                'Content-Range "%s"' % served if served
+                else 'without Content-Range'),
+            retriable=True, status=response.status_code)
+    return response
+
+
+def _fail_answer(response, what):
+    """Raise the CloudError of a refused download, with its reason."""
+    body = response.text if response.status_code != 204 else None
+    response.close()
+    raise http.status_error(what, response.status_code, body)
+
+
+class Reopener:
+    """Reopens one image's source download, with today's token rules.
+
+    A token close to expiry is renewed first; after a 401 the next
+    reopening gets a new token whatever the old one looked like.
+    """
+
+    def __init__(self, src, image_id, options):
+        self.src = src
+        self.image_id = image_id
+        self.options = options
+        self.renew = False
+
+    def __call__(self, offset):
+        with http.cloud_errors():
+            if self.renew:
+                self.src.reauthenticate()
+            else:
+                self.src.refresh_token_if_expiring(sessions.TOKEN_MARGIN)
+        try:
+            return open_source(self.src, self.image_id, offset, self.options)
+        except http.CloudError as e:
+            self.renew = e.status == 401
+            raise
