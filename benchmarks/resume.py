@@ -1,14 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 """Section ``resume``: what source cuts cost a copy.
 
-The same ``image migrate`` of one image, through a TCP proxy in front of
-the source Glance (tests/functional/fixtures/proxy.py, pointed at by
-clouds.yaml's ``image_endpoint_override``): once with the proxy only
-forwarding, once with it cutting the source download ``CUTS`` times. A resumed download
-costs a reconnect, not a restart: the cut copy must keep at least
-``TARGET`` of the uncut one's speed, with one destination upload each
-(counted in the destination Glance's log).
-"""
+The same ``image migrate`` of one image, through a TCP proxy in front of the
+source Glance (tests/functional/fixtures/proxy.py, pointed at by clouds.yaml's
+``image_endpoint_override``): once with the proxy only forwarding, once with it
+cutting the source download ``CUTS`` times. A resumed download costs a
+reconnect, not a restart: the cut copy must keep at least ``TARGET`` of the
+uncut one's speed, with one destination upload each (counted in the destination
+Glance's log). """
 
 import json
 import os
