@@ -7,7 +7,8 @@ source Glance (tests/functional/fixtures/proxy.py, pointed at by clouds.yaml's
 cutting the source download ``CUTS`` times. A resumed download costs a
 reconnect, not a restart: the cut copy must keep at least ``TARGET`` of the
 uncut one's speed, with one destination upload each (counted in the destination
-Glance's log). """
+Glance's log).
+"""
 
 import json
 import os
