@@ -10,6 +10,7 @@ non-``OSError`` exception (:class:`AbortUpload`).
 """
 
 import logging
+import select
 import time
 
 import requests
@@ -204,18 +205,21 @@ class VerifiedStream:
         """One response's bytes as they arrive, ``chunk_size`` at most.
 
         ``raw.read1`` hands over what the connection holds without waiting
-        to fill a piece, so a slow source is forwarded as it comes while a
-        fast one is read in few large pieces (``read_size`` pieces cost
-        more CPU: see doc/source/performance.rst). Responses without it (test
-        fakes, older urllib3) are read ``read_size`` at a time.
+        to fill a piece, so a slow source is forwarded as it comes. Over
+        TLS one read gives at most one TLS record (~16 KiB): reads are
+        gathered into one piece while more is already there (see
+        :func:`waiting`), so a fast source is handled in few large pieces
+        whatever carries it (each piece costs the hash and the checks
+        their own CPU: see doc/source/performance.rst). Responses without
+        ``read1`` (test fakes, older urllib3) are read ``read_size`` at a
+        time.
         """
         size = self._chunk_size
         if self._limiter is not None:
             size = min(size, self._limiter.piece)
         read1 = getattr(getattr(response, 'raw', None), 'read1', None)
         if read1 is not None:
-            pieces = iter(lambda: read1(self._piece_size(size),
-                                        decode_content=True), b'')
+            pieces = iter(lambda: self._gather(response, read1, size), b'')
         else:
             pieces = response.iter_content(min(self._read_size, size))
         for piece in pieces:
@@ -223,6 +227,21 @@ class VerifiedStream:
                     len(piece), self._stop):
                 self._fail(Interrupted('interrupted'))
             yield piece
+
+    def _gather(self, response, read1, size):
+        """One read, topped up by the reads that would not wait."""
+        wanted = self._piece_size(size)
+        piece = read1(wanted, decode_content=True)
+        if not piece or len(piece) >= wanted or not waiting(response):
+            return piece
+        parts, have = [piece], len(piece)
+        while have < wanted and waiting(response):
+            more = read1(wanted - have, decode_content=True)
+            if not more:
+                break
+            parts.append(more)
+            have += len(more)
+        return b''.join(parts)
 
     def _piece_size(self, size):
         """``size``, or less while the format check is undecided."""
@@ -298,6 +317,25 @@ class VerifiedStream:
         self.sent += n
         if self._on_bytes is not None:
             self._on_bytes(n)
+
+
+def waiting(response):
+    """True when the connection has more of the body to read at once.
+
+    Decrypted TLS bytes not read yet, or bytes in the socket's buffer:
+    a read then returns without waiting for the source.
+    """
+    connection = getattr(getattr(response, 'raw', None), 'connection', None)
+    sock = getattr(connection, 'sock', None)
+    if sock is None:
+        return False
+    pending = getattr(sock, 'pending', None)
+    if pending is not None and pending():
+        return True
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return False
 
 
 def close_response(response):
