@@ -109,6 +109,8 @@ def retriable_status(status):
 
 def from_library(error):
     """The CloudError for a keystoneauth or glanceclient exception."""
+    if tls_cause(error):
+        return CloudError(describe(error), cause=type(error).__name__)
     if isinstance(error, (ks_exc.ConnectionError,
                           glance_exc.CommunicationError,
                           glance_exc.InvalidEndpoint)):
@@ -256,10 +258,28 @@ def patch_image(clients, image_id, patch, what='destination record update'):
         ok=(200,))
 
 
+# OpenSSL's reason for a certificate that does not verify, as ssl words it.
+_TLS_CAUSE = re.compile(r'certificate verify failed: (.+?)\.? \(_ssl\.c')
+
+
+def tls_cause(error):
+    """OpenSSL's reason when ``error`` is a certificate that does not verify.
+
+    None for any other error. keystoneauth, requests and urllib3 wrap it
+    in three layers of their own words; the operator needs OpenSSL's.
+    """
+    match = _TLS_CAUSE.search(str(error))
+    return match.group(1) if match else None
+
+
 def describe(error):
     """A short, token-free description of an error."""
     if isinstance(error, CloudError):
         return str(error)
+    cause = tls_cause(error)
+    if cause:
+        return _('TLS certificate does not verify: %s (check this cloud\'s '
+                 'cacert, or verify, in clouds.yaml)') % cause
     if isinstance(error, ks_exc.Unauthorized):
         return _('authentication failed (check the credentials in '
                  'clouds.yaml)')

@@ -8,6 +8,7 @@ clouds.yaml by name through the same ``OpenStackConfig`` that OSC uses, so
 each cloud keeps its own ``verify``/``cacert``/``cert``/``key`` settings.
 """
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -85,6 +86,34 @@ class CloudClients:
     def _renew(self):
         self.session.auth.invalidate()
         self.access()
+
+
+class _DiscoveryWarning(logging.Filter):
+    """keystoneauth's "Failed to discover available identity versions".
+
+    It comes before the error it leads to (a wrong URL, a certificate that
+    does not verify), which the command then reports on one line of its
+    own: at the warning's level it is only a confusing first line. It is
+    kept for ``--debug``.
+    """
+
+    def filter(self, record):
+        if record.getMessage().startswith(
+                'Failed to discover available identity versions'):
+            record.levelno, record.levelname = logging.DEBUG, 'DEBUG'
+        return True
+
+
+@contextlib.contextmanager
+def discovery_warnings_at_debug():
+    """Log keystoneauth's identity discovery warnings at debug level."""
+    logger = logging.getLogger('keystoneauth.identity.generic.base')
+    demote = _DiscoveryWarning()
+    logger.addFilter(demote)
+    try:
+        yield
+    finally:
+        logger.removeFilter(demote)
 
 
 def build_clients(name, session, region_name=None, interface=None,

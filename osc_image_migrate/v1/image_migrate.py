@@ -135,7 +135,8 @@ class _MigrateCommand(command.Lister):
     def run(self, parsed_args):
         """Report usage errors with status 2 and bulk failures after rows."""
         try:
-            result = super().run(parsed_args)
+            with sessions.discovery_warnings_at_debug():
+                result = super().run(parsed_args)
         except model.UsageError as e:
             self.log.error(str(e))
             return e.exit_status
