@@ -10,6 +10,7 @@ import pytest
 
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import image_copy
+from osc_image_migrate.copying import record
 from osc_image_migrate import model
 from osc_image_migrate.planning import planner
 from osc_image_migrate.stream import transfer
@@ -96,8 +97,8 @@ def make_copy(keep_ids=False):
 
 @pytest.fixture(autouse=True)
 def quick_grace(monkeypatch):
-    monkeypatch.setattr(image_copy, 'SAVING_GRACE', 0.05)
-    monkeypatch.setattr(image_copy, 'POLL_SECONDS', 0.01)
+    monkeypatch.setattr(record, 'SAVING_GRACE', 0.05)
+    monkeypatch.setattr(record, 'POLL_SECONDS', 0.01)
 
 
 def uploads(monkeypatch, *behaviours):
@@ -177,7 +178,7 @@ def test_someone_elses_upload_is_left_alone(monkeypatch):
 
 
 def test_stop_during_the_wait_interrupts(monkeypatch):
-    monkeypatch.setattr(image_copy, 'SAVING_GRACE', 30)
+    monkeypatch.setattr(record, 'SAVING_GRACE', 30)
     copy, images, source = make_copy()
     uploads(monkeypatch, 'break')
     with pytest.raises(http.CloudError):
