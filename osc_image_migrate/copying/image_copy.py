@@ -91,8 +91,9 @@ class ImageCopy:
         sent = 0
         if item.action not in planner.IN_PLACE_ACTIONS and has_data:
             status = self._settle_broken_upload(id_map, stop)
-            sending = send.Send(self.src, self.dst, item, self.dest_id, self,
-                                self.stream_options, on_bytes, stop)
+            sending = send.Send(self.src, self.dst, item, self.dest_id,
+                                journal=self, options=self.stream_options,
+                                on_bytes=on_bytes, stop=stop)
             if status == 'queued':
                 sent = sending.data(self.chooser)
             elif status in ('uploading', 'importing'):
