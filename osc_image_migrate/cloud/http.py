@@ -116,7 +116,10 @@ def guard(glance):
     def guarded(*args, **kwargs):
         try:
             return request(*args, **kwargs)
-        except (glance_exc.BaseException, ks_exc.ClientException) as e:
+        # glanceclient's HTTP errors derive from its ClientException, not
+        # from its BaseException (which covers only its other errors).
+        except (glance_exc.ClientException, glance_exc.BaseException,
+                ks_exc.ClientException) as e:
             raise from_library(e) from e
 
     glance.http_client.request = guarded
