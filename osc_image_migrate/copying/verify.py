@@ -5,6 +5,12 @@ Glance activates whatever complete body it received; nothing in its API
 lets a client veto that, so bytes changed on the way in (after the
 stream's own check) are only found by comparing the records afterwards.
 
+What is done with such a copy instead of deleting it (which would burn its
+ID): it is deactivated, so that nobody boots it. A copy the destination
+converted on import (e.g. qcow2 to raw) differs from the source by design:
+it is accepted only on the evidence that conversion.py lists, and marked
+so (see glance_import.check_conversion).
+
 A source record without a hash (Nova's Ceph RBD direct snapshots, images
 registered from a location) or without a size has nothing to compare
 with: the reference is then what the stream read from the source (its
@@ -14,7 +20,9 @@ it as done (model.same_as_read).
 """
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.copying import glance_import
 from osc_image_migrate import model
+from osc_image_migrate.planning import conversion
 
 
 class DataMismatch(http.CloudError):
@@ -25,7 +33,7 @@ def verify_destination(dst, dest_id, source_image, read=None):
     """Compare the destination's own record with the source's.
 
     ``read``: the size and hashes of the bytes the stream read (see
-    stream.transfer.VerifiedStream), the reference for a source record
+    stream.verified.VerifiedStream), the reference for a source record
     without a hash or size.
     """
     record = dst.glance.images.get(dest_id)
@@ -42,6 +50,82 @@ def verify_destination(dst, dest_id, source_image, read=None):
             'in' % (algo, mine, theirs, record.get('size'),
                     source_image.get('size')))
     return record
+
+
+def check_copy(dst, dest_id, source_image, import_request=None, stop=None,
+               read=None):
+    """Verify the copy; accept a conversion or deactivate other data.
+
+    Returns the note for the row: that of an accepted conversion, or what
+    a source without a hash or size was verified against ('' for a copy
+    of the source's data). ``import_request`` is the request ID of this
+    copy's import, if it started one (see conversion.problems); ``read``
+    what the stream read (see verify_destination). A copy that holds
+    other data is marked, deactivated and reported as a final error.
+    """
+    try:
+        verify_destination(dst, dest_id, source_image, read)
+    except DataMismatch as mismatch:
+        try:
+            return accept_conversion(dst, dest_id, source_image, mismatch,
+                                     import_request, stop)
+        except DataMismatch as e:
+            mark_failed(dst, dest_id, str(e))
+            raise contain(dst, dest_id, e,
+                          new_id=dest_id != source_image.get('id'))
+    missing = model.lacks_reference(source_image)
+    if missing:
+        return ('the source records no %s: verified against the bytes '
+                'read from it' % ' and no '.join(missing))
+    return ''
+
+
+def accept_conversion(dst, dest_id, source_image, mismatch,
+                      import_request=None, stop=None):
+    """The note of an accepted conversion; else raise the mismatch.
+
+    A record that shows no conversion at all holds other data:
+    ``mismatch`` (what verify_destination found) is raised. One that
+    shows a conversion without its evidence is refused with what is
+    missing; an accepted one is marked on the record.
+    """
+    record, problems = glance_import.check_conversion(
+        dst, dest_id, source_image, import_request, stop)
+    if problems is None:
+        raise mismatch
+    if problems:
+        raise DataMismatch(
+            'destination image is %s (%s), and the evidence of a '
+            'conversion of the verified data is missing: %s' % (
+                conversion.label(source_image, record),
+                _sized(record), '; '.join(problems)))
+    glance_import.mark_converted(dst, dest_id, source_image, record)
+    return conversion.describe(source_image, record)
+
+
+def contain(dst, dest_id, error, new_id=False):
+    """Deactivate a copy that holds other data; the error that says so.
+
+    Deactivated, not deleted (that would burn its ID): nobody boots it.
+    A copy under the source's ID is copied again to a new ID, once; a
+    copy under a new ID (``new_id``) is not copied again: the plan blocks
+    the image (model.CHECK_FAILED), so re-runs never make a row of them.
+    """
+    try:
+        dst.glance.images.deactivate(dest_id)
+        contained = ('deactivated destination image %s so that nobody uses '
+                     'it; %s' % (dest_id, (
+                         're-runs do not copy it again (the plan blocks it)'
+                         if new_id else 'a re-run copies to a new ID, once')))
+    except http.CloudError as failure:
+        contained = ('could not deactivate destination image %s '
+                     '(HTTP %s): do not use it' % (dest_id, failure.status))
+    return http.CloudError('%s; %s' % (error, contained))
+
+
+def _sized(record):
+    return 'size %s, virtual size %s' % (record.get('size'),
+                                         record.get('virtual_size'))
 
 
 def _verify_as_read(dst, dest_id, source_image, record, read):

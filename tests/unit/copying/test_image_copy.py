@@ -8,6 +8,7 @@ import pytest
 
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import image_copy
+from osc_image_migrate.copying import record
 from osc_image_migrate import model
 from osc_image_migrate.stream import transfer
 from osc_image_migrate.stream import verified
@@ -17,8 +18,8 @@ from tests.unit.fakes.copying import make_copy
 
 @pytest.fixture(autouse=True)
 def quick_grace(monkeypatch):
-    monkeypatch.setattr(image_copy, 'SAVING_GRACE', 0.05)
-    monkeypatch.setattr(image_copy, 'POLL_SECONDS', 0.01)
+    monkeypatch.setattr(record, 'SAVING_GRACE', 0.05)
+    monkeypatch.setattr(record, 'POLL_SECONDS', 0.01)
 
 
 def uploads(monkeypatch, *behaviours):
@@ -98,7 +99,7 @@ def test_someone_elses_upload_is_left_alone(monkeypatch):
 
 
 def test_stop_during_the_wait_interrupts(monkeypatch):
-    monkeypatch.setattr(image_copy, 'SAVING_GRACE', 30)
+    monkeypatch.setattr(record, 'SAVING_GRACE', 30)
     copy, images, source = make_copy()
     uploads(monkeypatch, 'break')
     with pytest.raises(http.CloudError):

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The second step of a copy: the data into the record, once.
+
+The data goes in by direct upload or by glance-direct import (stage the
+same verified stream, then import: see upload_method and glance_import).
+A record an earlier run left ``uploading`` with a complete stage is
+imported, one left ``importing`` is waited for.
+
+What a send does that outlives it is told to its ``journal`` as it
+happens, since a send that fails half-way has done it all the same: a note
+for the row (``note(text)``), an import it started (``import_started(
+request_id)``: the request ID names the import's task, see conversion.py)
+and an upload that broke off (``upload_broke()``: the record may be
+``saving`` for a moment, see record.settled_status).
+"""
+
+import logging
+
+from osc_image_migrate.cloud import http
+from osc_image_migrate.copying import glance_import
+from osc_image_migrate.copying import upload_method
+from osc_image_migrate.planning import import_state
+from osc_image_migrate.stream import transfer
+
+LOG = logging.getLogger(__name__)
+
+# A running destination import is logged (-v) this often, in seconds.
+IMPORT_LOG_SECONDS = 30
+
+
+class Send:
+    """One attempt at sending ``item``'s data into record ``dest_id``."""
+
+    def __init__(self, src, dst, item, dest_id, journal,
+                 options=transfer.StreamOptions(), on_bytes=None,
+                 stop=None):
+        self.src = src
+        self.dst = dst
+        self.item = item
+        self.dest_id = dest_id
+        self.journal = journal
+        self.options = options
+        self.on_bytes = on_bytes
+        self.stop = stop
+
+    def data(self, chooser):
+        """Direct upload, or stage + import; returns the bytes sent.
+
+        ``chooser`` (upload_method.Chooser) is the run's method. A 403 on
+        the direct upload comes before Glance reads the body and leaves
+        the record ``queued``, so the same record can be staged.
+        """
+        if chooser.current == upload_method.PUT:
+            try:
+                return self._stream('file')
+            except http.CloudError as e:
+                if e.status != 403 or not chooser.forbidden():
+                    if e.status == 403:
+                        raise http.CloudError(
+                            '%s (the destination may forbid direct upload '
+                            'by policy: --upload-method glance-direct '
+                            'imports instead, where offered)' % e,
+                            status=403)
+                    raise
+                self.journal.note('direct upload refused (HTTP 403): '
+                                  'glance-direct for the rest of the run')
+        source = self.item.source_image
+        glance_import.record_source(self.dst, self.dest_id, source)
+        sent = self._stream('stage')
+        staged = self.dst.glance.images.get(self.dest_id)
+        if not import_state.is_staged(staged, source.get('size')):
+            raise http.CloudError(
+                'destination stage of %s ended %s with %s bytes, not the '
+                'source\'s %s: not imported' % (
+                    self.dest_id, staged.get('status'), staged.get('size'),
+                    source.get('size')), retriable=True)
+        self._import()
+        self._wait_import()
+        self.journal.note('imported with glance-direct')
+        return sent
+
+    def finish_import(self):
+        """Import a complete stage an earlier run left, or wait for one.
+
+        A record ``uploading`` without the source's size is a stage still
+        running (or lost with its server): never imported, since the
+        import would take whatever part of it arrived.
+        """
+        record = self.dst.glance.images.get(self.dest_id)
+        if import_state.is_dead(record):
+            raise glance_import.failure(self.dest_id, record)
+        if record['status'] == 'uploading':
+            if not import_state.is_staged(record,
+                                          self.item.source_image.get('size')):
+                raise http.CloudError(
+                    'destination image %s is being staged by another '
+                    'client (status uploading, %s of %s bytes staged)'
+                    % (self.dest_id, record.get('size'),
+                       self.item.source_image.get('size')))
+            glance_import.record_source(self.dst, self.dest_id,
+                                        self.item.source_image)
+            self._import()
+            self.journal.note('imported the data an earlier run staged')
+        else:
+            self.journal.note('waited for the import an earlier run '
+                              'started')
+        self._wait_import()
+
+    def _stream(self, target):
+        """The source's verified stream into the record's ``target``."""
+        try:
+            return transfer.copy_data(
+                self.src, self.dst, self.item.source_image, self.dest_id,
+                on_bytes=self.on_bytes, stop=self.stop, options=self.options,
+                target=target, store=self.item.dest_store,
+                read=self.journal.read)
+        except Exception:
+            self.journal.upload_broke()
+            raise
+
+    def _import(self):
+        self.journal.import_started(glance_import.start(
+            self.dst, self.dest_id, self.item.dest_store))
+
+    def _wait_import(self):
+        def report(record, seconds):
+            if seconds and int(seconds) % IMPORT_LOG_SECONDS == 0:
+                LOG.info('Image %s: destination import running for %d s '
+                         '(status %s)', self.dest_id, seconds,
+                         record.get('status'))
+
+        glance_import.wait(self.dst, self.dest_id, stop=self.stop,
+                           on_wait=report)

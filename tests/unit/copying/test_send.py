@@ -1,0 +1,170 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The send step: direct upload or stage + import, told to a journal."""
+
+import pytest
+
+from osc_image_migrate.cloud import http
+from osc_image_migrate.copying import glance_import
+from osc_image_migrate.copying import send
+from osc_image_migrate.copying import upload_method
+from osc_image_migrate.stream import transfer
+from tests.unit.fakes import copying as copy_fakes
+
+DATA = copy_fakes.DATA
+
+
+class Journal:
+    """What ImageCopy is told, in order."""
+
+    def __init__(self):
+        self.events = []
+        self.read = {}  # what the stream read (see ImageCopy)
+
+    def note(self, text):
+        self.events.append(('note', text))
+
+    def import_started(self, request_id):
+        self.events.append(('import', request_id))
+
+    def upload_broke(self):
+        self.events.append(('broke',))
+
+
+@pytest.fixture
+def destination(monkeypatch):
+    """A record to send into; ``calls`` lists the stream targets."""
+    copy, images, source = copy_fakes.make_copy()
+    dest_id = source['id']
+    images.create(id=dest_id)
+    calls = []
+    behaviour = {'file': 'active', 'stage': 'uploading', 'import': 'active'}
+
+    def copy_data(src, dst, source_image, dest_id, target='file', **kw):
+        calls.append(target)
+        outcome = behaviour[target]
+        if isinstance(outcome, Exception):
+            raise outcome
+        images.records[dest_id].update(status=outcome, size=len(DATA))
+        return len(DATA)
+
+    def start(dst, dest_id, store=None):
+        calls.append('import')
+        outcome = behaviour['import']
+        images.records[dest_id]['status'] = outcome
+        return 'req-%d' % len(calls)
+
+    monkeypatch.setattr(transfer, 'copy_data', copy_data)
+    monkeypatch.setattr(glance_import, 'start', start)
+    monkeypatch.setattr(glance_import, 'POLL_SECONDS', 0)
+    journal = Journal()
+    sending = send.Send(None, copy.dst, copy.item, dest_id, journal)
+    return sending, journal, images, calls, behaviour
+
+
+def chooser(requested=upload_method.AUTO, offered=('glance-direct',)):
+    return upload_method.Chooser(requested, lambda: offered)
+
+
+def test_direct_upload_tells_nothing(destination):
+    sending, journal, images, calls, behaviour = destination
+    assert sending.data(chooser()) == len(DATA)
+    assert calls == ['file'] and journal.events == []
+
+
+def test_forbidden_upload_is_staged_and_imported(destination):
+    sending, journal, images, calls, behaviour = destination
+    behaviour['file'] = http.status_error('destination upload', 403)
+    assert sending.data(chooser()) == len(DATA)
+    assert calls == ['file', 'stage', 'import']
+    assert journal.events == [
+        ('broke',),
+        ('note', 'direct upload refused (HTTP 403): glance-direct for the '
+                 'rest of the run'),
+        ('import', 'req-3'),
+        ('note', 'imported with glance-direct')]
+
+
+def test_forbidden_upload_without_fall_back_names_the_way_out(destination):
+    sending, journal, images, calls, behaviour = destination
+    behaviour['file'] = http.status_error('destination upload', 403)
+    with pytest.raises(http.CloudError) as raised:
+        sending.data(chooser(upload_method.PUT))
+    assert raised.value.status == 403 and not raised.value.retriable
+    assert '--upload-method glance-direct' in str(raised.value)
+    assert calls == ['file'] and journal.events == [('broke',)]
+
+
+def test_broken_upload_is_told_and_raised(destination):
+    sending, journal, images, calls, behaviour = destination
+    behaviour['file'] = http.CloudError('broke off', retriable=True)
+    with pytest.raises(http.CloudError) as raised:
+        sending.data(chooser())
+    assert raised.value is behaviour['file']
+    assert journal.events == [('broke',)]
+
+
+def test_import_started_is_told_though_it_fails(destination):
+    sending, journal, images, calls, behaviour = destination
+    behaviour['import'] = 'queued'
+    with pytest.raises(glance_import.ImportFailed) as raised:
+        sending.data(chooser(upload_method.GLANCE_DIRECT))
+    assert raised.value.retriable
+    assert journal.events == [('import', 'req-2')]
+
+
+def test_incomplete_stage_is_not_imported(destination):
+    sending, journal, images, calls, behaviour = destination
+    behaviour['stage'] = 'queued'
+    with pytest.raises(http.CloudError) as raised:
+        sending.data(chooser(upload_method.GLANCE_DIRECT))
+    assert raised.value.retriable and 'not imported' in str(raised.value)
+    assert calls == ['stage'] and journal.events == []
+
+
+def test_stage_records_the_source_first(destination, monkeypatch):
+    sending, journal, images, calls, behaviour = destination
+    monkeypatch.setattr(glance_import, 'record_source',
+                        lambda *args: calls.append('record'))
+    sending.data(chooser(upload_method.GLANCE_DIRECT))
+    assert calls == ['record', 'stage', 'import']
+
+
+# -- what an earlier run left
+
+def test_complete_stage_is_imported(destination):
+    sending, journal, images, calls, behaviour = destination
+    images.records[sending.dest_id].update(status='uploading',
+                                           size=len(DATA))
+    sending.finish_import()
+    assert calls == ['import']
+    assert journal.events == [
+        ('import', 'req-1'),
+        ('note', 'imported the data an earlier run staged')]
+
+
+def test_running_stage_is_left_alone(destination):
+    sending, journal, images, calls, behaviour = destination
+    images.records[sending.dest_id].update(status='uploading', size=None)
+    with pytest.raises(http.CloudError) as raised:
+        sending.finish_import()
+    assert 'being staged by another client' in str(raised.value)
+    assert calls == [] and journal.events == []
+
+
+def test_running_import_is_waited_for(destination):
+    sending, journal, images, calls, behaviour = destination
+    images.statuses[sending.dest_id] = ['importing', 'importing', 'active']
+    sending.finish_import()
+    assert calls == [] and images.statuses[sending.dest_id] == []
+    assert journal.events == [
+        ('note', 'waited for the import an earlier run started')]
+
+
+def test_dead_import_is_final(destination):
+    sending, journal, images, calls, behaviour = destination
+    images.records[sending.dest_id].update(status='importing',
+                                           os_glance_failed_import='fs')
+    with pytest.raises(glance_import.ImportFailed) as raised:
+        sending.finish_import()
+    assert not raised.value.retriable
+    assert calls == [] and journal.events == []
