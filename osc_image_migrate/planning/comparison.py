@@ -75,3 +75,15 @@ def verdict(image, candidate):
     if conversion.awaits_check(image, candidate):
         return RESUMABLE
     return OTHER
+
+
+def reference_note(image):
+    """What the plan says of a source record without a hash or size."""
+    missing = model.lacks_reference(image)
+    if not missing:
+        return None
+    note = 'the source records no %s' % ' and no '.join(missing)
+    if 'size' in missing:
+        note += ' (streamed to its end)'
+    return note + (': verified against the size and hash of the bytes '
+                   'read from it, not against the source\'s record')

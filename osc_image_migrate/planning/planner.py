@@ -9,7 +9,6 @@ show exactly what ``migrate`` would do, and a saved plan can be re-checked.
 
 import copy
 import dataclasses
-import heapq
 
 from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
@@ -17,6 +16,7 @@ from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import drift
 from osc_image_migrate.planning import import_state
 from osc_image_migrate.planning import metadata
+from osc_image_migrate.planning import order
 from osc_image_migrate.planning import owners
 from osc_image_migrate.planning import secrets
 from osc_image_migrate.planning import selection
@@ -90,18 +90,6 @@ def _failed_check(record):
         'find what changes the data on its way in, then delete that copy '
         'to copy the image again' % (record['id'],
                                      record[model.CHECK_FAILED]))
-
-
-def reference_note(image):
-    """What the plan says of a source record without a hash or size."""
-    missing = model.lacks_reference(image)
-    if not missing:
-        return None
-    note = 'the source records no %s' % ' and no '.join(missing)
-    if 'size' in missing:
-        note += ' (streamed to its end)'
-    return note + (': verified against the size and hash of the bytes '
-                   'read from it, not against the source\'s record')
 
 
 _NOT_DONE = (_Blocked, owners.Unmapped)
@@ -263,8 +251,8 @@ def _decide(item, source, dest, image, plan_options, by_source):
             item.reason += '; the source has no data: metadata only'
     if item.action != SKIP:
         _check_rights(item, source, dest, to_apply)
-    if item.action in DATA_ACTIONS and reference_note(image):
-        notes.append(reference_note(image))
+    if item.action in DATA_ACTIONS and comparison.reference_note(image):
+        notes.append(comparison.reference_note(image))
     elif verdict == _PRESENT and model.same_as_read(image, found):
         notes.append('the source records no hash: the copy was verified '
                      'against the bytes read from it')
@@ -319,37 +307,6 @@ def _plan_one(source, dest, image_id, reasons, plan_options, by_source,
     return item
 
 
-def _ordered(items):
-    """Dependencies first; otherwise by name, then ID. Cycles go last."""
-    by_id = {item.source_id: item for item in items}
-    waiting = {item.source_id: {d for d in item.depends_on if d in by_id}
-               for item in items}
-    dependants = {i: [] for i in by_id}
-    for item_id, deps in waiting.items():
-        for dep in deps:
-            dependants[dep].append(item_id)
-
-    def key(item_id):
-        return (by_id[item_id].name or '', item_id)
-
-    ready = [key(i) for i, deps in waiting.items() if not deps]
-    heapq.heapify(ready)
-    result = []
-    while ready:
-        item_id = heapq.heappop(ready)[1]
-        result.append(by_id[item_id])
-        for other in dependants[item_id]:
-            waiting[other].discard(item_id)
-            if not waiting[other]:
-                heapq.heappush(ready, key(other))
-    done = {item.source_id for item in result}
-    for item_id in sorted((i for i in by_id if i not in done), key=key):
-        item = by_id[item_id]
-        item.reason += '; circular kernel_id/ramdisk_id references'
-        result.append(item)
-    return result
-
-
 def _follow_new_ids(item, moving):
     """A finished copy whose kernel or ramdisk gets a new ID in this run."""
     item.changes += [drift.Change(key, item.dest_image.get(key),
@@ -380,7 +337,7 @@ def make_plan(source, dest, selected, project_map=None, keep_ids=False,
     items = [_plan_one(source, dest, image_id, reasons, options, by_source,
                        secret_options)
              for image_id, reasons in selected.items()]
-    plan = _ordered(items)
+    plan = order.dependencies_first(items)
     blocked, moving = set(), set()
     for item in plan:
         stuck = [d for d in item.depends_on if d in blocked]
