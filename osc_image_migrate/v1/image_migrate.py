@@ -1,10 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``image migrate`` and ``image migrate plan`` commands."""
 
-import argparse
 import logging
 
-from osc_lib.cli import format_columns
 from osc_lib.command import command
 
 from osc_image_migrate.cloud import http
@@ -12,13 +10,9 @@ from osc_image_migrate.cloud import inspection
 from osc_image_migrate.cloud import plan_file
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.cloud import survey
-from osc_image_migrate.copying import image_copy
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate.i18n import _
 from osc_image_migrate import model
-from osc_image_migrate.planning import drift
-from osc_image_migrate.planning import metadata
-from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import selection as selection_mod
 from osc_image_migrate.planning import sharding
 from osc_image_migrate.run import executor
@@ -26,101 +20,10 @@ from osc_image_migrate.run import progress as progress_mod
 from osc_image_migrate.stream import bandwidth
 from osc_image_migrate.stream import transfer
 from osc_image_migrate.v1 import option_types
+from osc_image_migrate.v1 import rows
 from osc_image_migrate.v1 import selection_options
 
 LOG = logging.getLogger(__name__)
-
-PLAN_COLUMNS = ('Source ID', 'Name', 'Owner', 'Visibility', 'Size',
-                'Action', 'Dest ID', 'Dest Owner', 'Reason', 'Selected')
-PLAN_LONG_COLUMNS = ('Status', 'Disk Format', 'Container Format',
-                     'Members', 'Tags', 'Properties', 'Depends On',
-                     'Changes', 'Dest Store')
-
-# ``plan --detailed-exit-code``: 1 and 2 stay errors and usage errors.
-EXIT_IN_SYNC = 0
-EXIT_CHANGES = 3    # migrate has something to do
-EXIT_ATTENTION = 4  # an operator must act: blocked, source-deleted, fixed
-EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
-
-WHOLE_CLOUD = _('No image or project selected: that migrates every image '
-                'of the source cloud; add --all to confirm')
-
-
-# Shared by both commands; kept under these names for callers.
-add_selection_options = selection_options.add_selection_options
-selection_from_args = selection_options.selection_from_args
-
-
-def positive_seconds(value):
-    """argparse type of ``--stall-timeout``: seconds above 0."""
-    try:
-        seconds = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            _('%s is not a number of seconds') % value)
-    if not seconds > 0:
-        raise argparse.ArgumentTypeError(
-            _('must be more than 0 seconds, not %s') % value)
-    return seconds
-
-
-def plan_row(item, long=False):
-    row = (item.source_id, item.name, item.owner, item.visibility,
-           item.size, item.action, item.dest_id, item.dest_owner,
-           item.reason, format_columns.ListColumn(item.selected))
-    if not long:
-        return row
-    image = item.source_image or {}
-    properties = {k: v for k, v in image.items()
-                  if k not in metadata.CORE and not metadata.is_read_only(k)}
-    return row + (
-        item.status, item.disk_format, item.container_format,
-        format_columns.ListColumn(
-            ['%s:%s' % (m['member_id'], m['status'])
-             for m in item.members]),
-        format_columns.ListColumn(image.get('tags') or []),
-        format_columns.DictColumn(properties),
-        format_columns.ListColumn(item.depends_on),
-        format_columns.DictColumn(drift.as_dict(item.changes)),
-        item.dest_store,
-    )
-
-
-def plan_exit_status(plan):
-    """What ``plan --detailed-exit-code`` answers for ``plan``."""
-    attention = (planner.BLOCKED, planner.SOURCE_DELETED)
-    if any(item.action in attention or item.quota or item.attention
-           or any(not c.syncable for c in item.changes) for item in plan):
-        return EXIT_ATTENTION
-    if any(item.action != planner.SKIP for item in plan):
-        return EXIT_CHANGES
-    return EXIT_IN_SYNC
-
-
-RESULT_COLUMNS = ('Source ID', 'Dest ID', 'Name', 'Result', 'Size',
-                  'Seconds', 'Rate', 'Detail')
-
-
-def result_row(result):
-    """One result row; Rate is in MiB/s."""
-    rate = round(result.rate / 2 ** 20, 1)
-    return (result.source_id, result.dest_id, result.name, result.result,
-            result.size, result.seconds, rate, result.detail)
-
-
-def missing_row(item):
-    """The result row of a plan file's image gone from the source."""
-    return (item.source_id, None, None, image_copy.FAILED, None, 0, 0,
-            _(plan_file.MISSING))
-
-
-def run_exit_status(results, missing, interrupted):
-    """``migrate``'s exit status: 1 if an image was not migrated."""
-    if interrupted:
-        return EXIT_INTERRUPTED
-    if missing or not all(r.ok for r in results):
-        return 1
-    return 0
 
 
 class _MigrateCommand(command.Lister):
@@ -149,8 +52,8 @@ class _MigrateCommand(command.Lister):
                                              parsed_args.dest_cloud)
 
     def plan_listing(self, plan, long=False):
-        columns = PLAN_COLUMNS + (PLAN_LONG_COLUMNS if long else ())
-        return columns, [plan_row(item, long) for item in plan]
+        columns = rows.PLAN_COLUMNS + (rows.PLAN_LONG_COLUMNS if long else ())
+        return columns, [rows.plan_row(item, long) for item in plan]
 
 
 class PlanImageMigration(_MigrateCommand):
@@ -159,7 +62,7 @@ class PlanImageMigration(_MigrateCommand):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        add_selection_options(parser)
+        selection_options.add_selection_options(parser)
         parser.add_argument(
             '--long', action='store_true', default=False,
             help=_('List additional fields in output'),
@@ -197,17 +100,17 @@ class PlanImageMigration(_MigrateCommand):
                 inspection.inspect_plan(self.app.client_manager.image_migrate,
                                         plan)
         if parsed_args.detailed_exit_code:
-            self.exit_status = plan_exit_status(plan)
-        columns, rows = self.plan_listing(plan, parsed_args.long)
+            self.exit_status = rows.plan_exit_status(plan)
+        columns, listed = self.plan_listing(plan, parsed_args.long)
         if parsed_args.shards is None:
-            return columns, rows
+            return columns, listed
         shard_of = sharding.plan_shards(plan, parsed_args.shards)
         return columns + ('Shard',), [
             row + (shard_of[item.source_id],)
-            for item, row in zip(plan, rows)]
+            for item, row in zip(plan, listed)]
 
     def plan(self, parsed_args):
-        selection = selection_from_args(parsed_args)
+        selection = selection_options.selection_from_args(parsed_args)
         source, dest = self.clients(parsed_args)
         plan = survey.compute_plan(source, dest, selection,
                                    keep_ids=parsed_args.keep_ids)[0]
@@ -221,7 +124,7 @@ class MigrateImage(_MigrateCommand):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        add_selection_options(parser)
+        selection_options.add_selection_options(parser)
         parser.add_argument(
             '--all', action='store_true', default=False,
             help=_('Allow a run that selects every image of the source '
@@ -290,7 +193,8 @@ class MigrateImage(_MigrateCommand):
                    'Glance still applies its own checks at the end'),
         )
         parser.add_argument(
-            '--stall-timeout', metavar='<seconds>', type=positive_seconds,
+            '--stall-timeout', metavar='<seconds>',
+            type=option_types.positive_seconds,
             default=http.STALL_TIMEOUT,
             help=_('Give up a data connection on which no byte moved for '
                    'this long: a stalled source download is resumed from '
@@ -315,16 +219,17 @@ class MigrateImage(_MigrateCommand):
                 parsed_args.long)
         results, interrupted = self.carry_out(
             self.executor(parsed_args, source, dest), plan)
-        self.exit_status = run_exit_status(results, missing, interrupted)
-        return RESULT_COLUMNS, ([result_row(r) for r in results]
-                                + [missing_row(item) for item in missing])
+        self.exit_status = rows.run_exit_status(results, missing, interrupted)
+        return rows.RESULT_COLUMNS, (
+            [rows.result_row(r) for r in results]
+            + [rows.missing_row(item) for item in missing])
 
     def selection(self, parsed_args):
         """What the options select; their usage errors before any read."""
         if parsed_args.shard is not None and not parsed_args.plan_file:
             raise model.UsageError(_('--shard needs --plan-file: '
                                      'every shard runs the same plan'))
-        return selection_from_args(parsed_args)
+        return selection_options.selection_from_args(parsed_args)
 
     def plan_to_carry_out(self, parsed_args, selection, source, dest):
         """``(plan, missing)``, the same with and without --dry-run.
@@ -354,9 +259,9 @@ class MigrateImage(_MigrateCommand):
         if parsed_args.all or not selection_mod.is_whole_cloud(resolved):
             return
         if not parsed_args.dry_run:
-            raise model.UsageError(WHOLE_CLOUD)
+            raise model.UsageError(rows.WHOLE_CLOUD)
         self.log.warning(_('Without --dry-run this is refused: %s'),
-                         WHOLE_CLOUD)
+                         rows.WHOLE_CLOUD)
 
     def executor(self, parsed_args, source, dest):
         """The run's executor, its upload method checked first."""

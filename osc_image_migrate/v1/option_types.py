@@ -46,3 +46,16 @@ def shard(text):
         return sharding.parse_shard(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e))
+
+
+def positive_seconds(value):
+    """argparse type of ``--stall-timeout``: seconds above 0."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _('%s is not a number of seconds') % value)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(
+            _('must be more than 0 seconds, not %s') % value)
+    return seconds

@@ -16,7 +16,7 @@ from osc_image_migrate import model
 from osc_image_migrate.planning import import_state
 from osc_image_migrate.planning import planner
 from osc_image_migrate.stream import transfer
-from osc_image_migrate.v1 import image_migrate
+from osc_image_migrate.v1 import selection_options
 from tests.unit import fakes
 from tests.unit.fakes import copying as copy_fakes
 from tests.unit.fakes.scene import copy_in_dest
@@ -325,7 +325,7 @@ def test_failed_import_found_by_a_copy_is_final(monkeypatch):
 
 
 def test_option_is_shared_by_plan_and_migrate_and_checked():
-    parser = image_migrate.add_selection_options(argparse.ArgumentParser())
+    parser = selection_options.add_selection_options(argparse.ArgumentParser())
     assert parser.parse_args(['--dest-cloud', 'd']).upload_method == 'auto'
     assert parser.parse_args(['--dest-cloud', 'd', '--upload-method',
                               'glance-direct']).upload_method == \

@@ -7,7 +7,7 @@ from osc_image_migrate import model
 from osc_image_migrate.planning import filter_file
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import selection
-from osc_image_migrate.v1 import image_migrate
+from osc_image_migrate.v1 import rows
 from tests.unit import fakes
 from tests.unit.fakes.scene import copy_in_dest
 from tests.unit.fakes.scene import D_ADMIN
@@ -65,8 +65,8 @@ def test_fixed_field_difference_is_reported_not_synced():
     assert item.action == planner.SKIP
     assert 'differs: disk_format' in item.reason
     assert 'cannot be synced' in item.reason
-    assert image_migrate.plan_exit_status([item]) == (
-        image_migrate.EXIT_ATTENTION)
+    assert rows.plan_exit_status([item]) == (
+        rows.EXIT_ATTENTION)
 
 
 def test_finished_copy_follows_a_dependency_that_gets_a_new_id():
@@ -155,8 +155,8 @@ def test_source_deleted_copies_are_listed_for_covered_projects():
                                    deleted_in=selection.ALL)
     assert [i.source_id for i in everything] == ['gone-1', 'gone-2']
     assert planner.make_plan(source, dest, {}) == []
-    assert image_migrate.plan_exit_status(plan) == (
-        image_migrate.EXIT_ATTENTION)
+    assert rows.plan_exit_status(plan) == (
+        rows.EXIT_ATTENTION)
 
 
 def test_same_id_copy_of_a_deleted_source_is_listed():
@@ -187,7 +187,7 @@ def test_a_copy_under_a_new_id_wins_over_the_same_id_record():
 def test_plan_exit_status(actions, status):
     plan = [planner.PlanItem('s%d' % n, action=a)
             for n, a in enumerate(actions)]
-    assert image_migrate.plan_exit_status(plan) == status
+    assert rows.plan_exit_status(plan) == status
 
 
 # -- selection of orphans

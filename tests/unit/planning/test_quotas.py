@@ -13,6 +13,7 @@ from osc_image_migrate.copying import image_copy
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
 from osc_image_migrate.run import executor
+from osc_image_migrate.v1 import rows
 
 MiB = quotas.MiB
 ADMIN, DEMO = 'p-admin', 'p-demo'
@@ -221,12 +222,10 @@ def test_uploads_in_flight_per_project_stay_within_the_slots(
 
 
 def test_a_quota_shortfall_asks_for_the_operator():
-    from osc_image_migrate.v1 import image_migrate
     plan = [item('a', ADMIN), item('b', ADMIN)]
-    assert image_migrate.plan_exit_status(plan) == image_migrate.EXIT_CHANGES
+    assert rows.plan_exit_status(plan) == rows.EXIT_CHANGES
     plan[1].quota.append('quota: ...')
-    assert image_migrate.plan_exit_status(plan) == \
-        image_migrate.EXIT_ATTENTION
+    assert rows.plan_exit_status(plan) == rows.EXIT_ATTENTION
 
 
 class Response:

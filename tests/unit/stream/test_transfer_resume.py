@@ -13,6 +13,7 @@ from osc_image_migrate.stream import source
 from osc_image_migrate.stream import transfer
 from osc_image_migrate.stream import verified
 from osc_image_migrate.v1 import image_migrate
+from osc_image_migrate.v1 import option_types
 
 DATA = bytes(range(256)) * 64  # 16 KiB
 NO_WAIT = (0, 0, 0)
@@ -288,10 +289,10 @@ def test_reopening_renews_tokens_like_an_attempt():
 # -- the option ----------------------------------------------------------
 
 def test_stall_timeout_must_be_positive():
-    assert image_migrate.positive_seconds('2.5') == 2.5
+    assert option_types.positive_seconds('2.5') == 2.5
     for bad in ('0', '-1', 'soon', 'nan'):
         with pytest.raises(argparse.ArgumentTypeError):
-            image_migrate.positive_seconds(bad)
+            option_types.positive_seconds(bad)
 
 
 def _parse(*args):

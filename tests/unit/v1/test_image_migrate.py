@@ -15,6 +15,8 @@ from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import selection
 from osc_image_migrate.run import executor
 from osc_image_migrate.v1 import image_migrate
+from osc_image_migrate.v1 import rows
+from osc_image_migrate.v1 import selection_options
 
 
 def plan_item(source_id='s1', action=planner.COPY, **kwargs):
@@ -60,7 +62,7 @@ class TestParsers(base.TestCommand):
             ('project', ['p1', 'p2']), ('updated_since', '2024-01-31'),
             ('public_and_shared', False), ('map_project', {'old': 'new'}),
             ('long', True)])
-        chosen = image_migrate.selection_from_args(parsed)
+        chosen = selection_options.selection_from_args(parsed)
         self.assertEqual(['a', 'b'], chosen.images)
         self.assertFalse(chosen.include_public_and_shared)
         self.assertEqual({'old': 'new'}, chosen.project_map)
@@ -69,7 +71,7 @@ class TestParsers(base.TestCommand):
         parsed = self.check_parser(self.plan_cmd, ['--dest-cloud', 'd'],
                                    [('public_and_shared', None)])
         self.assertTrue(
-            image_migrate.selection_from_args(parsed)
+            selection_options.selection_from_args(parsed)
             .include_public_and_shared)
 
     def test_dest_cloud_is_required(self):
@@ -123,7 +125,7 @@ class TestParsers(base.TestCommand):
             'dont_include_public_and_members_from_other_tenants': True}}))
         parsed = self.check_parser(self.plan_cmd, [
             '--dest-cloud', 'd', '--filter-file', path], [])
-        self.assertFalse(image_migrate.selection_from_args(parsed)
+        self.assertFalse(selection_options.selection_from_args(parsed)
                          .include_public_and_shared)
 
     def test_bad_date_is_usage_error(self):
@@ -131,7 +133,7 @@ class TestParsers(base.TestCommand):
             parsed = self.check_parser(self.plan_cmd, [
                 '--dest-cloud', 'd', '--updated-since', value], [])
             self.assertRaises(model.UsageError,
-                              image_migrate.selection_from_args, parsed)
+                              selection_options.selection_from_args, parsed)
 
     def write_tmp(self, name, text):
         folder = self.useFixture(fixtures.TempDir()).path
@@ -172,10 +174,10 @@ class TestRunAndExitStatus(base.TestCommand):
         status, output = self.run_cmd(['a'], [plan_item()],
                                       [self.result('migrated')])
         self.assertEqual(0, status)
-        columns, rows = output.call_args[0][1:]
-        self.assertEqual(image_migrate.RESULT_COLUMNS, columns)
+        columns, listed = output.call_args[0][1:]
+        self.assertEqual(rows.RESULT_COLUMNS, columns)
         self.assertEqual(('s1', 's1', 'img', 'migrated', 10, 1.0, 2.0, ''),
-                         list(rows)[0])
+                         list(listed)[0])
 
     def test_failure_exits_one_after_printing_rows(self):
         status, output = self.run_cmd(
@@ -209,8 +211,8 @@ class TestRunAndExitStatus(base.TestCommand):
         with mock.patch.object(executor, 'Executor') as executor_class:
             status, output = self.run_cmd(['a', '--dry-run'], [plan_item()])
         executor_class.assert_not_called()
-        columns, rows = output.call_args[0][1:]
-        self.assertEqual(image_migrate.PLAN_COLUMNS, columns)
+        columns, listed = output.call_args[0][1:]
+        self.assertEqual(rows.PLAN_COLUMNS, columns)
 
     def test_dry_run_of_whole_cloud_prints_plan_and_warns(self):
         with mock.patch.object(executor, 'Executor') as executor_class, \
@@ -275,16 +277,16 @@ class TestPlanFileRun(base.TestCommand):
         fresh.assert_not_called()
         self.assertEqual((0, 3), recheck.call_args[1]['shard'])
         self.assertEqual(self.SAVED, recheck.call_args[0][2])
-        columns, rows = output.call_args[0][1:]
-        return status, columns, list(rows), run
+        columns, listed = output.call_args[0][1:]
+        return status, columns, list(listed), run
 
     def test_dry_run_shows_the_rechecked_shard_and_missing_rows(self):
-        status, columns, rows, run = self.run_cmd('--dry-run')
+        status, columns, listed, run = self.run_cmd('--dry-run')
         self.assertEqual(0, status)
         run.assert_not_called()
-        self.assertEqual(image_migrate.PLAN_COLUMNS, columns)
-        self.assertEqual(['s1', 'gone'], [row[0] for row in rows])
-        gone = dict(zip(columns, rows[1]))
+        self.assertEqual(rows.PLAN_COLUMNS, columns)
+        self.assertEqual(['s1', 'gone'], [row[0] for row in listed])
+        gone = dict(zip(columns, listed[1]))
         self.assertEqual(('old', planner.BLOCKED, 'gone',
                           'source image no longer exists'),
                          (gone['Name'], gone['Action'], gone['Dest ID'],
@@ -293,12 +295,12 @@ class TestPlanFileRun(base.TestCommand):
 
     def test_the_run_carries_out_the_rows_the_dry_run_shows(self):
         dry_ids = [row[0] for row in self.run_cmd('--dry-run')[2]]
-        status, columns, rows, run = self.run_cmd()
+        status, columns, listed, run = self.run_cmd()
         self.assertEqual(1, status)  # an image of the plan is gone
         self.assertEqual(['s1'], [i.source_id for i in run.call_args[0][0]])
-        self.assertEqual(image_migrate.RESULT_COLUMNS, columns)
-        self.assertEqual(dry_ids, [row[0] for row in rows])
-        self.assertEqual(('gone', None, None, 'failed'), rows[1][:4])
+        self.assertEqual(rows.RESULT_COLUMNS, columns)
+        self.assertEqual(dry_ids, [row[0] for row in listed])
+        self.assertEqual(('gone', None, None, 'failed'), listed[1][:4])
 
 
 class TestExitStatus(base.TestCase):
@@ -306,7 +308,7 @@ class TestExitStatus(base.TestCase):
     def test_run_exit_status(self):
         ok = mock.Mock(ok=True)
         failed = mock.Mock(ok=False)
-        status = image_migrate.run_exit_status
+        status = rows.run_exit_status
         self.assertEqual(0, status([ok], [], False))
         self.assertEqual(0, status([], [], False))
         self.assertEqual(1, status([ok, failed], [], False))
@@ -318,9 +320,9 @@ class TestExitStatus(base.TestCase):
 class TestPlanRows(base.TestCommand):
 
     def test_long_row_has_structured_values(self):
-        row = image_migrate.plan_row(plan_item(), long=True)
-        columns = image_migrate.PLAN_COLUMNS + \
-            image_migrate.PLAN_LONG_COLUMNS
+        row = rows.plan_row(plan_item(), long=True)
+        columns = rows.PLAN_COLUMNS + \
+            rows.PLAN_LONG_COLUMNS
         values = dict(zip(columns, row))
         self.assertEqual({'hw_disk_bus': 'virtio'},
                          values['Properties'].machine_readable())
