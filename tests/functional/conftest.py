@@ -18,6 +18,7 @@ from openstack.config import loader
 import pytest
 
 from osc_image_migrate import clouds
+from tests import sandbox_tool
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 SANDBOX = REPO / 'tools' / 'sandbox.py'
@@ -29,10 +30,14 @@ def state_dir():
 
 
 class Sandbox:
-    """The running sandbox: its clouds.yaml, clients and CLI."""
+    """The running sandbox: its clouds.yaml, clients and CLI.
 
-    def __init__(self, clouds_yaml):
+    ``info``: what the sandbox tool says of it (ports, CAs, deployment).
+    """
+
+    def __init__(self, clouds_yaml, info=None):
         self.clouds_yaml = str(clouds_yaml)
+        self.info = info or {}
         self.config = loader.OpenStackConfig(
             config_files=[self.clouds_yaml], vendor_files=[],
             load_envvars=False)
@@ -42,6 +47,14 @@ class Sandbox:
         if cloud not in self._clients:
             self._clients[cloud] = clouds.dest_clients(self.config, cloud)
         return self._clients[cloud]
+
+    def backend_port(self, service):
+        """Where the service's uWSGI listens in plain HTTP.
+
+        Behind HAProxy (TLS) that is not the catalog's port: a fault proxy
+        that must damage bytes, not TLS records, forwards to this one.
+        """
+        return self.info['backend_ports'][service]
 
     def env(self):
         env = {k: v for k, v in os.environ.items()
@@ -107,7 +120,8 @@ def sandbox():
                             capture_output=True, text=True)
     if result.returncode != 0:
         pytest.fail('sandbox did not come up:\n' + result.stderr[-3000:])
-    return Sandbox(state_dir() / 'clouds.yaml')
+    info = sandbox_tool.load().info(state_dir=str(state_dir()))
+    return Sandbox(info['clouds_yaml'], info)
 
 
 # The extra sandboxes of the fault and variant tests.

@@ -118,8 +118,8 @@ def image_args(*images):
 
 
 def glance_port(box, cloud):
-    endpoint = box.clients(cloud).image.get_endpoint()
-    return int(endpoint.rsplit(':', 1)[1].split('/')[0])
+    """The port of the cloud's Glance itself (plain HTTP, no HAProxy)."""
+    return box.backend_port(cloud + '-glance')
 
 
 def bent_env(box, directory, **endpoints):

@@ -83,7 +83,7 @@ def assert_equal_copy(sandbox, source_id, dest_id=None):
 def data_requests(stderr):
     """(method, port, path) of every image data request logged."""
     return [m.groups() for m in re.finditer(
-        r'REQ: curl -g -i -X (\w+) http://127\.0\.0\.1:(\d+)'
+        r'REQ: curl -g -i -X (\w+) https?://127\.0\.0\.1:(\d+)'
         r'(/v2/images/[^/ ]+/(?:file|stage|import))', stderr)]
 
 

@@ -6,6 +6,8 @@ verifies its own Glance, ``verify: false`` turns checking off for that
 cloud alone, and a certificate that does not verify is one clear error.
 """
 
+import pathlib
+
 import pytest
 import yaml
 
@@ -14,12 +16,24 @@ from tests.functional import faults_support as fs
 
 @pytest.fixture(scope='module')
 def tls(caps_box, tmp_path_factory):
+    """A TLS proxy per Glance; ``certs``: the CA that verifies each.
+
+    When the sandbox serves HTTPS, each proxy serves the certificate of
+    its cloud (signed by that cloud's CA, which also verifies its
+    Keystone); else a self-signed certificate of its own.
+    """
     proxies, certs = {}, {}
     for cloud in ('src', 'dst'):
-        cert, key = fs.make_certificate(tmp_path_factory.mktemp(cloud))
+        ca = caps_box.info['cafiles'][cloud]
+        if ca:
+            tls_dir = pathlib.Path(ca).parent
+            cert = key = str(tls_dir / ('%s.pem' % cloud))
+        else:
+            ca, key = fs.make_certificate(tmp_path_factory.mktemp(cloud))
+            cert = ca
         proxies[cloud] = fs.TLSProxy(fs.glance_port(caps_box, cloud), cert,
                                      key)
-        certs[cloud] = cert
+        certs[cloud] = ca
     yield proxies, certs
     for proxy in proxies.values():
         proxy.close()

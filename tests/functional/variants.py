@@ -28,8 +28,7 @@ GlanceVariant = cloudsandbox.GlanceVariant
 
 def handle(info):
     """A conftest.Sandbox for a sandbox that ``up()`` described."""
-    box = conftest.Sandbox(info['clouds_yaml'])
-    box.info = info
+    box = conftest.Sandbox(info['clouds_yaml'], info)
     box.state_dir = info['state_dir']
     box.tool = cloudsandbox
     return box
