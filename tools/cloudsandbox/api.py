@@ -40,8 +40,11 @@ def up(state_dir=None, port_base=None, venv=None, python=None, src=None,
 
 
 def down(state_dir=None, wipe=False, wipe_venv=False, quiet=False):
-    """Stop our servers (and MariaDB, HAProxy); optionally delete the
-    state (databases included; and the venv)."""
+    """Stop our servers, HAProxy and MariaDB; optionally wipe the state.
+
+    The wipe deletes the databases and certificates too (the venv only
+    with ``wipe_venv``).
+    """
     common.set_quiet(quiet)
     box = lifecycle.Sandbox(state_dir)
     if os.path.isdir(box.dir):

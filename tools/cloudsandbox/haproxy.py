@@ -43,8 +43,11 @@ def binary():
 
 
 def render(ports, backend_ports, tls_dir):
-    """haproxy.cfg; ``ports``: public port of every service and bad
-    frontend, ``backend_ports``: uWSGI port of every service."""
+    """haproxy.cfg.
+
+    ``ports``: the public port of every service and bad frontend;
+    ``backend_ports``: the uWSGI port of every service.
+    """
     lines = [
         '# Written by tools/sandbox.py: TLS in front of both clouds.',
         'global',

@@ -34,7 +34,6 @@ os._exit(0)
 """
 
 
-
 def proc_stat(pid):
     """(state, pgrp) of a Linux process.
 
@@ -89,8 +88,10 @@ def port_free(port):
 
 
 def marked_pid(pid_file, mark):
-    """The pid in ``pid_file`` if it is alive and its environment has
-    ``mark`` (``NAME=value``), else None."""
+    """The pid in ``pid_file`` if it lives and is marked, else None.
+
+    ``mark``: ``NAME=value``, which its environment must hold.
+    """
     try:
         with open(pid_file) as f:
             found = int(f.read().strip())

@@ -23,7 +23,9 @@ from cloudsandbox import common
 # Debian puts the server in /usr/sbin, which may not be on a user's PATH.
 SEARCH = os.pathsep.join([os.environ.get('PATH', ''), '/usr/sbin',
                           '/usr/local/sbin', '/sbin'])
-START_TIMEOUT = 60
+# A safety net for a server that hangs: start-up waits for its first
+# packet (or for it to exit), however long a busy machine takes.
+START_TIMEOUT = 300
 
 CNF = """\
 # Written by tools/sandbox.py: this sandbox's own MariaDB server.

@@ -14,7 +14,10 @@ import time
 from cloudsandbox import common
 from cloudsandbox import launching
 
-START_TIMEOUT = 60
+# A safety net for a server that hangs: start-up waits for an answer (or
+# the process to exit); on a busy 2-core machine, loading 8 apps takes
+# minutes.
+START_TIMEOUT = 300
 CHUNKED_INPUT_LIMIT = 16 * 1024 * 1024
 THREADS = 4
 
