@@ -19,14 +19,15 @@ SERVICES = tuple('%s-%s' % (c, k) for c in CLOUDS for k in KINDS)
 # Offsets from the port base. The public ports (what clouds.yaml and the
 # catalogs name) are those of the services; with TLS, HAProxy listens
 # there and uWSGI on the public port + BACKEND_OFFSET. Every offset stays
-# below 100: the test suite's extra sandboxes are 100 ports apart.
+# below 20, so that a sandbox takes no more ports than the first ones did
+# (base..base+19): sandboxes made with bases 20 apart never collide.
 PORT_OFFSETS = {'src-keystone': 0, 'src-glance': 1,
                 'dst-keystone': 10, 'dst-glance': 11,
                 # HAProxy frontends of dst Keystone with bad certificates
                 # (TLS only): one for another host name, one expired.
                 'dst-keystone-wrong-host': 12, 'dst-keystone-expired': 13,
-                'mariadb': 40}
-BACKEND_OFFSET = 20
+                'mariadb': 19}
+BACKEND_OFFSET = 4
 MAX_OFFSET = max(PORT_OFFSETS.values())
 # Processes besides the API servers, when the deployment has them.
 INFRA = ('mariadb', 'haproxy')

@@ -3,7 +3,7 @@
 One ``haproxy`` process per sandbox (Debian's package, in the foreground
 with its own config under ``<state>/haproxy``), listening on 127.0.0.1 at
 each service's public port with that cloud's certificate, forwarding in
-clear to uWSGI at the public port + 20. Two more frontends serve dst
+clear to uWSGI at the public port + 4. Two more frontends serve dst
 Keystone with a certificate for another host name and with an expired one.
 
 Timeouts are kolla-ansible's defaults (its loadbalancer role:

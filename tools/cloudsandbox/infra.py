@@ -77,10 +77,14 @@ def start_mariadb(state, pid):
     d = mdir(state)
     os.makedirs(d, exist_ok=True)
     log = state.log_file('mariadb')
-    common.write_file(mariadb.cnf_path(d), mariadb.render_cnf(
+    changed = common.write_file(mariadb.cnf_path(d), mariadb.render_cnf(
         d, state.port('mariadb'), log))
-    if pid(state, 'mariadb'):
+    running = pid(state, 'mariadb')
+    if running and not changed:
         return False
+    if running:
+        common.log('mariadb config changed: restarting it')
+        launching.stop_groups({'mariadb': running}, grace=60)
     if not os.path.isdir(os.path.join(d, 'data', 'mysql')):
         shutil.rmtree(os.path.join(d, 'data'), ignore_errors=True)
         common.log('creating the MariaDB datadir %s/data' % d)

@@ -57,10 +57,12 @@ class Sandbox(state.State):
                     public_url=self.url(gservice),
                     cafile=self.cafile(cloud)):
                 changed.add(gservice)
-        # The uWSGI command line: a new worker count restarts the server.
+        # The uWSGI command line: a new worker count or port restarts it.
         for service in common.SERVICES:
-            if common.write_file(os.path.join(self.sdir(service),
-                                              'workers'), '%d\n' % workers):
+            if common.write_file(
+                    os.path.join(self.sdir(service), 'uwsgi-args'),
+                    'workers %d\nport %d\n' % (
+                        workers, self.backend_port(service))):
                 changed.add(service)
         return changed
 

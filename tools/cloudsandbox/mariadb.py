@@ -2,7 +2,7 @@
 
 Not the system service: a ``mariadbd`` started from Debian's package with
 its own datadir, unix socket, pid and log under ``<state>/mariadb``,
-listening on 127.0.0.1 at the port base + 40, so that it never meets
+listening on 127.0.0.1 at the port base + 19, so that it never meets
 another sandbox's or the machine's own. Each cloud's Keystone and Glance
 get a database of their own (``src_keystone``, ``src_glance``, ...) and
 reach it over TCP as the ``sandbox`` user with PyMySQL; the administrative
