@@ -151,8 +151,8 @@ def test_keystone_config_of_a_real_deployment():
     assert 'public_endpoint = https://127.0.0.1:1\n' in conf
     assert 'enable_proxy_headers_parsing = true' in conf
     # Per-process caches must not make processes disagree on revocations.
-    for section in ('token', 'revoke', 'assignment', 'role'):
-        assert '[%s]\ncaching = false\n' % section in conf
+    assert '[revoke]\ncaching = false\n' in conf
+    assert conf.count('caching = false') == 1
     single = keystone.render('/k', 3600)
     assert 'connection = sqlite:////k/keystone.db' in single
     assert 'caching = false' not in single
