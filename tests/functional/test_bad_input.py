@@ -215,7 +215,10 @@ option_values = st.one_of(
         lambda t: ['--exclude-image', 'no such image ' + t]),
     st.text(max_size=20).map(lambda t: ['--project', 'no such project ' + t]),
     st.uuids().map(lambda u: [str(u)]),
-    st.sampled_from([['--parallel'], ['--dest-cloud'], ['--no-such-option'],
+    # An option without its value: followed by another option, since a
+    # value generated after it (a UUID) would be taken as its value.
+    st.sampled_from([['--parallel', '--no-progress'],
+                     ['--dest-cloud', '--no-progress'], ['--no-such-option'],
                      ['--public-and-shared', '--no-public-and-shared'],
                      ['--filter-file', '/nonexistent/filter.yaml'],
                      ['--plan-file', '/nonexistent/plan.json'],

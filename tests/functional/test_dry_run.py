@@ -70,13 +70,13 @@ def test_dry_run_of_a_plan_file_shard(sandbox, tmp_path):
     sandbox.create_image('dst', data=os.urandom(KiB), id=taken,
                          owner=dest_owner)
 
-    before = fs.snapshot(sandbox)
+    before = fs.snapshot(sandbox, only=set(ids))
     dst_before = dst_image_ids(sandbox)
     command = ('--dest-cloud', 'dst', '--no-progress', '--plan-file',
                str(plan_file), '--shard', '0/%d' % SHARDS)
     rows, run = sandbox.migrate_json(*command, '--dry-run')
     assert run.returncode == 0, run.stderr
-    assert fs.snapshot(sandbox) == before, 'the dry run wrote'
+    assert fs.snapshot(sandbox, only=set(ids)) == before, 'the dry run wrote'
     assert dst_image_ids(sandbox) == dst_before
 
     # Exactly shard 0's rows, as the plan showed them, but for the changes.

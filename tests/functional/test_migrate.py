@@ -190,8 +190,7 @@ def test_corrupted_stream_never_becomes_active(sandbox, tmp_path):
     blob = os.urandom(8 * MiB)
     image = sandbox.create_image(data=blob,
                                  owner=sandbox.project_id('src', 'demo'))
-    src_port = int(sandbox.clients('src').image.get_endpoint().rsplit(
-        ':', 1)[1].split('/')[0])
+    src_port = sandbox.backend_port('src-glance')
     flipper = proxy.FaultProxy(src_port, mode='flip',
                                after_bytes=3 * MiB)
     try:

@@ -215,7 +215,7 @@ def glance_requests(stderr):
     """(method, path) of every Glance request keystoneauth logged."""
     found = []
     for line in stderr.splitlines():
-        match = re.search(r'REQ: curl -g -i -X (\w+) http://[^/ ]+(/v2/\S*)',
+        match = re.search(r'REQ: curl -g -i -X (\w+) https?://[^/ ]+(/v2/\S*)',
                           line)
         if match:
             found.append((match.group(1), match.group(2).split('?')[0]))

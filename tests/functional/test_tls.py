@@ -7,6 +7,8 @@ verifies its own Glance, ``verify: false`` turns checking off for that
 cloud alone, and a certificate that does not verify is one clear error.
 """
 
+import pathlib
+
 import pytest
 import yaml
 
@@ -15,12 +17,24 @@ from tests.functional.fixtures import faults as fs
 
 @pytest.fixture(scope='module')
 def tls(caps_box, tmp_path_factory):
+    """A TLS proxy per Glance; ``certs``: the CA that verifies each.
+
+    When the sandbox serves HTTPS, each proxy serves the certificate of
+    its cloud (signed by that cloud's CA, which also verifies its
+    Keystone); else a self-signed certificate of its own.
+    """
     proxies, certs = {}, {}
     for cloud in ('src', 'dst'):
-        cert, key = fs.make_certificate(tmp_path_factory.mktemp(cloud))
+        ca = caps_box.info['cafiles'][cloud]
+        if ca:
+            tls_dir = pathlib.Path(ca).parent
+            cert = key = str(tls_dir / ('%s.pem' % cloud))
+        else:
+            ca, key = fs.make_certificate(tmp_path_factory.mktemp(cloud))
+            cert = ca
         proxies[cloud] = fs.TLSProxy(fs.glance_port(caps_box, cloud), cert,
                                      key)
-        certs[cloud] = cert
+        certs[cloud] = ca
     yield proxies, certs
     for proxy in proxies.values():
         proxy.close()
@@ -31,6 +45,8 @@ def _clouds(box, tmp_path, proxies, src=None, dst=None):
     config = yaml.safe_load(open(box.clouds_yaml))
     for cloud, settings in (('src', src), ('dst', dst)):
         entry = config['clouds'][cloud]
+        # Only the TLS settings the test gives (not the sandbox's cacert).
+        entry.pop('cacert', None)
         entry['image_endpoint_override'] = proxies[cloud].url
         entry.update(settings or {})
     path = tmp_path / 'clouds-tls.yaml'

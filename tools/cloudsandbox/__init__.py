@@ -13,7 +13,11 @@ per module:
 - ``glance``: ``GlanceVariant``, the one place that describes how a
   cloud's Glance differs from the stock one, and its configuration;
 - ``provision``: users, projects and the image service in Keystone;
-- ``processes``: the servers as uWSGI process groups;
+- ``deployment``: MariaDB or sqlite, HTTPS or HTTP, how many workers;
+- ``launching``: processes started detached, found and stopped by group;
+- ``processes``: the API servers as uWSGI process groups;
+- ``infra``, ``mariadb``, ``haproxy``, ``tls``: the sandbox's own MariaDB
+  server, the HAProxy in front of both clouds, each cloud's CA;
 - ``cloudsyaml``: the clouds.yaml for clients;
 - ``cli``: the command line.
 

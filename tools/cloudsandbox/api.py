@@ -14,8 +14,15 @@ from cloudsandbox import processes
 
 
 def up(state_dir=None, port_base=None, venv=None, python=None, src=None,
-       dst=None, quiet=False, **settings):
+       dst=None, quiet=False, database=None, tls=None, workers=None,
+       **settings):
     """Bring the sandbox up (idempotent); return info() as a dict.
+
+    ``database`` (``'mariadb'`` or ``'sqlite'``), ``tls`` (https through
+    HAProxy, or plain http) and ``workers`` (uWSGI processes per API
+    server): see the ``deployment`` module; None keeps what is stored, or
+    for a new sandbox takes $OSC_IMAGE_MIGRATE_SANDBOX_DATABASE / _TLS /
+    _WORKERS, else the defaults.
 
     ``src`` / ``dst``: the GlanceVariant of that cloud, instead of the one
     stored in the state (the stock Glance on the first run). ``settings``
@@ -28,11 +35,17 @@ def up(state_dir=None, port_base=None, venv=None, python=None, src=None,
     common.set_quiet(quiet)
     return lifecycle.Sandbox(state_dir).up(
         port_base=port_base, venv_dir=venv, python=python,
-        variants={'src': src, 'dst': dst}, **settings)
+        variants={'src': src, 'dst': dst},
+        deploy={'database': database, 'tls': tls, 'workers': workers},
+        **settings)
 
 
 def down(state_dir=None, wipe=False, wipe_venv=False, quiet=False):
-    """Stop our four servers; optionally delete the state (and venv)."""
+    """Stop our servers, HAProxy and MariaDB; optionally wipe the state.
+
+    The wipe deletes the databases and certificates too (the venv only
+    with ``wipe_venv``).
+    """
     common.set_quiet(quiet)
     box = lifecycle.Sandbox(state_dir)
     if os.path.isdir(box.dir):

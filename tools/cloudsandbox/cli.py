@@ -7,6 +7,7 @@ import sys
 
 from cloudsandbox import api
 from cloudsandbox import common
+from cloudsandbox import deployment
 from cloudsandbox import state
 
 DESCRIPTION = ('Run a real two-cloud OpenStack (2 Keystones + 2 Glance '
@@ -26,6 +27,23 @@ def parser():
     p.add_argument('--venv', help='use this venv (default: <state>/venv)')
     p.add_argument('--python', help='interpreter for a new venv')
     p.add_argument('--token-expiration', type=int, metavar='SECONDS')
+    defaults = deployment.DEFAULTS
+    p.add_argument('--database', choices=deployment.DATABASES,
+                   help='where Keystone and Glance keep their data (new '
+                   'sandbox; default: $%s or %s)' % (
+                       deployment.VARIABLES['database'],
+                       defaults['database']))
+    tls = p.add_mutually_exclusive_group()
+    tls.add_argument('--tls', dest='tls', action='store_const', const=True,
+                     help='https through HAProxy, a private CA per cloud '
+                     '(new sandbox; default: $%s=1|0 or %d)' % (
+                         deployment.VARIABLES['tls'], defaults['tls']))
+    tls.add_argument('--no-tls', dest='tls', action='store_const',
+                     const=False, help='plain http (new sandbox)')
+    p.add_argument('--workers', type=int, metavar='N',
+                   help='uWSGI processes per Keystone and per Glance '
+                   '(default: $%s or %d)' % (deployment.VARIABLES['workers'],
+                                             defaults['workers']))
     for cloud in common.CLOUDS:
         p.add_argument('--%s-image-size-cap' % cloud, type=int,
                        metavar='BYTES')
@@ -54,7 +72,8 @@ def up(args):
             key = '%s_%s' % (cloud, field)
             settings[key] = getattr(args, key)
     result = api.up(args.state_dir, args.port_base, args.venv, args.python,
-                    quiet=args.quiet, **settings)
+                    quiet=args.quiet, database=args.database, tls=args.tls,
+                    workers=args.workers, **settings)
     common.log('sandbox up in %.1f s; clouds: %s' % (
         common.elapsed(), ', '.join(result['cloud_names'])))
     print('export OS_CLIENT_CONFIG_FILE=%s'

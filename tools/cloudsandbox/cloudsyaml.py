@@ -5,38 +5,79 @@ import json
 
 from cloudsandbox import common
 
+# With TLS, destinations whose TLS does not verify, one per cause, for
+# the tests of how the CLI reports them; all are dst's admin otherwise.
+# {name: (what differs, value)}: 'cacert' names the cloud whose CA is
+# given, 'auth_port' the HAProxy frontend that Keystone is reached at.
+TLS_CASES = {
+    'dst-wrong-ca': ('cacert', 'src'),
+    'dst-wrong-host': ('auth_port', 'dst-keystone-wrong-host'),
+    'dst-expired': ('auth_port', 'dst-keystone-expired'),
+    'dst-insecure': ('verify', False),
+}
 
-def cloud_names():
-    """``src``, ``dst`` (admin) and ``<cloud>-<member user>``."""
-    return [c + suffix for c in common.CLOUDS
-            for suffix in ('',) + tuple('-' + u for u in common.MEMBER_USERS)]
+
+def cloud_names(tls=False):
+    """``src``, ``dst`` (admin), ``<cloud>-<member user>``, TLS cases."""
+    names = [c + suffix for c in common.CLOUDS
+             for suffix in ('',) + tuple('-' + u for u in common.MEMBER_USERS)]
+    return names + (sorted(TLS_CASES) if tls else [])
 
 
-def render(auth_urls, passwords):
-    """clouds.yaml text; Glance is found through each Keystone's catalog."""
-    def q(value):
-        return json.dumps(value)  # a JSON string is a YAML string
+def q(value):
+    return json.dumps(value)  # a JSON string is a YAML string
 
+
+def entry(name, auth_url, user, password, cacert=None, verify=True):
+    lines = [
+        '  %s:' % name,
+        '    auth:',
+        '      auth_url: %s' % q(auth_url),
+        '      username: %s' % q(user),
+        '      password: %s' % q(password),
+        '      project_name: %s' % q(user),
+        '      user_domain_name: "Default"',
+        '      project_domain_name: "Default"',
+        '    region_name: %s' % q(common.REGION),
+        '    interface: "public"',
+        '    identity_api_version: 3',
+    ]
+    if cacert:
+        lines.append('    cacert: %s' % q(cacert))
+    if not verify:
+        lines.append('    verify: false')
+    return lines
+
+
+def render(auth_urls, passwords, cafiles=None, case_urls=None):
+    """clouds.yaml text; Glance is found through each Keystone's catalog.
+
+    ``cafiles``: {cloud: CA file} with TLS; ``case_urls``: {HAProxy
+    frontend: auth URL} of the bad-certificate frontends (TLS cases).
+    """
+    cafiles = cafiles or {}
     lines = ['# Written by tools/sandbox.py; passwords are random per '
              'sandbox.', 'clouds:']
     for cloud in common.CLOUDS:
         for user in ('admin',) + common.MEMBER_USERS:
             name = cloud if user == 'admin' else '%s-%s' % (cloud, user)
-            lines += [
-                '  %s:' % name,
-                '    auth:',
-                '      auth_url: %s' % q(auth_urls[cloud]),
-                '      username: %s' % q(user),
-                '      password: %s' % q(passwords[cloud][user]),
-                '      project_name: %s' % q(user),
-                '      user_domain_name: "Default"',
-                '      project_domain_name: "Default"',
-                '    region_name: %s' % q(common.REGION),
-                '    interface: "public"',
-                '    identity_api_version: 3',
-            ]
+            lines += entry(name, auth_urls[cloud], user,
+                           passwords[cloud][user], cafiles.get(cloud))
+    if cafiles:
+        for name, (what, value) in sorted(TLS_CASES.items()):
+            fields = {'auth_url': auth_urls['dst'],
+                      'cacert': cafiles['dst'], 'verify': True}
+            if what == 'cacert':
+                fields['cacert'] = cafiles[value]
+            elif what == 'auth_port':
+                fields['auth_url'] = case_urls[value]
+            else:
+                fields.update(cacert=None, verify=False)
+            lines += entry(name, user='admin',
+                           password=passwords['dst']['admin'], **fields)
     return '\n'.join(lines) + '\n'
 
 
-def write(path, auth_urls, passwords):
-    common.write_file(path, render(auth_urls, passwords), 0o600)
+def write(path, auth_urls, passwords, cafiles=None, case_urls=None):
+    common.write_file(path, render(auth_urls, passwords, cafiles, case_urls),
+                      0o600)

@@ -8,6 +8,7 @@ the venv with Keystone and Glance exists.
 import http.client
 import json
 import os
+import ssl
 import sys
 import time
 import urllib.error
@@ -16,8 +17,21 @@ import urllib.request
 CLOUDS = ('src', 'dst')
 KINDS = ('keystone', 'glance')
 SERVICES = tuple('%s-%s' % (c, k) for c in CLOUDS for k in KINDS)
+# Offsets from the port base. The public ports (what clouds.yaml and the
+# catalogs name) are those of the services; with TLS, HAProxy listens
+# there and uWSGI on the public port + BACKEND_OFFSET. Every offset stays
+# below 20, so that a sandbox takes no more ports than the first ones did
+# (base..base+19): sandboxes made with bases 20 apart never collide.
 PORT_OFFSETS = {'src-keystone': 0, 'src-glance': 1,
-                'dst-keystone': 10, 'dst-glance': 11}
+                'dst-keystone': 10, 'dst-glance': 11,
+                # HAProxy frontends of dst Keystone with bad certificates
+                # (TLS only): one for another host name, one expired.
+                'dst-keystone-wrong-host': 12, 'dst-keystone-expired': 13,
+                'mariadb': 19}
+BACKEND_OFFSET = 4
+MAX_OFFSET = max(PORT_OFFSETS.values())
+# Processes besides the API servers, when the deployment has them.
+INFRA = ('mariadb', 'haproxy')
 DEFAULT_PORT_BASE = 25000
 MEMBER_USERS = ('demo', 'alt_demo')
 REGION = 'RegionOne'
@@ -81,8 +95,21 @@ def remove_file(path):
         return False
 
 
-def request(method, url, body=None, token=None, timeout=10):
-    """Plain JSON HTTP; returns (status, headers, parsed body or None)."""
+_CONTEXTS = {}
+
+
+def tls_context(cafile):
+    """An SSL context that trusts ``cafile`` alone (cached)."""
+    if cafile not in _CONTEXTS:
+        _CONTEXTS[cafile] = ssl.create_default_context(cafile=cafile)
+    return _CONTEXTS[cafile]
+
+
+def request(method, url, body=None, token=None, timeout=10, cafile=None):
+    """Plain JSON HTTP(S); returns (status, headers, parsed body or None).
+
+    An https URL is verified against ``cafile`` (the cloud's own CA).
+    """
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method=method)
     req.add_header('Accept', 'application/json')
@@ -91,7 +118,12 @@ def request(method, url, body=None, token=None, timeout=10):
     if token:
         req.add_header('X-Auth-Token', token)
     try:
-        with HTTP.open(req, timeout=timeout) as resp:
+        opener = HTTP
+        if cafile and url.startswith('https:'):
+            opener = urllib.request.build_opener(
+                urllib.request.ProxyHandler({}),
+                urllib.request.HTTPSHandler(context=tls_context(cafile)))
+        with opener.open(req, timeout=timeout) as resp:
             status, headers, raw = resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as exc:
         status, headers, raw = exc.code, exc.headers, exc.read()

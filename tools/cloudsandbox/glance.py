@@ -25,7 +25,7 @@ NOT_STORE_NAMES = ('DEFAULT', 'database', 'glance_store',
                    'os_glance_staging_store', 'os_glance_tasks_store',
                    'paste_deploy', 'keystone_authtoken', 'oslo_concurrency',
                    'oslo_policy', 'image_format', 'image_import_opts',
-                   'oslo_limit')
+                   'oslo_limit', 'oslo_middleware')
 # What Glance enforces with Keystone unified limits (sizes in MiB).
 LIMIT_RESOURCES = ('image_size_total', 'image_stage_total',
                    'image_count_total', 'image_count_uploading')
@@ -139,18 +139,27 @@ def store_dir(gdir, store):
     return os.path.join(gdir, 'images-' + store)
 
 
-def api_conf(variant, gdir, port, keystone_url, password):
-    """glance-api.conf as {section: {option: value}}."""
+def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
+             public_url=None, cafile=None):
+    """glance-api.conf as {section: {option: value}}.
+
+    ``database_url``: sqlite in ``gdir`` if None; ``public_url``: where
+    clients reach this Glance (``http://127.0.0.1:<port>`` if None);
+    ``cafile``: the CA that verifies Keystone, if it speaks https.
+    """
+    public_url = public_url or 'http://127.0.0.1:%d' % port
     conf = {
         'DEFAULT': {
             'debug': 'false',
             'enabled_backends': ', '.join('%s:file' % s
                                           for s in variant.stores),
             'image_size_cap': variant.image_size_cap,
-            'worker_self_reference_url': 'http://127.0.0.1:%d' % port,
+            'public_endpoint': public_url,
+            'worker_self_reference_url': public_url,
         },
         'database': {
-            'connection': 'sqlite:///%s/glance.db?timeout=30' % gdir},
+            'connection': database_url or (
+                'sqlite:///%s/glance.db?timeout=30' % gdir)},
         'glance_store': {'default_backend': variant.default},
     }
     for store in variant.stores:
@@ -178,6 +187,8 @@ def api_conf(variant, gdir, port, keystone_url, password):
             'interface': 'public',
         },
         'oslo_concurrency': {'lock_path': os.path.join(gdir, 'locks')},
+        # Behind HAProxy: X-Forwarded-Proto says the client spoke https.
+        'oslo_middleware': {'enable_proxy_headers_parsing': 'true'},
         'oslo_policy': {'enforce_new_defaults': 'true',
                         'enforce_scope': 'true'},
     })
@@ -198,6 +209,10 @@ def api_conf(variant, gdir, port, keystone_url, password):
             'endpoint_region_name': common.REGION,
             'endpoint_interface': 'public',
         }
+        if cafile:
+            conf['oslo_limit']['cafile'] = cafile
+    if cafile:
+        conf['keystone_authtoken']['cafile'] = cafile
     if not variant.require_image_format_match:
         conf['image_format'] = {'require_image_format_match': 'false'}
     if variant.import_plugins:
@@ -214,7 +229,8 @@ def ini(conf):
         for section, options in conf.items())
 
 
-def write_configs(variant, gdir, port, keystone_url, password, venv):
+def write_configs(variant, gdir, port, keystone_url, password, venv,
+                  **site):
     """Render the variant into ``gdir``; return True if anything changed."""
     if 'image_conversion' in variant.import_plugins and \
             not shutil.which('qemu-img'):
@@ -225,7 +241,7 @@ def write_configs(variant, gdir, port, keystone_url, password, venv):
         os.makedirs(os.path.join(gdir, sub), exist_ok=True)
     for store in variant.stores:
         os.makedirs(store_dir(gdir, store), exist_ok=True)
-    conf = api_conf(variant, gdir, port, keystone_url, password)
+    conf = api_conf(variant, gdir, port, keystone_url, password, **site)
     changed = common.write_file(os.path.join(gdir, 'glance-api.conf'),
                                 ini(conf), 0o600)
     # oslo.policy also finds a policy.yaml in the config folder by itself:

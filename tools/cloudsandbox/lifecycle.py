@@ -15,7 +15,10 @@ import subprocess
 from cloudsandbox import cloudsyaml
 from cloudsandbox import common
 from cloudsandbox import glance
+from cloudsandbox import haproxy
+from cloudsandbox import infra
 from cloudsandbox import keystone
+from cloudsandbox import mariadb
 from cloudsandbox import processes
 from cloudsandbox import provision
 from cloudsandbox import state
@@ -24,27 +27,64 @@ from cloudsandbox import venv
 # What ``down --wipe`` deletes: only what this tool creates, in case the
 # state folder was a typo for something precious.
 WIPED = ('state.json', 'passwords.json', 'clouds.yaml', 'logs',
-         'run') + common.CLOUDS
+         'run', 'mariadb', 'haproxy', 'tls') + common.CLOUDS
 
 
 class Sandbox(state.State):
     """One sandbox (one state folder) and what can be done with it."""
 
+    def database_url(self, service):
+        if self.deployment['database'] != 'mariadb':
+            return None
+        return infra.database_url(self, service)
+
     def write_configs(self):
         """Render all configs; return the services whose config changed."""
         changed = set()
+        workers = self.deployment['workers']
         for cloud in common.CLOUDS:
             kservice, gservice = cloud + '-keystone', cloud + '-glance'
-            if keystone.write_config(self.sdir(kservice),
-                                     self.options['token_expiration']):
+            if keystone.write_config(
+                    self.sdir(kservice), self.options['token_expiration'],
+                    database_url=self.database_url(kservice),
+                    public_url=self.url(kservice), workers=workers):
                 changed.add(kservice)
             os.makedirs(self.sdir(gservice), exist_ok=True)
             if glance.write_configs(
                     self.variant(cloud), self.sdir(gservice),
                     self.port(gservice), self.url(kservice),
-                    self.passwords[cloud]['glance'], self.venv):
+                    self.passwords[cloud]['glance'], self.venv,
+                    database_url=self.database_url(gservice),
+                    public_url=self.url(gservice),
+                    cafile=self.cafile(cloud)):
                 changed.add(gservice)
+        # The uWSGI command line: a new worker count or port restarts it.
+        for service in common.SERVICES:
+            if common.write_file(
+                    os.path.join(self.sdir(service), 'uwsgi-args'),
+                    'workers %d\nport %d\n' % (
+                        workers, self.backend_port(service))):
+                changed.add(service)
         return changed
+
+    def start_infra(self):
+        """Certificates, MariaDB and its databases, HAProxy, as needed."""
+        wanted = self.infra()
+        if self.tls:
+            infra.ensure_certificates(self)
+        if 'mariadb' in wanted:
+            infra.start_mariadb(self, processes.pid)
+            if not self.done('databases'):
+                infra.database_sql(self, mariadb.account_sql(
+                    'sandbox', self.passwords['database']['sandbox'],
+                    common.SERVICES))
+                self.mark('databases')
+        if 'haproxy' in wanted:
+            if infra.write_haproxy_config(self) and processes.pid(
+                    self, 'haproxy'):
+                common.log('haproxy config changed: restarting it')
+                processes.stop(self, 'haproxy')
+            infra.start_haproxy(self, processes.pid)
 
     def setup_databases(self):
         """db_sync / fernet / bootstrap, all four in parallel, once."""
@@ -58,6 +98,8 @@ class Sandbox(state.State):
             # Start again from scratch after a failed attempt.
             for name in ('keystone.db', 'glance.db'):
                 common.remove_file(os.path.join(d, name))
+            if self.database_url(service):
+                infra.database_sql(self, mariadb.recreate_sql(service))
             env = common.clean_env()
             if kind == 'keystone':
                 self.mark(cloud + '-provisioned', False)
@@ -96,10 +138,11 @@ class Sandbox(state.State):
             common.log('creating projects, users and the image service in '
                        '%s keystone' % cloud)
             provision.provision(cloud, kurl, self.url(cloud + '-glance'),
-                                self.passwords[cloud])
+                                self.passwords[cloud], self.cafile(cloud))
         self.sync_limits(cloud)
         provision.smoke_test(cloud, kurl, self.passwords[cloud]['admin'],
-                             self.log_file(cloud + '-glance'))
+                             self.log_file(cloud + '-glance'),
+                             self.cafile(cloud))
 
     def wanted_limits(self, cloud):
         variant = self.variant(cloud)
@@ -123,13 +166,15 @@ class Sandbox(state.State):
         common.log('setting the image limits in %s keystone' % cloud)
         provision.sync_limits(cloud, self.url(cloud + '-keystone'),
                               self.passwords[cloud]['admin'],
-                              self.variant(cloud))
+                              self.variant(cloud), self.cafile(cloud))
 
     def up(self, port_base=None, venv_dir=None, python=None, variants=None,
-           **settings):
+           deploy=None, **settings):
         with self.locked():
-            self.settle(port_base, venv_dir, variants, **settings)
+            self.settle(port_base, venv_dir, variants, deploy, **settings)
+            infra.ensure_packages(self)
             venv.ensure(self, python)
+            self.start_infra()
             changed = self.write_configs()
             self.setup_databases()
             restart = [s for s in common.SERVICES
@@ -157,12 +202,20 @@ class Sandbox(state.State):
                 common.log('image list through the catalog works in %s'
                            % ' and '.join(check))
             cloudsyaml.write(self.clouds_yaml, self.auth_urls(),
-                             self.passwords)
+                             self.passwords,
+                             {c: self.cafile(c) for c in common.CLOUDS
+                              } if self.tls else None,
+                             {f: self.url(f) + '/v3'
+                              for f in haproxy.BAD_FRONTENDS})
             return self.info()
 
     def down(self, wipe=False, wipe_venv=False):
         with self.locked():
             processes.stop(self, common.SERVICES)
+            # MariaDB last: the servers may write until they stop; its
+            # clean shutdown (a flush of its buffers) takes a few seconds.
+            processes.stop(self, 'haproxy')
+            processes.stop(self, 'mariadb', grace=60)
             if not wipe:
                 return
             for name in WIPED + ('venv',) * wipe_venv:
@@ -179,15 +232,24 @@ class Sandbox(state.State):
 
     def status(self):
         result = {}
-        for service in common.SERVICES:
+        for service in common.SERVICES + tuple(self.infra()):
             pid = processes.pid(self, service)
             result[service] = {
                 'pid': pid, 'running': pid is not None,
                 'answers': pid is not None and processes.answers(self,
                                                                  service),
-                'url': self.url(service),
+                'url': self.status_url(service),
             }
         return result
+
+    def status_url(self, service):
+        if service == 'mariadb':
+            return 'mysql://127.0.0.1:%d' % self.port(service)
+        if service == 'haproxy':
+            return 'https://127.0.0.1:%s' % ','.join(
+                str(self.port(f)) for f in common.SERVICES + tuple(
+                    sorted(haproxy.BAD_FRONTENDS)))
+        return self.url(service)
 
     def check_service(self, service):
         if service not in common.SERVICES:

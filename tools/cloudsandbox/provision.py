@@ -9,14 +9,16 @@ from cloudsandbox import common
 from cloudsandbox import keystone
 
 
-def system_caller(cloud, keystone_url, admin_password):
+def system_caller(cloud, keystone_url, admin_password, cafile=None):
     """call(method, path, body) on Keystone as the system admin."""
     base = keystone_url + '/v3'
     token = keystone.admin_token(keystone_url, admin_password,
-                                 {'system': {'all': True}}, cloud)[0]
+                                 {'system': {'all': True}}, cloud,
+                                 cafile)[0]
 
     def call(method, path, body=None, ok=(200, 201, 204)):
-        status, _, data = common.request(method, base + path, body, token)
+        status, _, data = common.request(method, base + path, body, token,
+                                         cafile=cafile)
         if status not in ok:
             raise common.SandboxError('%s keystone: %s %s answered HTTP %d'
                                       % (cloud, method, path, status))
@@ -24,10 +26,10 @@ def system_caller(cloud, keystone_url, admin_password):
     return call
 
 
-def provision(cloud, keystone_url, glance_url, passwords):
+def provision(cloud, keystone_url, glance_url, passwords, cafile=None):
     """Users, projects, roles and the image service of one cloud."""
     base = keystone_url + '/v3'
-    call = system_caller(cloud, keystone_url, passwords['admin'])
+    call = system_caller(cloud, keystone_url, passwords['admin'], cafile)
 
     def ensure(collection, name, body, query=''):
         key = collection[:-1]
@@ -55,7 +57,8 @@ def provision(cloud, keystone_url, glance_url, passwords):
                                        'password': {'user': {
                                            'id': uid,
                                            'password': password}}}}}
-        if common.request('POST', base + '/auth/tokens', login)[0] != 201:
+        if common.request('POST', base + '/auth/tokens', login,
+                          cafile=cafile)[0] != 201:
             call('PATCH', '/users/' + uid, {'user': {'password': password}})
         for role in user_roles:
             call('PUT', '/projects/%s/users/%s/roles/%s'
@@ -84,14 +87,14 @@ def register_image_service(call, glance_url):
                  {'endpoint': {'url': glance_url}})
 
 
-def sync_limits(cloud, keystone_url, admin_password, variant):
+def sync_limits(cloud, keystone_url, admin_password, variant, cafile=None):
     """Make Keystone's image limits those of the variant (none: none).
 
     Registered limits and project limits of the image service are
     created, changed or deleted to match; Glance reads them through
     oslo.limit as the glance user, which needs the system reader role.
     """
-    call = system_caller(cloud, keystone_url, admin_password)
+    call = system_caller(cloud, keystone_url, admin_password, cafile)
     service = call('GET', '/services?type=image')['services'][0]['id']
     scope = '?service_id=%s&region_id=%s' % (service, common.REGION)
     wanted = variant.registered_limits()
@@ -152,11 +155,13 @@ def _sync(call, path, key, value_key, have, wanted, identify, service):
         call('POST', path, {key + 's': create})
 
 
-def smoke_test(cloud, keystone_url, admin_password, glance_log):
+def smoke_test(cloud, keystone_url, admin_password, glance_log,
+               cafile=None):
     """List images as admin through the catalog: proves the auth path."""
     token, body = keystone.admin_token(
         keystone_url, admin_password,
-        {'project': {'name': 'admin', 'domain': {'id': 'default'}}}, cloud)
+        {'project': {'name': 'admin', 'domain': {'id': 'default'}}}, cloud,
+        cafile)
     urls = [e['url'] for s in body['token'].get('catalog', [])
             if s['type'] == 'image' for e in s['endpoints']
             if e['interface'] == 'public']
@@ -164,7 +169,7 @@ def smoke_test(cloud, keystone_url, admin_password, glance_log):
         raise common.SandboxError('%s keystone has no public image endpoint'
                                   % cloud)
     status = common.request('GET', urls[0] + '/v2/images?limit=1',
-                            token=token, timeout=30)[0]
+                            token=token, timeout=30, cafile=cafile)[0]
     if status != 200:
         raise common.SandboxError('%s glance answered HTTP %d to an image '
                                   'list; see %s' % (cloud, status, glance_log))

@@ -15,9 +15,12 @@ import secrets
 
 from cloudsandbox import cloudsyaml
 from cloudsandbox import common
+from cloudsandbox import deployment
 from cloudsandbox import glance
 
 PORT_BASE_VARIABLE = 'OSC_IMAGE_MIGRATE_SANDBOX_PORT_BASE'
+# The MariaDB account of Keystone and Glance (password: passwords.json).
+DATABASE_USER = 'sandbox'
 KEYSTONE_DEFAULTS = {'token_expiration': 3600}
 # Settings of the first sandboxes, kept in 'options' beside the token
 # lifetime; they are now fields of each cloud's Glance variant.
@@ -87,14 +90,21 @@ class State:
 
     # -- settings ---------------------------------------------------------
 
-    def settle(self, port_base=None, venv=None, variants=None, **settings):
+    def settle(self, port_base=None, venv=None, variants=None,
+               deploy=None, **settings):
         """Create or update the stored settings; create the passwords.
+
+        ``deploy``: {'database', 'tls', 'workers'} as given (None: not
+        given), see the ``deployment`` module.
 
         ``variants`` maps clouds to the GlanceVariant to use instead of the
         stored one. ``settings`` are ``token_expiration`` and single fields
         of a variant, named ``<cloud>_<field>`` (``dst_image_size_cap``);
         None keeps what is stored.
         """
+        self.data['deployment'] = deployment.choose(
+            self.data.get('deployment'), 'port_base' in self.data,
+            os.environ, **(deploy or {}))
         self.data['port_base'] = self._port_base(port_base)
         if venv:
             self.data['venv'] = os.path.abspath(os.path.expanduser(venv))
@@ -124,6 +134,9 @@ class State:
                 cloud: {user: 'pw-' + secrets.token_hex(12)
                         for user in ('admin', 'glance') + common.MEMBER_USERS}
                 for cloud in common.CLOUDS}
+        if 'database' not in self.passwords:
+            self.passwords['database'] = {
+                DATABASE_USER: 'pw-' + secrets.token_hex(12)}
             common.write_file(self.passwords_file, json.dumps(
                 self.passwords, indent=2) + '\n', 0o600)
         self.save()
@@ -145,7 +158,7 @@ class State:
                 'or run "down --wipe" first' % (self.dir, stored, port_base,
                                                 stored))
         port_base = stored or port_base or common.DEFAULT_PORT_BASE
-        if not 1024 <= port_base <= 65535 - max(common.PORT_OFFSETS.values()):
+        if not 1024 <= port_base <= 65535 - common.MAX_OFFSET:
             raise common.SandboxError('port base %d is out of range'
                                       % port_base)
         return port_base
@@ -176,11 +189,50 @@ class State:
     def venv(self):
         return self.data.get('venv') or os.path.join(self.dir, 'venv')
 
+    @property
+    def deployment(self):
+        return dict(deployment.LEGACY, **self.data.get('deployment', {}))
+
+    @property
+    def tls(self):
+        return self.deployment['tls']
+
     def port(self, service):
+        """The public port: where clients reach the service."""
         return self.data['port_base'] + common.PORT_OFFSETS[service]
 
+    def backend_port(self, service):
+        """Where uWSGI listens (behind HAProxy with TLS)."""
+        return self.port(service) + common.BACKEND_OFFSET * self.tls
+
     def url(self, service):
-        return 'http://127.0.0.1:%d' % self.port(service)
+        return '%s://127.0.0.1:%d' % ('https' if self.tls else 'http',
+                                      self.port(service))
+
+    def backend_url(self, service):
+        return 'http://127.0.0.1:%d' % self.backend_port(service)
+
+    @property
+    def tls_dir(self):
+        return os.path.join(self.dir, 'tls')
+
+    def cafile(self, service_or_cloud):
+        """The CA of the service's cloud (None without TLS)."""
+        if not self.tls:
+            return None
+        cloud = service_or_cloud.split('-')[0]
+        return os.path.join(self.tls_dir, '%s-ca.pem' % cloud)
+
+    def infra_mark(self, service):
+        """The environment entry that proves mariadbd/haproxy ours."""
+        return ('OSC_IMAGE_MIGRATE_SANDBOX_SERVICE',
+                os.path.join(self.dir, service))
+
+    def infra(self):
+        """The processes besides the API servers that this one runs."""
+        wanted = {'mariadb': self.deployment['database'] == 'mariadb',
+                  'haproxy': self.tls}
+        return [s for s in common.INFRA if wanted[s]]
 
     def sdir(self, service):
         return os.path.join(self.dir, *service.split('-'))
@@ -210,9 +262,16 @@ class State:
             'venv': self.venv,
             'port_base': self.data['port_base'],
             'ports': {s: self.port(s) for s in common.SERVICES},
+            # Where uWSGI itself listens (plain HTTP): a fault proxy put
+            # there damages bytes, not TLS records.
+            'backend_ports': {s: self.backend_port(s)
+                              for s in common.SERVICES},
+            'deployment': self.deployment,
+            'cafiles': {c: self.cafile(c) for c in common.CLOUDS},
             'clouds': clouds,
-            'cloud_names': cloudsyaml.cloud_names(),
+            'cloud_names': cloudsyaml.cloud_names(self.tls),
             'passwords': json.loads(json.dumps(self.passwords)),
-            'logs': {s: self.log_file(s) for s in common.SERVICES},
+            'logs': {s: self.log_file(s)
+                     for s in common.SERVICES + tuple(self.infra())},
             'options': self.options,
         }

@@ -18,6 +18,8 @@ FETCHED = [
     'keystonemiddleware==13.0.1',
     'SQLAlchemy==2.1.9',
     'python-openstackclient==10.5.0',
+    # The MariaDB driver of Keystone and Glance (pure Python).
+    'PyMySQL==1.2.4',
 ]
 REQUIREMENTS = FETCHED + COMPILED
 # Written into the venv after a complete install: it names what is in it.
