@@ -13,9 +13,6 @@ never be replayed) are judged by :func:`check` the same way.
 
 import contextlib
 import functools
-import html
-import json
-import re
 
 from glanceclient import exc as glance_exc
 from keystoneauth1 import adapter
@@ -23,6 +20,7 @@ from keystoneauth1 import exceptions as ks_exc
 from openstack.config import exceptions as config_exc
 from osc_lib import exceptions
 
+from osc_image_migrate.cloud import answers
 from osc_image_migrate.i18n import _
 from osc_image_migrate.planning import quotas
 
@@ -109,7 +107,7 @@ def retriable_status(status):
 
 def from_library(error):
     """The CloudError for a keystoneauth or glanceclient exception."""
-    if tls_cause(error):
+    if answers.tls_cause(error):
         return CloudError(describe(error), cause=type(error).__name__)
     if isinstance(error, (ks_exc.ConnectionError,
                           glance_exc.CommunicationError,
@@ -119,7 +117,7 @@ def from_library(error):
     status = details = None
     if isinstance(error, ks_exc.HttpError):
         status = error.http_status
-        details = getattr(error.response, 'text', None)
+        details = _answer_text(error)
     elif isinstance(error, glance_exc.HTTPException):
         status, details = error.code, error.details
     return CloudError(describe(error), status=status, details=details,
@@ -169,58 +167,6 @@ def cloud_errors():
         raise from_library(e) from e
 
 
-# The longest reason from an answer's body that a row's Detail shows.
-REASON_LIMIT = 240
-_TAGS = re.compile(r'<[^>]*>')
-_SPACE = re.compile(r'\s+')
-
-
-def body_reason(body):
-    """The reason a cloud gives in an answer's body, short; None if none.
-
-    Glance answers errors with webob's HTML page (title and heading "400
-    Bad Request", then the message) or, when asked, with JSON
-    (``{"message", "title"}``, Keystone's ``{"error": {...}}``); both are
-    read to the message, without the status line they repeat.
-    """
-    if isinstance(body, bytes):
-        body = body.decode('utf-8', 'replace')
-    text = (body or '').strip()
-    if not text:
-        return None
-    if text[:1] in '{[':
-        text = _json_reason(text) or ''
-    else:
-        text = re.sub(r'(?is)<(head|title|h1|script|style)\b.*?</\1\s*>',
-                      ' ', text)
-        text = html.unescape(_TAGS.sub(' ', text))
-    text = _SPACE.sub(' ', text).strip(' :.')
-    text = text.replace('The response body: ', '').strip()
-    # glanceclient's details repeat the status line before the message.
-    text = re.sub(r'^\d{3} [A-Z][A-Za-z ]*: ', '', text)
-    # A bare status line ("404 Not Found") says nothing the status does not.
-    if not text or re.fullmatch(r'\d{3}( [A-Za-z][\w \-]*)?', text):
-        return None
-    if len(text) > REASON_LIMIT:
-        text = text[:REASON_LIMIT - 3].rstrip() + '...'
-    return text
-
-
-def _json_reason(text):
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return text
-    if isinstance(data, dict) and isinstance(data.get('error'), dict):
-        data = data['error']
-    if not isinstance(data, dict):
-        return str(data)
-    for key in ('message', 'detail', 'details', 'explanation', 'title'):
-        if data.get(key):
-            return str(data[key])
-    return None
-
-
 def status_error(what, status, body=None):
     """A CloudError that explains an HTTP status to an operator.
 
@@ -234,7 +180,7 @@ def status_error(what, status, body=None):
         text = 'no data (204): the source has lost this image\'s data'
         retriable = False
     over = quotas.over_limit(body) if status == 413 else None
-    reason = None if over else body_reason(body)
+    reason = None if over else answers.body_reason(body)
     if over:
         text = over
     elif reason:
@@ -258,25 +204,11 @@ def patch_image(clients, image_id, patch, what='destination record update'):
         ok=(200,))
 
 
-# OpenSSL's reason for a certificate that does not verify, as ssl words it.
-_TLS_CAUSE = re.compile(r'certificate verify failed: (.+?)\.? \(_ssl\.c')
-
-
-def tls_cause(error):
-    """OpenSSL's reason when ``error`` is a certificate that does not verify.
-
-    None for any other error. keystoneauth, requests and urllib3 wrap it
-    in three layers of their own words; the operator needs OpenSSL's.
-    """
-    match = _TLS_CAUSE.search(str(error))
-    return match.group(1) if match else None
-
-
 def describe(error):
     """A short, token-free description of an error."""
     if isinstance(error, CloudError):
         return str(error)
-    cause = tls_cause(error)
+    cause = answers.tls_cause(error)
     if cause:
         return _('TLS certificate does not verify: %s (check this cloud\'s '
                  'cacert, or verify, in clouds.yaml)') % cause
@@ -288,13 +220,18 @@ def describe(error):
     if isinstance(error, ks_exc.ConnectFailure):
         return _('cannot connect: %s') % _first_line(error)
     if isinstance(error, ks_exc.HttpError):
-        return 'HTTP %s %s' % (error.http_status, body_reason(
-            getattr(error.response, 'text', None)) or _first_line(
-                error.message or ''))
+        return 'HTTP %s %s' % (error.http_status, answers.body_reason(
+            _answer_text(error)) or _first_line(error.message or ''))
     if isinstance(error, glance_exc.HTTPException):
-        return 'HTTP %s %s' % (error.code, body_reason(error.details)
+        return 'HTTP %s %s' % (error.code, answers.body_reason(error.details)
                                or _first_line(error.details or ''))
     return _first_line(error) or type(error).__name__
+
+
+def _answer_text(error):
+    """The body of the answer behind a keystoneauth HttpError, if any."""
+    response = error.response  # None when raised without an answer
+    return response.text if response is not None else None
 
 
 def _first_line(value):

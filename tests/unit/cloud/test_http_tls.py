@@ -7,6 +7,7 @@ from keystoneauth1 import exceptions as ks_exc
 from osc_lib import exceptions
 import pytest
 
+from osc_image_migrate.cloud import answers
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import sessions
 
@@ -42,7 +43,7 @@ def test_tls_failure_is_one_line_with_openssls_reason(cause):
 
 def test_other_connection_errors_stay_retriable():
     error = ks_exc.ConnectFailure('Unable to establish connection')
-    assert http.tls_cause(error) is None
+    assert answers.tls_cause(error) is None
     assert http.from_library(error).retriable
 
 

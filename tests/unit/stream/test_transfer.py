@@ -6,6 +6,7 @@ import threading
 
 import pytest
 
+from osc_image_migrate.cloud import answers
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
@@ -197,7 +198,7 @@ GLANCE_400 = '''<html>
     ('', None), (None, None),
 ])
 def test_the_reason_in_an_answers_body_is_read(body, reason):
-    assert http.body_reason(body) == reason
+    assert answers.body_reason(body) == reason
 
 
 def test_glances_reason_reaches_the_error_shortened():
@@ -209,7 +210,7 @@ def test_glances_reason_reaches_the_error_shortened():
     assert not error.retriable
     long = http.status_error('destination upload', 422, 'x ' * 500)
     assert 'unexpected answer: x x' in str(long)
-    assert len(str(long)) < 60 + http.REASON_LIMIT
+    assert len(str(long)) < 60 + answers.REASON_LIMIT
     assert str(long).endswith('...')
     assert str(http.status_error('source download', 418)) == (
         'source download: HTTP 418, unexpected answer')
