@@ -28,6 +28,7 @@ import dataclasses
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
+from osc_image_migrate.stream import connection
 from osc_image_migrate.stream import source
 from osc_image_migrate.stream import verified
 
@@ -115,4 +116,4 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
                options)
         return body.sent
     finally:
-        verified.close_response(body.response)
+        connection.close_response(body.response)

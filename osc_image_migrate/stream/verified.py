@@ -10,7 +10,6 @@ non-``OSError`` exception (:class:`AbortUpload`).
 """
 
 import logging
-import select
 import time
 
 import requests
@@ -19,6 +18,7 @@ from urllib3 import exceptions as urllib3_exc
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
+from osc_image_migrate.stream import connection
 from osc_image_migrate.stream import hashing
 
 LOG = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ class VerifiedStream:
             except (requests.RequestException, OSError,
                     urllib3_exc.HTTPError) as e:
                 why = type(e).__name__
-            close_response(self.response)
+            connection.close_response(self.response)
             while True:
                 if tries >= len(self._resume_backoff):
                     self._fail(http.CloudError(
@@ -208,9 +208,9 @@ class VerifiedStream:
         to fill a piece, so a slow source is forwarded as it comes. Over
         TLS one read gives at most one TLS record (~16 KiB): reads are
         gathered into one piece while more is already there (see
-        :func:`waiting`), so a fast source is handled in few large pieces
-        whatever carries it (each piece costs the hash and the checks
-        their own CPU: see doc/source/performance.rst). Responses without
+        :func:`connection.waiting`), so a fast source is handled in few
+        large pieces whatever carries it (each piece costs the hash and
+        the checks their own CPU: see doc/source/performance.rst). Responses without
         ``read1`` (test fakes, older urllib3) are read ``read_size`` at a
         time.
         """
@@ -232,10 +232,11 @@ class VerifiedStream:
         """One read, topped up by the reads that would not wait."""
         wanted = self._piece_size(size)
         piece = read1(wanted, decode_content=True)
-        if not piece or len(piece) >= wanted or not waiting(response):
+        if (not piece or len(piece) >= wanted
+                or not connection.waiting(response)):
             return piece
         parts, have = [piece], len(piece)
-        while have < wanted and waiting(response):
+        while have < wanted and connection.waiting(response):
             more = read1(wanted - have, decode_content=True)
             if not more:
                 break
@@ -317,28 +318,3 @@ class VerifiedStream:
         self.sent += n
         if self._on_bytes is not None:
             self._on_bytes(n)
-
-
-def waiting(response):
-    """True when the connection has more of the body to read at once.
-
-    Decrypted TLS bytes not read yet, or bytes in the socket's buffer:
-    a read then returns without waiting for the source.
-    """
-    connection = getattr(getattr(response, 'raw', None), 'connection', None)
-    sock = getattr(connection, 'sock', None)
-    if sock is None:
-        return False
-    pending = getattr(sock, 'pending', None)
-    if pending is not None and pending():
-        return True
-    try:
-        return bool(select.select([sock], [], [], 0)[0])
-    except (OSError, ValueError):
-        return False
-
-
-def close_response(response):
-    close = getattr(response, 'close', None)  # test fakes may have none
-    if close is not None:
-        close()
