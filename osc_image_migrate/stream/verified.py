@@ -210,9 +210,9 @@ class VerifiedStream:
         gathered into one piece while more is already there (see
         :func:`connection.waiting`), so a fast source is handled in few
         large pieces whatever carries it (each piece costs the hash and
-        the checks their own CPU: see doc/source/performance.rst). Responses without
-        ``read1`` (test fakes, older urllib3) are read ``read_size`` at a
-        time.
+        the checks their own CPU: see doc/source/performance.rst).
+        Responses without ``read1`` (test fakes, older urllib3) are read
+        ``read_size`` at a time.
         """
         size = self._chunk_size
         if self._limiter is not None:
