@@ -2,23 +2,35 @@
 """OpenStackClient plugin that migrates Glance images between clouds.
 
 The layers, in the order the data flows (``tox -e pep8`` checks with
-import-linter that each imports only those below it, and that
+import-linter that each imports only those below it in the import order
+``v1 > run > copying > stream > cloud > planning > model``, and that
 ``planning`` and ``model`` import no HTTP library)::
 
-    model        shared records and constants (pure)
-    planning/    what to do with each image: data in, plan out (pure)
-    cloud/       sessions, the one HTTP error seam, reading the clouds,
-                 and the survey that reads both and asks planning/ (I/O)
-    stream/      one image's bytes: read, hash, pace, upload (I/O)
-    copying/     one image's copy as named steps: record, send,
-                 verify/accept, apply (I/O)
-    run/         many images: parallel, retries, progress (I/O)
+    model        shared records and constants, the rule for which hash
+                 stands for the data (pure)
+    cloud/       reading the clouds (I/O): sessions, http (the one error
+                 seam), answers, inventory, limits, dependencies; survey
+                 reads both clouds and asks planning/, plan_file re-plans
+                 a saved plan, inspection reads first MiBs
+    planning/    what to do with each image, data in, plan out (pure):
+                 selection, filter_file, owners, comparison, drift,
+                 metadata, conversion, import_state, secrets, quotas,
+                 stores, sharding, format_check, order, planner
+    copying/     one image's copy as named steps (I/O): image_copy runs
+                 record -> send (upload_method, glance_import) -> verify
+                 -> apply
+    stream/      one image's bytes (I/O): transfer opens source.py's
+                 download into verified.py's checking body and uploads it;
+                 hashing, bandwidth, connection
+    run/         many images (I/O): executor (parallel, retries, Ctrl-C),
+                 progress
     v1/          the ``image migrate`` commands: options in, rows out
 
-A pure module (planning/, model) is a function of plain data and is tested
-without a cloud; its I/O partner says so in its name and lives in the I/O
-layer: planning/quotas.py decides from what cloud/limits.py reads,
+A pure module is a function of plain data and is tested without a cloud;
+its I/O partner lives in an I/O layer under a name that says what it
+reads or does: planning/quotas.py decides from what cloud/limits.py reads,
+planning/secrets.py from what cloud/dependencies.py reads,
 planning/import_state.py reads a record that copying/glance_import.py
 changes, planning/format_check.py judges the bytes that
-cloud/inspection.py (``plan --inspect``) and stream/transfer.py read.
+cloud/inspection.py (``plan --inspect``) and stream/verified.py read.
 """
