@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The CloudFerry-style YAML filter file, checked and read.
+"""The CloudFerry-style YAML filter file, checked, read and merged.
 
 CloudFerry users reuse their filter files unchanged; ``project_map``,
 ``orphans_to`` and ``store_map`` are our additions. Every problem in a
@@ -182,3 +182,60 @@ def load_filter_file(path):
     if doc is None:
         raise selection.SelectionError('filter file %s is empty' % path)
     return _from_document(doc)
+
+
+def merge(cli, from_file):
+    """Combine command-line and filter-file selections.
+
+    Lists add up. A date given twice must agree, and so must the project
+    mappings. Turning public/shared images off in either place turns them
+    off: the narrower selection wins.
+    """
+    from_file = from_file or selection.Selection()
+    problems = []
+    since = cli.updated_since or from_file.updated_since
+    if (cli.updated_since and from_file.updated_since
+            and cli.updated_since != from_file.updated_since):
+        problems.append('--updated-since %s differs from the filter file '
+                        'date %s' % (cli.updated_since.isoformat(),
+                                     from_file.updated_since.isoformat()))
+    project_map = _merged_map('project', from_file.project_map,
+                              cli.project_map, problems)
+    store_map = _merged_map('store', from_file.store_map, cli.store_map,
+                            problems)
+    secret_map = _merged_map('secret', from_file.secret_map,
+                             cli.secret_map, problems)
+    if (cli.orphans_to and from_file.orphans_to
+            and cli.orphans_to != from_file.orphans_to):
+        problems.append('--orphans-to %s differs from the filter file '
+                        'orphans_to %s' % (cli.orphans_to,
+                                           from_file.orphans_to))
+    if problems:
+        raise selection.SelectionError(problems)
+    return selection.Selection(
+        images=selection.unique(cli.images, from_file.images),
+        exclude_images=selection.unique(cli.exclude_images,
+                                        from_file.exclude_images),
+        projects=selection.unique(cli.projects, from_file.projects),
+        updated_since=since,
+        include_public_and_shared=(
+            cli.include_public_and_shared is not False
+            and from_file.include_public_and_shared is not False),
+        project_map=project_map,
+        orphans_to=cli.orphans_to or from_file.orphans_to,
+        store_map=store_map,
+        dest_store=cli.dest_store,
+        secret_map=secret_map,
+        drop_signatures=bool(cli.drop_signatures
+                             or from_file.drop_signatures))
+
+
+def _merged_map(what, from_file, cli, problems):
+    """Two mappings made one; a key mapped two ways is a problem."""
+    merged = dict(from_file)
+    for source, dest in cli.items():
+        if merged.get(source, dest) != dest:
+            problems.append('%s %s is mapped to both %s and %s'
+                            % (what, source, dest, merged[source]))
+        merged[source] = dest
+    return merged

@@ -118,64 +118,9 @@ def parse_date(text):
 
 # -- combining and resolving
 
-def _unique(*lists):
+def unique(*lists):
+    """The items of the lists, each once, in order."""
     return list(dict.fromkeys(item for items in lists for item in items))
-
-
-def merge(cli, from_file):
-    """Combine command-line and filter-file selections.
-
-    Lists add up. A date given twice must agree, and so must the project
-    mappings. Turning public/shared images off in either place turns them
-    off: the narrower selection wins.
-    """
-    from_file = from_file or Selection()
-    problems = []
-    since = cli.updated_since or from_file.updated_since
-    if (cli.updated_since and from_file.updated_since
-            and cli.updated_since != from_file.updated_since):
-        problems.append('--updated-since %s differs from the filter file '
-                        'date %s' % (cli.updated_since.isoformat(),
-                                     from_file.updated_since.isoformat()))
-    project_map = _merged_map('project', from_file.project_map,
-                              cli.project_map, problems)
-    store_map = _merged_map('store', from_file.store_map, cli.store_map,
-                            problems)
-    secret_map = _merged_map('secret', from_file.secret_map,
-                             cli.secret_map, problems)
-    if (cli.orphans_to and from_file.orphans_to
-            and cli.orphans_to != from_file.orphans_to):
-        problems.append('--orphans-to %s differs from the filter file '
-                        'orphans_to %s' % (cli.orphans_to,
-                                           from_file.orphans_to))
-    if problems:
-        raise SelectionError(problems)
-    return Selection(
-        images=_unique(cli.images, from_file.images),
-        exclude_images=_unique(cli.exclude_images, from_file.exclude_images),
-        projects=_unique(cli.projects, from_file.projects),
-        updated_since=since,
-        include_public_and_shared=(
-            cli.include_public_and_shared is not False
-            and from_file.include_public_and_shared is not False),
-        project_map=project_map,
-        orphans_to=cli.orphans_to or from_file.orphans_to,
-        store_map=store_map,
-        dest_store=cli.dest_store,
-        secret_map=secret_map,
-        drop_signatures=bool(cli.drop_signatures
-                             or from_file.drop_signatures))
-
-
-def _merged_map(what, from_file, cli, problems):
-    """Two mappings made one; a key mapped two ways is a problem."""
-    merged = dict(from_file)
-    for source, dest in cli.items():
-        if merged.get(source, dest) != dest:
-            problems.append('%s %s is mapped to both %s and %s'
-                            % (what, source, dest, merged[source]))
-        merged[source] = dest
-    return merged
 
 
 def _lookup(ref, names, what, problems, accept_unknown=False):
@@ -221,7 +166,7 @@ def resolve(selection, source):
 
     def ids(refs, names, what, accept=None):
         found = (_lookup(ref, names, what, problems, accept) for ref in refs)
-        return _unique([i for i in found if i is not None])
+        return unique([i for i in found if i is not None])
 
     resolved = ResolvedSelection(
         image_ids=ids(selection.images, images, 'image'),

@@ -145,6 +145,6 @@ def selection_from_args(parsed_args):
             # An explicit option wins over the file's switch.
             from_file.include_public_and_shared = (
                 parsed_args.public_and_shared)
-        return selection_mod.merge(from_cli, from_file)
+        return filter_file.merge(from_cli, from_file)
     except selection_mod.SelectionError as e:
         raise model.UsageError(str(e))

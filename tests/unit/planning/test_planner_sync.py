@@ -212,12 +212,12 @@ def test_map_project_accepts_owner_and_member_ids_keystone_lost():
 
 
 def test_orphans_to_merges_and_must_agree():
-    merged = selection.merge(selection.Selection(orphans_to='a'),
-                             selection.Selection())
+    merged = filter_file.merge(selection.Selection(orphans_to='a'),
+                               selection.Selection())
     assert merged.orphans_to == 'a'
     with pytest.raises(selection.SelectionError, match='orphans_to'):
-        selection.merge(selection.Selection(orphans_to='a'),
-                        selection.Selection(orphans_to='b'))
+        filter_file.merge(selection.Selection(orphans_to='a'),
+                          selection.Selection(orphans_to='b'))
 
 
 def test_filter_file_orphans_to(tmp_path):

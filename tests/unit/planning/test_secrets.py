@@ -144,13 +144,13 @@ def test_secret_options_come_from_the_filter_file_and_the_options(tmp_path):
     from_file = filter_file.load_filter_file(str(path))
     assert from_file.secret_map == {CERT: NEW_CERT}
     assert from_file.drop_signatures is True
-    merged = selection.merge(selection.Selection(secret_map={KEY: NEW_KEY}),
-                             from_file)
+    merged = filter_file.merge(selection.Selection(secret_map={KEY: NEW_KEY}),
+                               from_file)
     assert merged.secret_map == {CERT: NEW_CERT, KEY: NEW_KEY}
     assert merged.drop_signatures is True
     with pytest.raises(selection.SelectionError):
-        selection.merge(selection.Selection(secret_map={CERT: 'other'}),
-                        from_file)
+        filter_file.merge(selection.Selection(secret_map={CERT: 'other'}),
+                          from_file)
 
 
 def test_base_image_ref_follows_a_new_id():

@@ -255,7 +255,7 @@ def test_parse_date_errors(text):
 # -- merge
 
 def test_merge_concatenates_lists_without_duplicates():
-    merged = selection.merge(
+    merged = filter_file.merge(
         selection.Selection(images=['a', 'b'], projects=['p'],
                             exclude_images=['x']),
         selection.Selection(images=['b', 'c'], projects=['q'],
@@ -269,29 +269,29 @@ def test_merge_dates_must_agree():
     day = datetime.datetime(2024, 1, 31, tzinfo=UTC)
     later = datetime.datetime(2024, 2, 1, tzinfo=UTC)
     cli = selection.Selection(updated_since=day)
-    assert selection.merge(cli, selection.Selection()).updated_since == day
-    assert selection.merge(
+    assert filter_file.merge(cli, selection.Selection()).updated_since == day
+    assert filter_file.merge(
         selection.Selection(), cli).updated_since == day
-    assert selection.merge(cli, cli).updated_since == day
+    assert filter_file.merge(cli, cli).updated_since == day
     with pytest.raises(selection.SelectionError, match='differs'):
-        selection.merge(cli, selection.Selection(updated_since=later))
+        filter_file.merge(cli, selection.Selection(updated_since=later))
 
 
 def test_merge_project_maps():
-    merged = selection.merge(
+    merged = filter_file.merge(
         selection.Selection(project_map={'a': 'x', 'b': 'y'}),
         selection.Selection(project_map={'b': 'y', 'c': 'z'}))
     assert merged.project_map == {'a': 'x', 'b': 'y', 'c': 'z'}
     with pytest.raises(selection.SelectionError, match='mapped to both'):
-        selection.merge(selection.Selection(project_map={'a': 'x'}),
-                        selection.Selection(project_map={'a': 'y'}))
+        filter_file.merge(selection.Selection(project_map={'a': 'x'}),
+                          selection.Selection(project_map={'a': 'y'}))
 
 
 @pytest.mark.parametrize('cli, from_file, expected', [
     (True, True, True), (False, True, False), (True, False, False),
     (None, True, True), (None, False, False)])
 def test_merge_public_and_shared_off_wins(cli, from_file, expected):
-    merged = selection.merge(
+    merged = filter_file.merge(
         selection.Selection(include_public_and_shared=cli),
         selection.Selection(include_public_and_shared=from_file))
     assert merged.include_public_and_shared is expected
@@ -299,7 +299,7 @@ def test_merge_public_and_shared_off_wins(cli, from_file, expected):
 
 def test_merge_without_file():
     cli = selection.Selection(images=['a'])
-    assert selection.merge(cli, None) == cli
+    assert filter_file.merge(cli, None) == cli
 
 
 # -- resolve

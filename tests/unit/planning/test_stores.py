@@ -50,7 +50,7 @@ def test_a_store_mapped_two_ways_is_an_error():
     from_file = selection.Selection(store_map={'a': 'slow', 'b': 'fast'})
     with pytest.raises(selection.SelectionError,
                        match='store a is mapped to both fast and slow'):
-        selection.merge(cli, from_file)
-    merged = selection.merge(cli, selection.Selection(store_map={'b': 'x'}))
+        filter_file.merge(cli, from_file)
+    merged = filter_file.merge(cli, selection.Selection(store_map={'b': 'x'}))
     assert (merged.store_map, merged.dest_store) == (
         {'a': 'fast', 'b': 'x'}, 'slow')
