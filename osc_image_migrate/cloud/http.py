@@ -210,8 +210,9 @@ def describe(error):
         return str(error)
     cause = answers.tls_cause(error)
     if cause:
-        return _('TLS certificate does not verify: %s (check this cloud\'s '
-                 'cacert, or verify, in clouds.yaml)') % cause
+        return _('TLS certificate does not verify: %s '
+                 '(CERTIFICATE_VERIFY_FAILED; check this cloud\'s cacert, '
+                 'or verify, in clouds.yaml)') % cause
     if isinstance(error, ks_exc.Unauthorized):
         return _('authentication failed (check the credentials in '
                  'clouds.yaml)')
