@@ -129,10 +129,8 @@ class Adapter(adapter.Adapter):
     """A keystoneauth adapter whose failures are CloudErrors."""
 
     def request(self, *args, **kwargs):
-        try:
+        with cloud_errors():
             return super().request(*args, **kwargs)
-        except ks_exc.ClientException as e:
-            raise from_library(e) from e
 
 
 def guard(glance):
@@ -145,10 +143,8 @@ def guard(glance):
 
     @functools.wraps(request)
     def guarded(*args, **kwargs):
-        try:
+        with cloud_errors():
             return request(*args, **kwargs)
-        except GLANCE_ERRORS + (ks_exc.ClientException,) as e:
-            raise from_library(e) from e
 
     glance.http_client.request = guarded
     return glance

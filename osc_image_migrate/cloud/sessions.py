@@ -116,6 +116,19 @@ def discovery_warnings_at_debug():
         logger.removeFilter(demote)
 
 
+def ready_token(clients, renew=False):
+    """A token fit for the next data request of ``clients``.
+
+    A new one when ``renew`` (the last one was rejected: a data request
+    never re-authenticates by itself, that would replay its body), else
+    the current one unless it expires within TOKEN_MARGIN.
+    """
+    if renew:
+        clients.reauthenticate()
+    else:
+        clients.refresh_token_if_expiring(TOKEN_MARGIN)
+
+
 def build_clients(name, session, region_name=None, interface=None,
                   endpoint_override=None):
     """Build the image and identity clients of one cloud from a session."""

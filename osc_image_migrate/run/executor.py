@@ -24,8 +24,6 @@ from osc_image_migrate.stream import verified
 
 LOG = logging.getLogger(__name__)
 
-# Re-authenticate between attempts when the token has less than this left.
-TOKEN_MARGIN = sessions.TOKEN_MARGIN
 BACKOFF = (2, 5, 10, 20)
 # Seconds that Ctrl-C waits for running copies to abort cleanly. A copy
 # blocked on a stalled peer (for up to the read timeout) is abandoned
@@ -249,10 +247,7 @@ class Executor:
             try:
                 for clients in (self.src, self.dst):
                     with http.translated('cloud %s' % clients.name):
-                        if renew:
-                            clients.reauthenticate()
-                        else:
-                            clients.refresh_token_if_expiring(TOKEN_MARGIN)
+                        sessions.ready_token(clients, renew)
                 return copy.run(dict(self.id_map), on_bytes=on_bytes,
                                 stop=self.stop)
             except verified.Interrupted:

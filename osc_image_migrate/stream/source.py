@@ -74,10 +74,7 @@ class Reopener:
 
     def __call__(self, offset):
         with http.cloud_errors():
-            if self.renew:
-                self.src.reauthenticate()
-            else:
-                self.src.refresh_token_if_expiring(sessions.TOKEN_MARGIN)
+            sessions.ready_token(self.src, self.renew)
         try:
             return open_source(self.src, self.image_id, offset, self.options)
         except http.CloudError as e:

@@ -69,7 +69,7 @@ def clients_with(auth):
 def test_margin_is_capped_at_half_the_lifetime(lifetime, left, renewed):
     auth = FakeAuth(lifetime, left)
     result = clients_with(auth).refresh_token_if_expiring(
-        executor.TOKEN_MARGIN)
+        sessions.TOKEN_MARGIN)
     assert result is renewed
     assert auth.authentications == (1 if renewed else 0)
 
@@ -78,7 +78,7 @@ def test_a_short_lived_token_is_not_renewed_before_every_image():
     auth = FakeAuth(60, 60)
     dst = clients_with(auth)
     for _ in range(5):
-        dst.refresh_token_if_expiring(executor.TOKEN_MARGIN)
+        dst.refresh_token_if_expiring(sessions.TOKEN_MARGIN)
     assert auth.authentications == 0
 
 
@@ -89,7 +89,7 @@ def test_parallel_copies_renew_the_token_once():
 
     def refresh(n):
         time.sleep(0.003 * n)
-        dst.refresh_token_if_expiring(executor.TOKEN_MARGIN)
+        dst.refresh_token_if_expiring(sessions.TOKEN_MARGIN)
 
     threads = [threading.Thread(target=refresh, args=(n,))
                for n in range(8)]
