@@ -8,6 +8,9 @@ and is idempotent, so an interrupted ``up`` simply runs it again.
 from cloudsandbox import common
 from cloudsandbox import keystone
 
+# How often smoke_test asks again after a 401 (each ask: a new token).
+SMOKE_ATTEMPTS = 20
+
 
 def system_caller(cloud, keystone_url, admin_password, cafile=None):
     """call(method, path, body) on Keystone as the system admin."""
@@ -59,6 +62,8 @@ def provision(cloud, keystone_url, glance_url, passwords, cafile=None):
                                            'password': password}}}}}
         if common.request('POST', base + '/auth/tokens', login,
                           cafile=cafile)[0] != 201:
+            common.log('%s keystone: setting the password of %s again '
+                       '(it revokes the tokens of %s)' % (cloud, user, user))
             call('PATCH', '/users/' + uid, {'user': {'password': password}})
         for role in user_roles:
             call('PUT', '/projects/%s/users/%s/roles/%s'
@@ -156,20 +161,50 @@ def _sync(call, path, key, value_key, have, wanted, identify, service):
 
 
 def smoke_test(cloud, keystone_url, admin_password, glance_log,
-               cafile=None):
-    """List images as admin through the catalog: proves the auth path."""
-    token, body = keystone.admin_token(
-        keystone_url, admin_password,
-        {'project': {'name': 'admin', 'domain': {'id': 'default'}}}, cloud,
-        cafile)
-    urls = [e['url'] for s in body['token'].get('catalog', [])
-            if s['type'] == 'image' for e in s['endpoints']
-            if e['interface'] == 'public']
-    if not urls:
-        raise common.SandboxError('%s keystone has no public image endpoint'
-                                  % cloud)
-    status = common.request('GET', urls[0] + '/v2/images?limit=1',
-                            token=token, timeout=30, cafile=cafile)[0]
+               cafile=None, attempts=SMOKE_ATTEMPTS):
+    """List images as admin through the catalog: proves the auth path.
+
+    A 401 is asked again with a new token, a few times: Keystone compares
+    a token's issue time with revocation events by the second (MariaDB
+    keeps no fraction), so a token issued in the same second as an event
+    of its user is refused although it is new. What stays refused is
+    reported with Glance's own reason from its log.
+    """
+    for attempt in range(attempts):
+        token, body = keystone.admin_token(
+            keystone_url, admin_password,
+            {'project': {'name': 'admin', 'domain': {'id': 'default'}}},
+            cloud, cafile)
+        urls = [e['url'] for s in body['token'].get('catalog', [])
+                if s['type'] == 'image' for e in s['endpoints']
+                if e['interface'] == 'public']
+        if not urls:
+            raise common.SandboxError('%s keystone has no public image '
+                                      'endpoint' % cloud)
+        status = common.request('GET', urls[0] + '/v2/images?limit=1',
+                                token=token, timeout=30, cafile=cafile)[0]
+        if status != 401:
+            break
+        common.log('%s glance refused a new admin token (attempt %d of %d)'
+                   % (cloud, attempt + 1, attempts))
     if status != 200:
-        raise common.SandboxError('%s glance answered HTTP %d to an image '
-                                  'list; see %s' % (cloud, status, glance_log))
+        keystone_log = glance_log.replace('-glance.log', '-keystone.log')
+        raise common.SandboxError(
+            '%s glance answered HTTP %d to an image list at %s; its log (%s) '
+            'says: %s; keystone\'s log says: %s' % (
+                cloud, status, urls[0], glance_log,
+                last_complaints(glance_log, 'keystonemiddleware') or
+                'nothing', last_complaints(keystone_log) or 'nothing'))
+
+
+def last_complaints(log_file, needle=' WARNING ', count=3):
+    """The last warnings of a log that contain ``needle``, joined."""
+    try:
+        with open(log_file, errors='replace') as f:
+            lines = [line.strip() for line in f
+                     if ' WARNING ' in line and needle in line
+                     and 'deprecated' not in line
+                     and 'Truncating password' not in line]
+    except OSError:
+        return ''
+    return ' | '.join(lines[-count:])
