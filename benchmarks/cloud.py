@@ -92,8 +92,25 @@ class Bench:
         return '%s/v2/images/%s/file' % (
             self.clients(cloud).image.get_endpoint().rstrip('/'), image_id)
 
+    def cafile(self, cloud):
+        """The cloud's CA when its endpoints are https, else None."""
+        if self.info.get('deployment', {}).get('tls'):
+            return self.info['cafiles'][cloud]
+        return None
+
+    def curl_tls(self, cloud):
+        """curl's options to trust the cloud's own CA (none over http)."""
+        cafile = self.cafile(cloud)
+        return ['--cacert', cafile] if cafile else []
+
     def token(self, cloud):
         return self.clients(cloud).session.get_token()
+
+    def private_dir(self):
+        """A 0700 folder of this run's, deleted at exit."""
+        if self._private is None:
+            self._private = tempfile.mkdtemp(prefix='osc-bench-')
+        return self._private
 
     def header_file(self, cloud):
         """A 0600 file holding the token header, for ``curl -H @file``.
@@ -101,9 +118,7 @@ class Bench:
         Keeps the token off command lines (visible in ``ps``) and out of
         any output.
         """
-        if self._private is None:
-            self._private = tempfile.mkdtemp(prefix='osc-bench-')
-        path = os.path.join(self._private, cloud + '.header')
+        path = os.path.join(self.private_dir(), cloud + '.header')
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, 'w') as f:
             f.write('X-Auth-Token: %s\n' % self.token(cloud))

@@ -4,7 +4,8 @@
 Reads a JSON document on stdin (so no token is ever on a command line)::
 
     {"src_token": ..., "dst_token": ..., "chunk_size": 1048576,
-     "pairs": [[<source file URL>, <destination file URL>], ...]}
+     "pairs": [[<source file URL>, <destination file URL>], ...],
+     "verify": [<source CA file or true>, <destination CA file or true>]}
 
 and copies every pair at once, one thread each: ``requests`` streams the
 download in ``chunk_size`` pieces straight into a chunked upload. This is
@@ -19,18 +20,20 @@ import sys
 import requests
 
 
-def copy(src_url, dst_url, src_token, dst_token, chunk_size):
+def copy(src_url, dst_url, src_token, dst_token, chunk_size,
+         verify=(True, True)):
     session = requests.Session()
     session.trust_env = False  # 127.0.0.1 only: never through a proxy
     with session.get(src_url, headers={'X-Auth-Token': src_token},
-                     stream=True, timeout=(30, 300)) as source:
+                     stream=True, timeout=(30, 300),
+                     verify=verify[0]) as source:
         if source.status_code != 200:
             return 'source HTTP %d' % source.status_code
         answer = session.put(
             dst_url, data=source.iter_content(chunk_size),
             headers={'X-Auth-Token': dst_token,
                      'Content-Type': 'application/octet-stream'},
-            timeout=(30, 300))
+            timeout=(30, 300), verify=verify[1])
     if answer.status_code != 204:
         return 'destination HTTP %d' % answer.status_code
     return None
@@ -40,7 +43,8 @@ def main():
     spec = json.load(sys.stdin)
     with concurrent.futures.ThreadPoolExecutor(len(spec['pairs'])) as pool:
         futures = [pool.submit(copy, src, dst, spec['src_token'],
-                               spec['dst_token'], spec['chunk_size'])
+                               spec['dst_token'], spec['chunk_size'],
+                               spec.get('verify', (True, True)))
                    for src, dst in spec['pairs']]
     problems = [f.result() for f in futures if f.result()]
     for problem in problems:

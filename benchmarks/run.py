@@ -21,7 +21,10 @@ the machine is usually busy with other work:
    image and several at once;
 7. ``resume``: one image whose source download is cut 5 times vs the
    same copy uncut, both through a TCP proxy (a cut must cost a
-   reconnect, not a restart).
+   reconnect, not a restart);
+8. ``tls``: one image over https through HAProxy vs over plain http to
+   the same Glances, migrate vs curl pipes, and client CPU (a TLS
+   sandbox only; benchmarks/tls.py).
 
 Every image it creates is deleted at the end. Usage::
 
@@ -44,25 +47,28 @@ import nullservers
 import plans
 import report
 import resume
+import tls
 import transfers
 
 # Numbered as in the table; run in this order (plan last: its thousands
 # of images would slow every other plan).
 SECTIONS = ('ceiling', 'single', 'parallel', 'memory', 'cpu', 'limit-rate',
-            'resume', 'plan')
+            'resume', 'tls', 'plan')
 NUMBERS = {'ceiling': 0, 'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4,
-           'cpu': 5, 'limit-rate': 6, 'resume': 7}
+           'cpu': 5, 'limit-rate': 6, 'resume': 7, 'tls': 8}
 # The sizes issue 12 names: one 4 GiB image, 4 x 1 GiB at once.
 FULL = {'ceiling_size': '1G', 'size': '4G', 'parallel_count': 4,
         'parallel_size': '1G',
         'memory_sizes': '64M,2G', 'plan_counts': '100,2000,10000',
         'cpu_size': '512M', 'limit_rate': '20M', 'limit_size': '128M',
-        'resume_size': '2G', 'repeat': 3, 'copy_repeat': 2}
+        'resume_size': '2G', 'tls_size': '1G', 'repeat': 3,
+        'copy_repeat': 2}
 QUICK = {'ceiling_size': '256M', 'size': '64M', 'parallel_count': 4,
          'parallel_size': '16M',
          'memory_sizes': '16M,128M', 'plan_counts': '20,50,100',
          'cpu_size': '64M', 'limit_rate': '8M', 'limit_size': '24M',
-         'resume_size': '256M', 'repeat': 1, 'copy_repeat': 1}
+         'resume_size': '256M', 'tls_size': '64M', 'repeat': 1,
+         'copy_repeat': 1}
 _T0 = time.monotonic()
 
 
@@ -128,6 +134,9 @@ def parse_args(argv):
         '--resume-size', metavar='<size>',
         help='image size for "resume" (default: 2G)')
     parser.add_argument(
+        '--tls-size', metavar='<size>',
+        help='image size for "tls" (default: 1G)')
+    parser.add_argument(
         '--state-dir', metavar='<dir>',
         help='sandbox state folder (default: $OSC_IMAGE_MIGRATE_SANDBOX or '
              '<repo>/.sandbox)')
@@ -159,6 +168,7 @@ def parse_args(argv):
         args.limit_rate = report.parse_size(args.limit_rate)
         args.limit_size = report.parse_size(args.limit_size)
         args.resume_size = report.parse_size(args.resume_size)
+        args.tls_size = report.parse_size(args.tls_size)
         args.memory_sizes = sorted(report.parse_size(s) for s in
                                    args.memory_sizes.split(','))
         args.plan_counts = sorted(int(c) for c in
@@ -204,6 +214,7 @@ def run_sections(bench, args):
             args.repeat, log),
         'resume': lambda: resume.resume(bench, args.resume_size,
                                         args.copy_repeat, log),
+        'tls': lambda: tls.tls(bench, args.tls_size, args.copy_repeat, log),
         'plan': lambda: plans.plan_scale(bench, args.plan_counts,
                                          args.repeat, log,
                                          keep=args.keep_plan_images),
@@ -228,8 +239,8 @@ def run_sections(bench, args):
 def main(argv=None):
     args = parse_args(argv)
     only = args.only or SECTIONS
-    if {'ceiling', 'single', 'parallel'} & set(only) and not shutil.which(
-            'curl'):
+    uses_curl = {'ceiling', 'single', 'parallel', 'tls'} & set(only)
+    if uses_curl and not shutil.which('curl'):
         sys.stderr.write('benchmarks: curl is needed for the raw pipe '
                          'reference (apt-get install curl)\n')
         return 2

@@ -32,8 +32,9 @@ HASHING_OFF = 'migrate, hashing off'
 
 # -- the commands ----------------------------------------------------------
 
-def migrate(bench, image_ids, hashing=True, parallel=None, extra=()):
-    """``image migrate`` of these images.
+def migrate(bench, image_ids, hashing=True, parallel=None, extra=(),
+            env=None):
+    """``image migrate`` of these images (``env``: default bench.env).
 
     Returns the Run, the copy phase in seconds (the longest of the
     per-image times the command prints; with ``--parallel`` at least the
@@ -47,7 +48,7 @@ def migrate(bench, image_ids, hashing=True, parallel=None, extra=()):
         args += ['--parallel', str(parallel)]
     args += list(extra)
     argv = bench.cli('src', *args, runner=None if hashing else NOHASH)
-    run = measure.run_processes([[argv]], bench.env,
+    run = measure.run_processes([[argv]], env or bench.env,
                                 servers=bench.servers)
     if not run.ok:
         raise measure.BenchError('image migrate failed: ' + run.error_tail())
@@ -80,12 +81,14 @@ def curl_pipes(bench, pairs):
     src_header = bench.header_file('src')
     dst_header = bench.header_file('dst')
     pipelines = [[
-        CURL + ['-H', '@' + src_header, bench.file_url('src', source)],
+        CURL + bench.curl_tls('src') + [
+            '-H', '@' + src_header, bench.file_url('src', source)],
         # "Expect:" off: uWSGI sends no "100 Continue", and curl would
         # wait a second for it before sending the body.
-        CURL + ['-H', '@' + dst_header, '-H', 'Expect:', '-H',
-                'Content-Type: application/octet-stream', '-T', '-',
-                '-o', '/dev/null', bench.file_url('dst', dest)],
+        CURL + bench.curl_tls('dst') + [
+            '-H', '@' + dst_header, '-H', 'Expect:', '-H',
+            'Content-Type: application/octet-stream', '-T', '-',
+            '-o', '/dev/null', bench.file_url('dst', dest)],
     ] for source, dest in pairs]
     run = measure.run_processes(pipelines, bench.env, servers=bench.servers)
     if not run.ok:
@@ -97,6 +100,8 @@ def python_pipes(bench, pairs):
     """The same pairs through benchmarks/pypipe.py (threads, no hash)."""
     spec = {'src_token': bench.token('src'), 'dst_token': bench.token('dst'),
             'chunk_size': MiB,
+            'verify': [bench.cafile('src') or True,
+                       bench.cafile('dst') or True],
             'pairs': [[bench.file_url('src', s), bench.file_url('dst', d)]
                       for s, d in pairs]}
     run = measure.run_processes([[[sys.executable, PYPIPE]]],
