@@ -17,7 +17,11 @@ instead of creating them again. ``--sweep`` deletes them.
 """
 
 import json
+import os
+import sys
 import time
+
+from osc_image_migrate.cloud import inventory
 
 import cloud
 import measure
@@ -27,6 +31,8 @@ from report import MiB
 SERVICES = ('src-glance', 'src-keystone', 'dst-glance', 'dst-keystone')
 PLAN_TAG = 'osc-image-migrate-bench-plan'
 SEED_BATCH = 1000
+BAREREADS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         'barereads.py')
 
 
 def classify(service, method, path):
@@ -65,6 +71,23 @@ def list_run(bench):
     return run
 
 
+def bare_run(bench, owner, expected):
+    """benchmarks/barereads.py: the plan's source reads, bare, in parallel."""
+    spec = {'token': bench.token('src'), 'owner': owner,
+            'image_url': bench.clients('src').image.get_endpoint(),
+            'threads': inventory.MEMBER_READERS,
+            'verify': bench.cafile('src') or True}
+    run = measure.run_processes([[[sys.executable, BAREREADS]]], bench.env,
+                                stdin_data=json.dumps(spec).encode(),
+                                servers=bench.servers)
+    if not run.ok:
+        raise measure.BenchError('bare reads failed: ' + run.error_tail())
+    if json.loads(run.outputs[0])['images'] < expected:
+        raise measure.BenchError('bare reads saw fewer than %d images'
+                                 % expected)
+    return run
+
+
 def glance_ms(plan, counted):
     """CPU milliseconds the source Glance spent per request it served."""
     served = sum(counted.values())
@@ -86,9 +109,10 @@ def seed(bench, owner, have, count, keep, log):
     return have + created
 
 
-def measure_count(bench, project, count, repeat, log):
-    """``repeat`` rounds of plan and image list; fewest requests seen."""
+def measure_count(bench, project, owner, count, repeat, log):
+    """Rounds of plan, image list and bare reads; fewest requests seen."""
     plan, listing = measure.Case('plan'), measure.Case('image list')
+    bare = measure.Case('bare reads')
     requests = []
 
     def one_run(name, round_no):
@@ -96,18 +120,21 @@ def measure_count(bench, project, count, repeat, log):
             run, counted = plan_run(bench, project, count)
             plan.add(run)
             requests.append(counted)
+        elif name == 'bare reads':
+            run = bare_run(bench, owner, count)
+            bare.add(run)
         else:
             run = list_run(bench)
             listing.add(run)
         log('plan %d images: %s round %d/%d: %.1f s' % (
             count, name, round_no + 1, repeat, run.wall))
 
-    measure.alternate(('plan', 'image list'), repeat, one_run)
+    measure.alternate(('plan', 'image list', 'bare reads'), repeat, one_run)
     # Fewest requests over the runs: another client sharing the sandbox
     # can only add lines.
     counted = min(requests, key=lambda r: sum(
         sum(c.values()) for c in r.values()))
-    return plan, listing, counted
+    return plan, listing, bare, counted
 
 
 def plan_scale(bench, counts, repeat, log, keep=False):
@@ -123,15 +150,16 @@ def plan_scale(bench, counts, repeat, log, keep=False):
     for count in sorted(c for c in counts if c >= have):
         have = seed(bench, owner, have, count, keep, log)
         seen = bench.visibilities('src')
-        plan, listing, counted = measure_count(bench, project, count,
-                                               repeat, log)
+        plan, listing, bare, counted = measure_count(
+            bench, project, owner, count, repeat, log)
         points.append((count, seen, counted, plan.wall, plan.maxrss))
         row = [count, sum(seen.values()), '%.2f' % plan.wall,
                measure.spread([r.wall for r in plan.runs]),
                '%.2f' % plan.cpu, '%.0f' % (plan.maxrss / MiB),
                report.server_shares(plan),
                '%.1f' % glance_ms(plan, counted['src-glance']),
-               '%.2f' % listing.wall, '%.2f' % (plan.wall / listing.wall)]
+               '%.2f' % listing.wall, '%.2f' % (plan.wall / listing.wall),
+               '%.2f' % bare.wall, '%.2f' % (plan.wall / bare.wall)]
         for service in SERVICES:
             kinds = ('keystone',) if service.endswith('keystone') else (
                 'list', 'members', 'other')
@@ -147,7 +175,8 @@ def plan_scale(bench, counts, repeat, log, keep=False):
         ('images', 'src images', 'plan s', 'range s', 'client CPU s',
          'peak RSS MiB', 'Glance CPU src/dst', 'src Glance ms/req',
          'image list s',
-         'plan / list', 'src list', 'src members', 'src other',
+         'plan / list', 'bare reads s', 'plan / bare', 'src list',
+         'src members', 'src other',
          'src Keystone', 'dst list', 'dst members', 'dst other',
          'dst Keystone'), rows)
     table.notes += [
@@ -156,12 +185,15 @@ def plan_scale(bench, counts, repeat, log, keep=False):
         "client CPU and peak RSS (VmHWM) of the plan process; Glance CPU = "
         "share of one core used by each Glance during the plan (medians); "
         "ms/req = the source Glance's CPU time per request it served (one "
-        "uWSGI process: its GIL bounds the member reads per second)",
+        "summed over its uWSGI worker processes)",
         "requests from the servers' uWSGI logs during one plan run: list "
         "= GET /v2/images pages, members = GET .../members, Keystone = "
         "all (logins, token checks, projects, domains)",
         "'image list' = openstack image list of the source (OSC, Glance's "
-        "default page size of 25)",
+        "default page size of 25); 'bare reads' = benchmarks/barereads.py: "
+        "the plan's source reads (image pages of 1000, the members of "
+        "every shared image, as many threads as the plan) by a bare "
+        "requests client, i.e. what the source Glance allows",
     ]
     if skipped:
         table.notes.append('counts %s skipped: the project already held %d '
