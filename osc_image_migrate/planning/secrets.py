@@ -122,7 +122,7 @@ def check(image, services, secrets, snapshots, options):
             raise Blocked(
                 'signed image: the destination Glance verifies its '
                 'signature against certificate %s, and %s (Glance would '
-                'refuse the upload after all its bytes); store the '
+                'refuse the upload); store the '
                 'certificate in the destination\'s key manager and map it '
                 '(--map-secret %s=<destination certificate ID>), or copy '
                 'it without its signature properties (--drop-signatures)'

@@ -12,6 +12,7 @@ per module:
 - ``keystone``: a cloud's Keystone configuration and bootstrap;
 - ``glance``: ``GlanceVariant``, the one place that describes how a
   cloud's Glance differs from the stock one, and its configuration;
+- ``barbican``: the key manager of a cloud whose variant asks for one;
 - ``provision``: users, projects and the image service in Keystone;
 - ``deployment``: MariaDB or sqlite, HTTPS or HTTP, how many workers;
 - ``launching``: processes started detached, found and stopped by group;

@@ -52,6 +52,11 @@ def parser():
                        type=int, choices=(0, 1), metavar='0|1',
                        help='0: %s Glance accepts data that does not match '
                        'disk_format (default 1)' % cloud)
+    for cloud in common.CLOUDS:
+        p.add_argument('--%s-barbican' % cloud, type=int, choices=(0, 1),
+                       metavar='0|1',
+                       help='1: %s gets a Barbican of its own, and its Glance '
+                       'verifies signed images with it (default 0)' % cloud)
     p = sub.add_parser('down', help='stop the servers')
     p.add_argument('--wipe', action='store_true',
                    help='delete the state too (except the venv)')
@@ -61,14 +66,15 @@ def parser():
     sub.add_parser('env', help='print the export line for clouds.yaml')
     for name in ('start', 'stop'):
         p = sub.add_parser(name, help='%s one server' % name)
-        p.add_argument('service', choices=common.SERVICES)
+        p.add_argument('service', choices=common.SERVICES + common.OPTIONAL)
     return top
 
 
 def up(args):
     settings = {'token_expiration': args.token_expiration}
     for cloud in common.CLOUDS:
-        for field in ('image_size_cap', 'require_image_format_match'):
+        for field in ('image_size_cap', 'require_image_format_match',
+                      'barbican'):
             key = '%s_%s' % (cloud, field)
             settings[key] = getattr(args, key)
     result = api.up(args.state_dir, args.port_base, args.venv, args.python,

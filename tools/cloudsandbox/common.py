@@ -17,6 +17,8 @@ import urllib.request
 CLOUDS = ('src', 'dst')
 KINDS = ('keystone', 'glance')
 SERVICES = tuple('%s-%s' % (c, k) for c in CLOUDS for k in KINDS)
+# Optional API servers: run where a cloud's variant asks (barbican.py).
+OPTIONAL = tuple('%s-barbican' % c for c in CLOUDS)
 # Offsets from the port base. The public ports (what clouds.yaml and the
 # catalogs name) are those of the services; with TLS, HAProxy listens
 # there and uWSGI on the public port + BACKEND_OFFSET. Every offset stays
@@ -27,6 +29,9 @@ PORT_OFFSETS = {'src-keystone': 0, 'src-glance': 1,
                 # HAProxy frontends of dst Keystone with bad certificates
                 # (TLS only): one for another host name, one expired.
                 'dst-keystone-wrong-host': 12, 'dst-keystone-expired': 13,
+                # Key managers of the clouds whose variant asks for one
+                # (with TLS, their uWSGI listens at 6 and 7).
+                'src-barbican': 2, 'dst-barbican': 3,
                 'mariadb': 19}
 BACKEND_OFFSET = 4
 MAX_OFFSET = max(PORT_OFFSETS.values())

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 
+from cloudsandbox import barbican as barbicans
 from cloudsandbox import common
 
 TiB = 1024 ** 4
@@ -25,7 +26,8 @@ NOT_STORE_NAMES = ('DEFAULT', 'database', 'glance_store',
                    'os_glance_staging_store', 'os_glance_tasks_store',
                    'paste_deploy', 'keystone_authtoken', 'oslo_concurrency',
                    'oslo_policy', 'image_format', 'image_import_opts',
-                   'oslo_limit', 'oslo_middleware')
+                   'oslo_limit', 'oslo_middleware', 'key_manager',
+                   'barbican')
 # What Glance enforces with Keystone unified limits (sizes in MiB).
 LIMIT_RESOURCES = ('image_size_total', 'image_stage_total',
                    'image_count_total', 'image_count_uploading')
@@ -51,6 +53,9 @@ class GlanceVariant:
         unlimited (-1). See LIMIT_RESOURCES.
     project_limits: ``{project name: {resource: limit}}``, Keystone limits
         of single projects over the registered ones.
+    barbican: the cloud gets a Barbican of its own (barbican.py), in its
+        catalog as ``key-manager``, and Glance fetches the certificates
+        of signed images from it.
     conf: more glance-api.conf settings, ``{section: {option: value}}``,
         e.g. ``{'image_conversion': {'output_format': 'raw'}}``; they win
         over what the sandbox writes.
@@ -64,6 +69,7 @@ class GlanceVariant:
     require_image_format_match: bool = True
     unified_limits: dict = dataclasses.field(default_factory=dict)
     project_limits: dict = dataclasses.field(default_factory=dict)
+    barbican: bool = False
     conf: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
@@ -140,12 +146,13 @@ def store_dir(gdir, store):
 
 
 def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
-             public_url=None, cafile=None):
+             public_url=None, cafile=None, barbican_url=None):
     """glance-api.conf as {section: {option: value}}.
 
     ``database_url``: sqlite in ``gdir`` if None; ``public_url``: where
     clients reach this Glance (``http://127.0.0.1:<port>`` if None);
-    ``cafile``: the CA that verifies Keystone, if it speaks https.
+    ``cafile``: the CA that verifies Keystone, if it speaks https;
+    ``barbican_url``: the cloud's Barbican (used when the variant has one).
     """
     public_url = public_url or 'http://127.0.0.1:%d' % port
     conf = {
@@ -218,6 +225,9 @@ def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
     if variant.import_plugins:
         plugins = ', '.join(repr(p) for p in variant.import_plugins)
         conf['image_import_opts'] = {'image_import_plugins': '[%s]' % plugins}
+    if variant.barbican:
+        conf.update(barbicans.glance_conf(barbican_url, keystone_url,
+                                          cafile))
     for section, options in variant.conf.items():
         conf.setdefault(section, {}).update(options)
     return conf

@@ -47,7 +47,8 @@ def render(ports, backend_ports, tls_dir):
     """haproxy.cfg.
 
     ``ports``: the public port of every service and bad frontend;
-    ``backend_ports``: the uWSGI port of every service.
+    ``backend_ports``: the uWSGI port of every service (Barbicans too,
+    where the sandbox runs them).
     """
     lines = [
         '# Written by tools/sandbox.py: TLS in front of both clouds.',
@@ -66,7 +67,7 @@ def render(ports, backend_ports, tls_dir):
         '    option redispatch',
         '    retries 3',
     ] + ['    timeout %s %s' % t for t in DEFAULT_TIMEOUTS]
-    frontends = [(s, s, s.split('-')[0]) for s in common.SERVICES]
+    frontends = [(s, s, s.split('-')[0]) for s in backend_ports]
     frontends += [(f, b, c) for f, (b, c) in sorted(BAD_FRONTENDS.items())]
     for frontend, backend, cert in frontends:
         lines += [
@@ -79,7 +80,7 @@ def render(ports, backend_ports, tls_dir):
         ]
         if backend.endswith('glance'):
             lines.append('    timeout client %s' % GLANCE_TIMEOUT)
-    for service in common.SERVICES:
+    for service in backend_ports:
         lines += ['', 'backend %s' % service]
         if service.endswith('glance'):
             lines.append('    timeout server %s' % GLANCE_TIMEOUT)

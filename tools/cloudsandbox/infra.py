@@ -115,9 +115,9 @@ def write_haproxy_config(state):
     """Render haproxy.cfg; return True when it changed."""
     d = hdir(state)
     os.makedirs(d, exist_ok=True)
-    ports = {s: state.port(s) for s in common.SERVICES}
+    ports = {s: state.port(s) for s in state.services()}
     ports.update((f, state.port(f)) for f in haproxy.BAD_FRONTENDS)
-    backends = {s: state.backend_port(s) for s in common.SERVICES}
+    backends = {s: state.backend_port(s) for s in state.services()}
     return common.write_file(os.path.join(d, 'haproxy.cfg'), haproxy.render(
         ports, backends, state.tls_dir))
 
@@ -126,7 +126,7 @@ def start_haproxy(state, pid):
     """Start HAProxy unless it runs; wait until its frontends listen."""
     if pid(state, 'haproxy'):
         return False
-    fronts = list(common.SERVICES) + sorted(haproxy.BAD_FRONTENDS)
+    fronts = list(state.services()) + sorted(haproxy.BAD_FRONTENDS)
     for front in fronts:
         _check_port(state, state.port(front), front)
     cfg = os.path.join(hdir(state), 'haproxy.cfg')

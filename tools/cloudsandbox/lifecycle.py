@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 
+from cloudsandbox import barbican
 from cloudsandbox import cloudsyaml
 from cloudsandbox import common
 from cloudsandbox import glance
@@ -56,10 +57,14 @@ class Sandbox(state.State):
                     self.passwords[cloud]['glance'], self.venv,
                     database_url=self.database_url(gservice),
                     public_url=self.url(gservice),
-                    cafile=self.cafile(cloud)):
+                    cafile=self.cafile(cloud),
+                    barbican_url=self.url(cloud + '-barbican')):
                 changed.add(gservice)
+        for service in barbican.services(self):
+            if barbican.write_configs(self, service, glance.ini):
+                changed.add(service)
         # The uWSGI command line: a new worker count or port restarts it.
-        for service in common.SERVICES:
+        for service in self.services():
             if common.write_file(
                     os.path.join(self.sdir(service), 'uwsgi-args'),
                     'workers %d\nport %d\n' % (
@@ -174,16 +179,23 @@ class Sandbox(state.State):
             self.settle(port_base, venv_dir, variants, deploy, **settings)
             infra.ensure_packages(self)
             venv.ensure(self, python)
+            services = self.services()
+            if barbican.services(self):
+                barbican.ensure_venv(self)
             self.start_infra()
             changed = self.write_configs()
             self.setup_databases()
-            restart = [s for s in common.SERVICES
+            unwanted = [s for s in common.OPTIONAL
+                        if s not in services and processes.pid(self, s)]
+            if unwanted:
+                processes.stop(self, unwanted)
+            restart = [s for s in services
                        if s in changed and processes.pid(self, s)]
             if restart:
                 common.log('config changed: restarting %s'
                            % ', '.join(restart))
                 processes.stop(self, restart)
-            started = processes.start(self, common.SERVICES)
+            started = processes.start(self, services)
             todo = [c for c in common.CLOUDS
                     if not self.done(c + '-provisioned')]
             check = [c for c in common.CLOUDS
@@ -201,6 +213,8 @@ class Sandbox(state.State):
             if check:
                 common.log('image list through the catalog works in %s'
                            % ' and '.join(check))
+            for cloud in common.CLOUDS:
+                barbican.sync_catalog(self, cloud)
             cloudsyaml.write(self.clouds_yaml, self.auth_urls(),
                              self.passwords,
                              {c: self.cafile(c) for c in common.CLOUDS
@@ -211,14 +225,14 @@ class Sandbox(state.State):
 
     def down(self, wipe=False, wipe_venv=False):
         with self.locked():
-            processes.stop(self, common.SERVICES)
+            processes.stop(self, common.SERVICES + common.OPTIONAL)
             # MariaDB last: the servers may write until they stop; its
             # clean shutdown (a flush of its buffers) takes a few seconds.
             processes.stop(self, 'haproxy')
             processes.stop(self, 'mariadb', grace=60)
             if not wipe:
                 return
-            for name in WIPED + ('venv',) * wipe_venv:
+            for name in WIPED + ('venv', barbican.VENV) * wipe_venv:
                 path = os.path.join(self.dir, name)
                 if os.path.isdir(path) and not os.path.islink(path):
                     shutil.rmtree(path)
@@ -232,7 +246,7 @@ class Sandbox(state.State):
 
     def status(self):
         result = {}
-        for service in common.SERVICES + tuple(self.infra()):
+        for service in self.services() + tuple(self.infra()):
             pid = processes.pid(self, service)
             result[service] = {
                 'pid': pid, 'running': pid is not None,
@@ -247,16 +261,16 @@ class Sandbox(state.State):
             return 'mysql://127.0.0.1:%d' % self.port(service)
         if service == 'haproxy':
             return 'https://127.0.0.1:%s' % ','.join(
-                str(self.port(f)) for f in common.SERVICES + tuple(
+                str(self.port(f)) for f in self.services() + tuple(
                     sorted(haproxy.BAD_FRONTENDS)))
         return self.url(service)
 
     def check_service(self, service):
-        if service not in common.SERVICES:
+        if service not in self.services():
             raise common.SandboxError('unknown service %r (choose from %s)'
                                       % (service,
-                                         ', '.join(common.SERVICES)))
+                                         ', '.join(self.services())))
         self.require()
-        if not self.done(service + '-setup'):
+        if service in common.SERVICES and not self.done(service + '-setup'):
             raise common.SandboxError('%s was never set up; run "up" first'
                                       % service)

@@ -12,6 +12,7 @@ import os
 import sqlite3
 import time
 
+from cloudsandbox import barbican
 from cloudsandbox import common
 from cloudsandbox import launching
 
@@ -53,7 +54,7 @@ def sqlite_wal(folder):
     writer proceed together, and ``?timeout=30`` in the URL makes writers
     wait for each other instead of failing.
     """
-    for name in ('keystone.db', 'glance.db'):
+    for name in ('keystone.db', 'glance.db', 'barbican.db'):
         path = os.path.join(folder, name)
         if os.path.exists(path):
             with contextlib.closing(sqlite3.connect(path)) as db:
@@ -92,8 +93,16 @@ def answers(state, service, timeout=2):
 
 def server_argv(state, service):
     kind = service.split('-')[1]
+    venv, workers, threads = state.venv, state.deployment['workers'], THREADS
+    module = WSGI_WRAPPER % kind
+    if kind == 'barbican':
+        # Its own venv (same Python: the sandbox's uWSGI serves it); one
+        # thread, as its sqlite database would want, is plenty for the
+        # few certificate reads of a test.
+        venv, workers, threads = barbican.venv_dir(state), 1, 1
+        module = barbican.WSGI_MODULE
     common.write_file(os.path.join(state.sdir(service), 'sandbox_wsgi.py'),
-                      WSGI_WRAPPER % kind)
+                      module)
     return [
         os.path.join(state.venv, 'bin', 'uwsgi'),
         '--http', '127.0.0.1:%d' % state.backend_port(service),
@@ -103,18 +112,17 @@ def server_argv(state, service):
         # clients that reuse connections get sporadic resets.
         '--add-header', 'Connection: close',
         '--chunked-input-limit', str(CHUNKED_INPUT_LIMIT),
-        '--master', '--processes', str(state.deployment['workers']),
-        '--threads', str(THREADS),
+        '--master', '--processes', str(workers), '--threads', str(threads),
         # Each worker loads the app itself: no database connection or
         # cache is ever shared across a fork.
         '--lazy-apps',
         '--die-on-term', '--need-app', '--buffer-size', '65535',
         '--worker-reload-mercy', '3', '--reload-mercy', '3',
-        '--virtualenv', state.venv, '--pythonpath', state.sdir(service),
+        '--virtualenv', venv, '--pythonpath', state.sdir(service),
         # Else sys.executable is uwsgi, and oslo.concurrency's
         # "sys.executable -m oslo_concurrency.prlimit" (Glance's qemu-img
         # calls, e.g. image_conversion) fails.
-        '--py-sys-executable', os.path.join(state.venv, 'bin', 'python'),
+        '--py-sys-executable', os.path.join(venv, 'bin', 'python'),
         '--module', 'sandbox_wsgi:application',
         '--env', '%s=%s' % config_variable(state, service),
         '--chdir', state.sdir(service),
@@ -124,6 +132,8 @@ def server_argv(state, service):
 
 def launch(state, service):
     env = common.clean_env(**dict([config_variable(state, service)]))
+    if service.endswith('-barbican'):
+        env.update(barbican.server_env(state.sdir(service)))
     started = launching.launch(service, server_argv(state, service), env,
                                state.sdir(service), state.log_file(service),
                                state.pid_file(service))

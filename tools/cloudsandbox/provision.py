@@ -29,67 +29,74 @@ def system_caller(cloud, keystone_url, admin_password, cafile=None):
     return call
 
 
+def _ensure(call, collection, name, body, query=''):
+    """The ID of the named Keystone object, created when missing."""
+    key = collection[:-1]
+    found = call('GET', '/%s?name=%s%s' % (collection, name, query))
+    if found[collection]:
+        return found[collection][0]['id']
+    body = dict(body, name=name)
+    return call('POST', '/' + collection, {key: body})[key]['id']
+
+
+IN_DEFAULT = '&domain_id=default'
+
+
+def ensure_user(call, cloud, keystone_url, name, password, project,
+                roles, cafile=None):
+    """User ``name`` with ``password`` and ``roles`` on ``project``."""
+    project_id = _ensure(call, 'projects', project,
+                         {'domain_id': 'default'}, IN_DEFAULT)
+    uid = _ensure(call, 'users', name, {
+        'domain_id': 'default', 'password': password,
+        'default_project_id': project_id}, IN_DEFAULT)
+    # A password change revokes the user's tokens (glance's too), so
+    # only change it when it is not the stored one.
+    login = {'auth': {'identity': {'methods': ['password'],
+                                   'password': {'user': {
+                                       'id': uid, 'password': password}}}}}
+    if common.request('POST', keystone_url + '/v3/auth/tokens', login,
+                      cafile=cafile)[0] != 201:
+        common.log('%s keystone: setting the password of %s again '
+                   '(it revokes the tokens of %s)' % (cloud, name, name))
+        call('PATCH', '/users/' + uid, {'user': {'password': password}})
+    for role in roles:
+        call('PUT', '/projects/%s/users/%s/roles/%s'
+             % (project_id, uid, _ensure(call, 'roles', role, {})))
+
+
 def provision(cloud, keystone_url, glance_url, passwords, cafile=None):
     """Users, projects, roles and the image service of one cloud."""
-    base = keystone_url + '/v3'
     call = system_caller(cloud, keystone_url, passwords['admin'], cafile)
-
-    def ensure(collection, name, body, query=''):
-        key = collection[:-1]
-        found = call('GET', '/%s?name=%s%s' % (collection, name, query))
-        if found[collection]:
-            return found[collection][0]['id']
-        body = dict(body, name=name)
-        return call('POST', '/' + collection, {key: body})[key]['id']
-
-    roles = {r: ensure('roles', r, {}) for r in ('admin', 'member', 'service')}
-    in_default = '&domain_id=default'
-    projects = {p: ensure('projects', p, {'domain_id': 'default'},
-                          in_default)
-                for p in ('service',) + common.MEMBER_USERS}
+    for role in ('admin', 'member', 'service'):
+        _ensure(call, 'roles', role, {})
     grants = {'glance': ('service', ('admin', 'service'))}
     grants.update((u, (u, ('member',))) for u in common.MEMBER_USERS)
     for user, (project, user_roles) in grants.items():
-        password = passwords[user]
-        uid = ensure('users', user, {
-            'domain_id': 'default', 'password': password,
-            'default_project_id': projects[project]}, in_default)
-        # A password change revokes the user's tokens (glance's too), so
-        # only change it when it is not the stored one.
-        login = {'auth': {'identity': {'methods': ['password'],
-                                       'password': {'user': {
-                                           'id': uid,
-                                           'password': password}}}}}
-        if common.request('POST', base + '/auth/tokens', login,
-                          cafile=cafile)[0] != 201:
-            common.log('%s keystone: setting the password of %s again '
-                       '(it revokes the tokens of %s)' % (cloud, user, user))
-            call('PATCH', '/users/' + uid, {'user': {'password': password}})
-        for role in user_roles:
-            call('PUT', '/projects/%s/users/%s/roles/%s'
-                 % (projects[project], uid, roles[role]))
-    register_image_service(call, glance_url)
+        ensure_user(call, cloud, keystone_url, user, passwords[user],
+                    project, user_roles, cafile)
+    register_service(call, 'image', 'glance', glance_url, 'Image service')
 
 
-def register_image_service(call, glance_url):
-    """The catalog entry through which clouds.yaml clouds find Glance."""
-    services = call('GET', '/services?type=image')['services']
+def register_service(call, service_type, name, url, description):
+    """A catalog entry (public, internal, admin endpoints at ``url``)."""
+    services = call('GET', '/services?type=' + service_type)['services']
     if services:
         sid = services[0]['id']
     else:
         sid = call('POST', '/services', {'service': {
-            'type': 'image', 'name': 'glance',
-            'description': 'Image service'}})['service']['id']
+            'type': service_type, 'name': name,
+            'description': description}})['service']['id']
     have = call('GET', '/endpoints?service_id=' + sid)['endpoints']
     for interface in ('public', 'internal', 'admin'):
         mine = [e for e in have if e['interface'] == interface]
         if not mine:
             call('POST', '/endpoints', {'endpoint': {
-                'service_id': sid, 'interface': interface, 'url': glance_url,
+                'service_id': sid, 'interface': interface, 'url': url,
                 'region_id': common.REGION}})
-        elif mine[0]['url'] != glance_url:
+        elif mine[0]['url'] != url:
             call('PATCH', '/endpoints/' + mine[0]['id'],
-                 {'endpoint': {'url': glance_url}})
+                 {'endpoint': {'url': url}})
 
 
 def sync_limits(cloud, keystone_url, admin_password, variant, cafile=None):

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 
+from cloudsandbox import barbican
 from cloudsandbox import cloudsyaml
 from cloudsandbox import common
 from cloudsandbox import deployment
@@ -137,8 +138,12 @@ class State:
         if 'database' not in self.passwords:
             self.passwords['database'] = {
                 DATABASE_USER: 'pw-' + secrets.token_hex(12)}
-            common.write_file(self.passwords_file, json.dumps(
-                self.passwords, indent=2) + '\n', 0o600)
+        # Users added since a sandbox was made get their password now.
+        for cloud in common.CLOUDS:
+            self.passwords[cloud].setdefault(
+                barbican.USER, 'pw-' + secrets.token_hex(12))
+        common.write_file(self.passwords_file, json.dumps(
+            self.passwords, indent=2) + '\n', 0o600)
         self.save()
 
     def _port_base(self, port_base):
@@ -197,6 +202,10 @@ class State:
     def tls(self):
         return self.deployment['tls']
 
+    def services(self):
+        """The API servers this sandbox runs (Barbicans where asked)."""
+        return common.SERVICES + barbican.services(self)
+
     def port(self, service):
         """The public port: where clients reach the service."""
         return self.data['port_base'] + common.PORT_OFFSETS[service]
@@ -253,7 +262,9 @@ class State:
                       'auth_url': auth_urls[c],
                       'glance': self.url(c + '-glance'),
                       'region': common.REGION,
-                      'glance_variant': self.variant(c)}
+                      'glance_variant': self.variant(c),
+                      'barbican': (self.url(c + '-barbican')
+                                   if self.variant(c).barbican else None)}
                   for c in common.CLOUDS}
         return {
             'state_dir': self.dir,
@@ -261,17 +272,17 @@ class State:
             'env': {'OS_CLIENT_CONFIG_FILE': self.clouds_yaml},
             'venv': self.venv,
             'port_base': self.data['port_base'],
-            'ports': {s: self.port(s) for s in common.SERVICES},
+            'ports': {s: self.port(s) for s in self.services()},
             # Where uWSGI itself listens (plain HTTP): a fault proxy put
             # there damages bytes, not TLS records.
             'backend_ports': {s: self.backend_port(s)
-                              for s in common.SERVICES},
+                              for s in self.services()},
             'deployment': self.deployment,
             'cafiles': {c: self.cafile(c) for c in common.CLOUDS},
             'clouds': clouds,
             'cloud_names': cloudsyaml.cloud_names(self.tls),
             'passwords': json.loads(json.dumps(self.passwords)),
             'logs': {s: self.log_file(s)
-                     for s in common.SERVICES + tuple(self.infra())},
+                     for s in self.services() + tuple(self.infra())},
             'options': self.options,
         }

@@ -40,8 +40,8 @@ def test_signed_image_without_a_key_manager_is_blocked():
     assert item.reason == (
         'signed image: the destination Glance verifies its signature '
         'against certificate %s, and the destination\'s catalog has no '
-        'key-manager service (Glance would refuse the upload after all its '
-        'bytes); store the certificate in the destination\'s key manager '
+        'key-manager service (Glance would refuse the upload); store the '
+        'certificate in the destination\'s key manager '
         'and map it (--map-secret %s=<destination certificate ID>), or copy '
         'it without its signature properties (--drop-signatures)'
         % (CERT, CERT))

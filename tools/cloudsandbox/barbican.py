@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A cloud's Barbican (key manager), for the clouds whose variant asks.
+
+``GlanceVariant(barbican=True)`` gives that cloud a Barbican of its own:
+barbican from PyPI in a venv of its own (``<state>/barbican-venv``, kept
+by ``down --wipe`` so that it is installed once per state folder), served
+by the sandbox's uWSGI on 127.0.0.1 (``<cloud>-barbican``), with a sqlite
+database and the ``simple_crypto`` plugin, keystonemiddleware checking
+tokens against that cloud's Keystone, and the cloud's catalog naming it as
+the ``key-manager`` service. That cloud's Glance then verifies signed
+images with it (castellan's ``[key_manager]`` and ``[barbican]`` options).
+
+Barbican's modules each parse the configuration files oslo.config finds
+by itself (``~/.barbican/``, ``~/``, ``/etc/barbican/``...), and its WSGI
+script loads ``/etc/barbican/barbican-api-paste.ini``: the server runs with
+``HOME`` set to its folder, which holds ``barbican.conf``, and the WSGI
+module below loads the paste file from there.
+"""
+
+import base64
+import os
+import secrets
+import shutil
+import subprocess
+
+from cloudsandbox import common
+from cloudsandbox import provision
+
+REQUIREMENTS = ['barbican==23.0.0']
+VENV = 'barbican-venv'
+# Written into the venv after a complete install: it names what is in it.
+VENV_STAMP = '.osc-image-migrate-barbican'
+SERVICE_TYPE = 'key-manager'
+USER = 'barbican'
+
+# The uWSGI module (barbican.conf is found in HOME: see server_env).
+WSGI_MODULE = """\
+import os
+
+from paste import deploy
+
+application = deploy.loadapp('config:' + os.path.join(
+    os.environ['OS_BARBICAN_CONFIG_DIR'], 'barbican-api-paste.ini'))
+"""
+
+
+def services(state):
+    """The ``<cloud>-barbican`` services the clouds' variants ask for."""
+    return tuple('%s-barbican' % c for c in common.CLOUDS
+                 if state.variant(c).barbican)
+
+
+def server_env(folder):
+    """Where oslo.config finds barbican.conf: ``~/barbican.conf``."""
+    return {'HOME': folder}
+
+
+def venv_dir(state):
+    return os.path.join(state.dir, VENV)
+
+
+def ensure_venv(state):
+    """Install Barbican into its own venv, once per state folder.
+
+    The venv is made by the sandbox venv's interpreter, so that the
+    sandbox's uWSGI (built against that Python) can serve it.
+    """
+    venv = venv_dir(state)
+    stamp = os.path.join(venv, VENV_STAMP)
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            if f.read().split() == REQUIREMENTS:
+                return False
+    log = os.path.join(state.logs, 'pip-barbican.log')
+    python = os.path.join(state.venv, 'bin', 'python')
+    started = common.elapsed()
+    common.log('installing %s into %s (once; log: %s)'
+               % (' '.join(REQUIREMENTS), venv, log))
+    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK='1')
+    with open(log, 'ab') as out:
+        for argv in ([python, '-m', 'venv', venv],
+                     [os.path.join(venv, 'bin', 'python'), '-m', 'pip',
+                      'install'] + REQUIREMENTS):
+            if subprocess.call(argv, stdout=out, stderr=out, env=env,
+                               stdin=subprocess.DEVNULL) != 0:
+                raise common.SandboxError('%s failed; see %s'
+                                          % (' '.join(argv[:4]), log))
+    common.write_file(stamp, '\n'.join(REQUIREMENTS) + '\n')
+    common.log('barbican installed in %.0f s' % (common.elapsed() - started))
+    return True
+
+
+def kek(bdir):
+    """simple_crypto's key-encryption key: made once, kept in the folder."""
+    path = os.path.join(bdir, 'kek')
+    if not os.path.exists(path):
+        common.write_file(path, base64.b64encode(
+            secrets.token_bytes(32)).decode() + '\n', 0o600)
+    with open(path) as f:
+        return f.read().strip()
+
+
+def conf(bdir, public_url, keystone_url, password, cafile=None):
+    """barbican.conf as {section: {option: value}}."""
+    result = {
+        'DEFAULT': {'debug': 'false', 'host_href': public_url,
+                    # Tables made at start-up: no barbican-manage step.
+                    'db_auto_create': 'true'},
+        'database': {'connection': 'sqlite:///%s/barbican.db?timeout=30'
+                     % bdir},
+        'secretstore': {'enabled_secretstore_plugins': 'store_crypto'},
+        'crypto': {'enabled_crypto_plugins': 'simple_crypto'},
+        'simple_crypto_plugin': {'kek': kek(bdir)},
+        'keystone_authtoken': {
+            'www_authenticate_uri': keystone_url,
+            'auth_url': keystone_url,
+            'auth_type': 'password',
+            'username': USER,
+            'password': password,
+            'project_name': 'service',
+            'user_domain_name': 'Default',
+            'project_domain_name': 'Default',
+            'region_name': common.REGION,
+            'interface': 'public',
+        },
+        'oslo_middleware': {'enable_proxy_headers_parsing': 'true'},
+        'oslo_policy': {'enforce_new_defaults': 'true',
+                        'enforce_scope': 'true'},
+    }
+    if cafile:
+        result['keystone_authtoken']['cafile'] = cafile
+    return result
+
+
+def glance_conf(barbican_url, keystone_url, cafile=None):
+    """What Glance needs to fetch certificates (castellan's options)."""
+    result = {
+        'key_manager': {'backend': 'barbican'},
+        'barbican': {'barbican_endpoint': barbican_url,
+                     'barbican_api_version': 'v1',
+                     'auth_endpoint': keystone_url + '/v3',
+                     'barbican_endpoint_type': 'public'},
+    }
+    if cafile:
+        result['barbican']['verify_ssl_path'] = cafile
+    return result
+
+
+def write_configs(state, service, ini):
+    """Render ``service``'s folder; return True if anything changed."""
+    cloud = service.split('-')[0]
+    bdir = state.sdir(service)
+    os.makedirs(bdir, exist_ok=True)
+    changed = common.write_file(
+        os.path.join(bdir, 'barbican.conf'), ini(conf(
+            bdir, state.url(service), state.url(cloud + '-keystone'),
+            state.passwords[cloud][USER], state.cafile(cloud))), 0o600)
+    paste = os.path.join(venv_dir(state), 'etc', 'barbican',
+                         'barbican-api-paste.ini')
+    with open(paste) as f:
+        text = f.read()
+    # Its health check looks for a file in /etc: point it at ours.
+    text = text.replace('/etc/barbican/', bdir + '/')
+    changed |= common.write_file(
+        os.path.join(bdir, 'barbican-api-paste.ini'), text)
+    return changed
+
+
+def sync_catalog(state, cloud):
+    """The cloud's key-manager service, user and endpoints as wanted.
+
+    Idempotent; with Barbican turned off, the catalog entry is deleted, so
+    that clients do not look for a key manager that is not running.
+    """
+    wanted = (state.url(cloud + '-barbican')
+              if state.variant(cloud).barbican else None)
+    mark = cloud + '-key-manager'
+    if state.data.get('done', {}).get(mark) == wanted:
+        return
+    call = provision.system_caller(cloud, state.url(cloud + '-keystone'),
+                                   state.passwords[cloud]['admin'],
+                                   state.cafile(cloud))
+    found = call('GET', '/services?type=' + SERVICE_TYPE)['services']
+    if wanted is None:
+        for service in found:
+            common.log('%s keystone: removing the key-manager service'
+                       % cloud)
+            call('DELETE', '/services/' + service['id'])
+        state.mark(mark, None)
+        return
+    common.log('%s keystone: registering barbican at %s' % (cloud, wanted))
+    provision.ensure_user(call, cloud, state.url(cloud + '-keystone'), USER,
+                          state.passwords[cloud][USER], 'service',
+                          ('service',), state.cafile(cloud))
+    provision.register_service(call, SERVICE_TYPE, 'barbican', wanted,
+                               'Key manager')
+    state.mark(mark, wanted)
+
+
+def wipe_venv(state):
+    shutil.rmtree(venv_dir(state), ignore_errors=True)
