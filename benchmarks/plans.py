@@ -184,8 +184,8 @@ def plan_scale(bench, counts, repeat, log, keep=False):
         "shared, no members); 'src images' = all the source holds",
         "client CPU and peak RSS (VmHWM) of the plan process; Glance CPU = "
         "share of one core used by each Glance during the plan (medians); "
-        "ms/req = the source Glance's CPU time per request it served (one "
-        "summed over its uWSGI worker processes)",
+        "ms/req = the source Glance's CPU time per request it served "
+        "(summed over its uWSGI worker processes)",
         "requests from the servers' uWSGI logs during one plan run: list "
         "= GET /v2/images pages, members = GET .../members, Keystone = "
         "all (logins, token checks, projects, domains)",
