@@ -16,9 +16,12 @@ and an upload that broke off (``upload_broke()``: the record may be
 
 import logging
 
+from osc_lib import exceptions
+
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import upload_method
+from osc_image_migrate.i18n import _
 from osc_image_migrate.planning import import_state
 from osc_image_migrate.stream import transfer
 
@@ -54,6 +57,9 @@ class Send:
             try:
                 return self._stream('file')
             except http.CloudError as e:
+                if e.status is None:
+                    self._unanswered(chooser, e)
+                    raise
                 if e.status != 403 or not chooser.forbidden():
                     if e.status == 403:
                         raise http.CloudError(
@@ -78,6 +84,32 @@ class Send:
         self._wait_import()
         self.journal.note('imported with glance-direct')
         return sent
+
+    def _unanswered(self, chooser, error):
+        """Tell ``chooser`` of a direct upload the server ended unanswered.
+
+        Only a break by the server (see upload_method.SERVER_CLOSED) into
+        a record still ``queued`` counts. The error is raised all the same:
+        the switch, if it comes, applies to the next attempt.
+        """
+        if error.cause not in upload_method.SERVER_CLOSED or \
+                chooser.current != upload_method.PUT:
+            return
+        try:
+            status = self.dst.glance.images.get(self.dest_id).get('status')
+            switched = status == 'queued' and chooser.unanswered(
+                self.dest_id)
+        except (http.CloudError, exceptions.CommandError) as e:
+            LOG.debug('Image %s: not judging the broken upload: %s',
+                      self.dest_id, e)
+            return
+        if switched:
+            self.journal.note(_(
+                'direct upload broke off %d times with no answer, the '
+                'server closing and the record left queued (as a '
+                'destination that forbids direct upload does when a load '
+                'balancer loses its HTTP 403): glance-direct for the rest '
+                'of the run') % upload_method.UNANSWERED_BREAKS)
 
     def finish_import(self):
         """Import a complete stage an earlier run left, or wait for one.

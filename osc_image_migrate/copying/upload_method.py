@@ -9,6 +9,18 @@ first 403 of an upload (Glance 33 answers it before reading the body and
 leaves the record ``queued``), then stages every later image directly; the
 destination's ``GET /v2/info/import`` tells whether glance-direct is there
 to fall back on.
+
+Through a TLS load balancer that 403 is often lost: the server closes as
+soon as it has answered, the balancer drops the connection while the
+client is still sending the body, the client's write fails (an SSL EOF)
+and the answer goes with the connection. So ``auto`` also switches when
+direct uploads into one record broke off ``UNANSWERED_BREAKS`` times with
+no answer, each time by the server closing (not a timeout) and leaving
+the record ``queued``, untouched: a server that had taken any of the data
+would have put it in ``saving``. A break that happens once (a network
+hiccup) is retried as before; the switch, when it comes, applies to the
+next attempt into the same record (never a second record), which stages
+the whole verified stream.
 """
 
 import threading
@@ -22,6 +34,12 @@ AUTO = 'auto'
 PUT = 'put'
 GLANCE_DIRECT = 'glance-direct'
 CHOICES = (AUTO, PUT, GLANCE_DIRECT)
+# Direct uploads into one record that ended with no answer, the server
+# closing, before ``auto`` takes it for a refusal it did not hear.
+UNANSWERED_BREAKS = 2
+# What a lost connection's CloudError.cause is when the server closed it
+# (not ConnectTimeout: a stall, seen from our side).
+SERVER_CLOSED = ('SSLError', 'ConnectFailure')
 
 
 def add_option(parser):
@@ -77,6 +95,7 @@ class Chooser:
         self._offered = offered
         self._methods = None
         self._lock = threading.Lock()
+        self._unanswered = {}
         self.current = GLANCE_DIRECT if requested == GLANCE_DIRECT else PUT
 
     def forbidden(self):
@@ -88,11 +107,31 @@ class Chooser:
         if self.requested != AUTO:
             return False
         with self._lock:
-            if self._methods is None:
-                self._methods = tuple(self._offered())
-            if GLANCE_DIRECT in self._methods:
-                self.current = GLANCE_DIRECT
+            self._switch()
         return self.current == GLANCE_DIRECT
+
+    def unanswered(self, dest_id):
+        """A direct upload into ``dest_id`` broke off unanswered.
+
+        The server closed and the record stayed ``queued``. True when
+        that made the run switch to glance-direct (``auto`` only: at the
+        UNANSWERED_BREAKS-th such break of one record, and only to a
+        method the destination offers).
+        """
+        if self.requested != AUTO:
+            return False
+        with self._lock:
+            breaks = self._unanswered.get(dest_id, 0) + 1
+            self._unanswered[dest_id] = breaks
+            if breaks >= UNANSWERED_BREAKS:
+                self._switch()
+        return self.current == GLANCE_DIRECT
+
+    def _switch(self):
+        if self._methods is None:
+            self._methods = tuple(self._offered())
+        if GLANCE_DIRECT in self._methods:
+            self.current = GLANCE_DIRECT
 
 
 def plan_note(requested):

@@ -67,7 +67,12 @@ def upload(dst, dest_id, body, size, target='file', store=None,
     ``options``: the run's StreamOptions (its stall timeout).
     """
     what = 'destination upload' if target == 'file' else 'destination stage'
-    headers = {'Content-Type': 'application/octet-stream'}
+    # The connection is not kept for the next request: a server that
+    # answers before reading the body (a 403 by policy, a 413) closes it
+    # as soon as it has answered, and through a load balancer the client
+    # is not told, so the next request on it would meet a dead socket.
+    headers = {'Content-Type': 'application/octet-stream',
+               'Connection': 'close'}
     if size is not None:
         headers['x-openstack-image-size'] = str(size)
     if store and target == 'file':
@@ -85,7 +90,7 @@ def upload(dst, dest_id, body, size, target='file', store=None,
             raise
         raise http.CloudError(
             '%s broke off after %d bytes (%s)'
-            % (what, body.sent, e.cause), retriable=True)
+            % (what, body.sent, e.cause), retriable=True, cause=e.cause)
     if body.failure is not None:
         raise body.failure
     http.check(response, what)

@@ -40,6 +40,7 @@ from cloudsandbox.api import start_service  # noqa: F401
 from cloudsandbox.api import status  # noqa: F401
 from cloudsandbox.api import stop_service  # noqa: F401
 from cloudsandbox.api import up  # noqa: F401
+from cloudsandbox.common import PortInUse  # noqa: F401
 from cloudsandbox.common import SandboxError  # noqa: F401
 from cloudsandbox.common import SERVICES  # noqa: F401
 from cloudsandbox.glance import GlanceVariant  # noqa: F401

@@ -51,6 +51,10 @@ class SandboxError(Exception):
     """A failure with a one-line explanation for the user."""
 
 
+class PortInUse(SandboxError):
+    """One of the sandbox's ports is held by something else."""
+
+
 _T0 = time.monotonic()
 _QUIET = False
 

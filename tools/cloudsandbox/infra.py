@@ -62,14 +62,6 @@ def _launch(state, service, argv, cwd):
     return started
 
 
-def _check_port(state, port, what):
-    if not launching.port_free(port):
-        raise common.SandboxError(
-            '127.0.0.1:%d (for %s) is in use by a process that is not '
-            'this sandbox\'s; stop it or choose another --port-base'
-            % (port, what))
-
-
 def start_mariadb(state, pid):
     """Start our mariadbd (made on first use); wait until it greets.
 
@@ -94,7 +86,7 @@ def start_mariadb(state, pid):
                                stderr=out, stdin=subprocess.DEVNULL) != 0:
                 raise common.SandboxError('mariadb-install-db failed; see %s'
                                           % log)
-    _check_port(state, state.port('mariadb'), 'mariadb')
+    launching.check_port_free(state.port('mariadb'), 'mariadb')
     started = _launch(state, 'mariadb', mariadb.server_argv(d), d)
     mariadb.wait_ready(state.port('mariadb'),
                        lambda: launching.alive(started), log)
@@ -107,7 +99,7 @@ def database_sql(state, statements):
 
 
 def database_url(state, service):
-    return mariadb.url(service, state.port('mariadb'), 'sandbox',
+    return mariadb.url(service, mdir(state), 'sandbox',
                        state.passwords['database']['sandbox'])
 
 
@@ -128,7 +120,7 @@ def start_haproxy(state, pid):
         return False
     fronts = list(state.services()) + sorted(haproxy.BAD_FRONTENDS)
     for front in fronts:
-        _check_port(state, state.port(front), front)
+        launching.check_port_free(state.port(front), front)
     cfg = os.path.join(hdir(state), 'haproxy.cfg')
     with open(state.log_file('haproxy'), 'ab') as out:
         if subprocess.call(haproxy.argv(cfg) + ['-c', '-q'], stdout=out,

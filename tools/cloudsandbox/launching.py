@@ -76,6 +76,25 @@ def group_alive(pgid):
     return False
 
 
+# How long a start waits for one of its ports to come free. Our ports lie
+# in the kernel's ephemeral range, so a client connection elsewhere on the
+# machine (a uWSGI router or HAProxy talking to its backend) can hold one
+# for a moment; a server listening there holds it for good.
+PORT_WAIT = 15
+
+
+def check_port_free(port, what, timeout=PORT_WAIT):
+    """Wait until 127.0.0.1:``port`` can be bound; SandboxError if never."""
+    deadline = time.monotonic() + timeout
+    while not port_free(port):
+        if time.monotonic() > deadline:
+            raise common.PortInUse(
+                '127.0.0.1:%d (for %s) is in use by a process that is not '
+                'this sandbox\'s; stop it or choose another --port-base'
+                % (port, what))
+        time.sleep(0.1)
+
+
 def port_free(port):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:

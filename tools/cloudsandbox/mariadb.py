@@ -6,9 +6,10 @@ its own datadir, unix socket, pid and log under ``<state>/mariadb``,
 listening on 127.0.0.1 at the port base + 19, so that it never meets
 another sandbox's or the machine's own. Each cloud's Keystone and Glance
 get a database of their own (``src_keystone``, ``src_glance``, ...) and
-reach it over TCP as the ``sandbox`` user with PyMySQL; the administrative
-root account only logs in through the unix socket as the OS user that
-made it (``unix_socket`` authentication), so no password-less account is
+reach it through its unix socket as the ``sandbox`` user with PyMySQL
+(TCP stays open for people's own clients); the administrative root account
+only logs in through the unix socket as the OS user that made it
+(``unix_socket`` authentication), so no password-less account is
 reachable over TCP.
 """
 
@@ -92,10 +93,21 @@ def database_name(service):
     return service.replace('-', '_')
 
 
-def url(service, port, user, password):
-    """The SQLAlchemy URL of a service's database."""
-    return 'mysql+pymysql://%s:%s@127.0.0.1:%d/%s?charset=utf8mb4' % (
-        user, password, port, database_name(service))
+def socket_path(mdir):
+    return os.path.join(mdir, 'mariadbd.sock')
+
+
+def url(service, mdir, user, password):
+    """The SQLAlchemy URL of a service's database: over the unix socket.
+
+    Not over TCP: each API worker keeps a pool of connections open for
+    hours, and each TCP one holds a port of the kernel's ephemeral range,
+    where our port bases lie: a sandbox starting later found its ports
+    taken by them.
+    """
+    return ('mysql+pymysql://%s:%s@localhost/%s?unix_socket=%s'
+            '&charset=utf8mb4' % (user, password, database_name(service),
+                                  socket_path(mdir)))
 
 
 def quote(text):

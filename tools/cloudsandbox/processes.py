@@ -8,8 +8,10 @@ listens on a backend port and HAProxy on the public one (see ``infra``).
 """
 
 import contextlib
+import hashlib
 import os
 import sqlite3
+import tempfile
 import time
 
 from cloudsandbox import barbican
@@ -91,6 +93,21 @@ def answers(state, service, timeout=2):
     return status == 200
 
 
+def router_socket(state, service):
+    """The unix socket between uWSGI's HTTP router and its workers.
+
+    Without one, ``--http`` binds that socket to a random 127.0.0.1 port,
+    which can be a port another sandbox is about to use (our port bases lie
+    in the kernel's ephemeral range): its start then fails with "in use".
+    A unix path is at most 107 bytes; a longer one moves to the temp dir.
+    """
+    path = os.path.join(state.sdir(service), 'uwsgi.sock')
+    if len(path) > 100:
+        path = os.path.join(tempfile.gettempdir(), 'osc-sandbox-%s.sock'
+                            % hashlib.sha256(path.encode()).hexdigest()[:16])
+    return path
+
+
 def server_argv(state, service):
     kind = service.split('-')[1]
     venv, workers, threads = state.venv, state.deployment['workers'], THREADS
@@ -106,6 +123,8 @@ def server_argv(state, service):
     return [
         os.path.join(state.venv, 'bin', 'uwsgi'),
         '--http', '127.0.0.1:%d' % state.backend_port(service),
+        '--socket', router_socket(state, service),
+        '--http-to', router_socket(state, service),
         '--http-chunked-input', '--http-auto-chunked',
         # The router closes every connection after the response (with
         # --http-keepalive too, after a chunked upload): say so, or
@@ -157,14 +176,6 @@ def wait_answer(state, service, server_pid, deadline):
         time.sleep(0.1)
 
 
-def check_port_free(state, port, what):
-    if not launching.port_free(port):
-        raise common.SandboxError(
-            '127.0.0.1:%d (for %s) is in use by a process that is not '
-            'this sandbox\'s; stop it or choose another --port-base'
-            % (port, what))
-
-
 def start(state, services, wait=True):
     """Start those of the services not running; wait until all answer.
 
@@ -174,7 +185,7 @@ def start(state, services, wait=True):
     todo = [s for s, p in running.items() if p is None]
     for service in todo:
         sqlite_wal(state.sdir(service))
-        check_port_free(state, state.backend_port(service), service)
+        launching.check_port_free(state.backend_port(service), service)
     started = {s: launch(state, s) for s in todo}
     if wait:
         deadline = time.monotonic() + START_TIMEOUT

@@ -168,3 +168,59 @@ def test_dead_import_is_final(destination):
         sending.finish_import()
     assert not raised.value.retriable
     assert calls == [] and journal.events == []
+
+
+def unanswered(cause='SSLError'):
+    """A direct upload the server closed with no answer (see transfer)."""
+    return http.CloudError('destination upload broke off after 0 bytes '
+                           '(%s)' % cause, retriable=True, cause=cause)
+
+
+def test_unanswered_breaks_of_a_queued_record_switch_auto(destination):
+    """Through HAProxy a 403 sent before the body is read can be lost."""
+    sending, journal, images, calls, behaviour = destination
+    behaviour['file'] = unanswered()
+    run = chooser()
+    for attempt in range(upload_method.UNANSWERED_BREAKS):
+        assert run.current == upload_method.PUT
+        with pytest.raises(http.CloudError) as raised:
+            sending.data(run)
+        assert raised.value is behaviour['file']  # the attempt still fails
+    assert run.current == upload_method.GLANCE_DIRECT
+    switch = [e for e in journal.events if e[0] == 'note']
+    assert len(switch) == 1 and 'with no answer' in switch[0][1]
+    # The next attempt stages the whole stream into the same record.
+    assert sending.data(run) == len(DATA)
+    assert calls == ['file'] * upload_method.UNANSWERED_BREAKS + [
+        'stage', 'import']
+    assert list(images.records) == [sending.dest_id]
+
+
+@pytest.mark.parametrize('requested, cause, status', [
+    (upload_method.AUTO, 'SSLError', 'saving'),  # the server took data
+    (upload_method.AUTO, 'ConnectTimeout', 'queued'),  # a stall
+    (upload_method.PUT, 'SSLError', 'queued'),  # no switch asked for
+])
+def test_other_unanswered_breaks_never_switch(destination, requested, cause,
+                                              status):
+    sending, journal, images, calls, behaviour = destination
+    behaviour['file'] = unanswered(cause)
+    images.records[sending.dest_id]['status'] = status
+    run = chooser(requested)
+    for attempt in range(upload_method.UNANSWERED_BREAKS + 1):
+        with pytest.raises(http.CloudError):
+            sending.data(run)
+    assert run.current == upload_method.PUT
+    assert calls == ['file'] * (upload_method.UNANSWERED_BREAKS + 1)
+    assert [e for e in journal.events if e[0] == 'note'] == []
+
+
+def test_unanswered_breaks_without_glance_direct_keep_put(destination):
+    sending, journal, images, calls, behaviour = destination
+    behaviour['file'] = unanswered('ConnectFailure')
+    run = chooser(offered=('web-download',))
+    for attempt in range(upload_method.UNANSWERED_BREAKS + 1):
+        with pytest.raises(http.CloudError):
+            sending.data(run)
+    assert run.current == upload_method.PUT
+    assert [e for e in journal.events if e[0] == 'note'] == []

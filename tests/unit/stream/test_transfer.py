@@ -3,6 +3,7 @@
 
 import hashlib
 import threading
+import types
 
 import pytest
 
@@ -10,6 +11,7 @@ from osc_image_migrate.cloud import answers
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
+from osc_image_migrate.stream import transfer
 from osc_image_migrate.stream import verified
 from tests.unit.fakes.disk_images import qcow2
 from tests.unit.fakes.stream import consume
@@ -231,3 +233,21 @@ def test_glanceclient_http_errors_become_cloud_errors():
         glance.http_client.request('/v2/images', 'POST')
     assert caught.value.status == 409
     assert str(caught.value) == 'HTTP 409 Image ID 1a2b already exists!'
+
+
+def test_an_upload_the_server_closed_keeps_the_cause_and_no_connection():
+    """upload_method tells a server's close from a stall by the cause."""
+    seen = {}
+
+    class Image:
+        def put(self, url, data=None, headers=None, **switches):
+            seen.update(headers)
+            raise http.CloudError('lost', retriable=True, cause='SSLError')
+
+    body = types.SimpleNamespace(failure=None, sent=0)
+    dst = types.SimpleNamespace(image=Image())
+    with pytest.raises(http.CloudError) as raised:
+        transfer.upload(dst, 'id', body, 5)
+    assert raised.value.cause == 'SSLError' and raised.value.retriable
+    assert 'broke off after 0 bytes (SSLError)' in str(raised.value)
+    assert seen['Connection'] == 'close'

@@ -159,3 +159,30 @@ def test_options_of_an_older_state_move_into_the_variants(tmp_path):
     assert box.variant('src') == glance.GlanceVariant(
         require_image_format_match=False)
     assert box.data['options'] == {'token_expiration': 60}
+
+
+def test_a_port_held_by_a_listener_is_refused_a_free_one_passes():
+    from cloudsandbox import launching
+    import socket
+
+    held = socket.socket()
+    held.bind(('127.0.0.1', 0))
+    held.listen(1)
+    port = held.getsockname()[1]
+    try:
+        with pytest.raises(cloudsandbox.SandboxError, match='in use'):
+            launching.check_port_free(port, 'dst-glance', timeout=0)
+    finally:
+        held.close()
+    launching.check_port_free(port, 'dst-glance', timeout=0)
+
+
+def test_uwsgi_router_talks_to_its_workers_on_a_unix_socket(tmp_path):
+    from cloudsandbox import processes
+
+    box = state.State(str(tmp_path))
+    short = processes.router_socket(box, 'dst-glance')
+    assert short == str(tmp_path / 'dst' / 'glance' / 'uwsgi.sock')
+    deep = state.State(str(tmp_path / ('x' * 120)))
+    long_path = processes.router_socket(deep, 'dst-glance')
+    assert len(long_path) < 100 and long_path.endswith('.sock')

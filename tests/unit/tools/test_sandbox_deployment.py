@@ -84,9 +84,9 @@ def test_mariadb_is_our_own_on_loopback():
     assert 'socket = /s/mariadb/mariadbd.sock\n' in cnf
     assert ('user = root\n' in cnf) == (os.getuid() == 0)
     assert 'skip-networking' not in cnf
-    assert mariadb.url('src-glance', 32040, 'sandbox', 'pw') == (
-        'mysql+pymysql://sandbox:pw@127.0.0.1:32040/src_glance'
-        '?charset=utf8mb4')
+    assert mariadb.url('src-glance', '/s/mariadb', 'sandbox', 'pw') == (
+        'mysql+pymysql://sandbox:pw@localhost/src_glance'
+        '?unix_socket=/s/mariadb/mariadbd.sock&charset=utf8mb4')
 
 
 def test_database_account_may_use_only_the_sandbox_databases():
