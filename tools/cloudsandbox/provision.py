@@ -215,3 +215,35 @@ def last_complaints(log_file, needle=' WARNING ', count=3):
     except OSError:
         return ''
     return ' | '.join(lines[-count:])
+
+
+def sync_optional(state, cloud, mark, user, entries, wanted):
+    """The catalog entries and service user of an optional server.
+
+    ``entries``: ``(service type, name, url, description)`` of each
+    catalog entry the server has; ``wanted``: whether the cloud's variant
+    asks for it. Idempotent, and remembered in the state (``mark``); with
+    the server turned off, its catalog entries are deleted, so that
+    clients do not look for a service that is not running.
+    """
+    wanted = [list(e) for e in entries] if wanted else None
+    if state.data.get('done', {}).get(mark) == wanted:
+        return
+    kurl = state.url(cloud + '-keystone')
+    call = system_caller(cloud, kurl, state.passwords[cloud]['admin'],
+                         state.cafile(cloud))
+    if wanted is None:
+        for service_type, name, _, _ in entries:
+            for found in call('GET', '/services?type=' + service_type)[
+                    'services']:
+                common.log('%s keystone: removing the %s service'
+                           % (cloud, service_type))
+                call('DELETE', '/services/' + found['id'])
+    else:
+        common.log('%s keystone: registering %s' % (cloud, ', '.join(
+            '%s at %s' % (e[0], e[2]) for e in entries)))
+        ensure_user(call, cloud, kurl, user, state.passwords[cloud][user],
+                    'service', ('service',), state.cafile(cloud))
+        for entry in entries:
+            register_service(call, *entry)
+    state.mark(mark, wanted)
