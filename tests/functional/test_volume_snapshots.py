@@ -152,3 +152,22 @@ def test_without_a_volume_service_the_row_needs_attention(sandbox):
     assert row['Action'] == 'copy', row
     assert root in row['Reason'] and data in row['Reason']
     assert 'no volume service to check' in row['Reason']
+
+
+def test_reading_a_snapshot_takes_admin_or_its_project(snapshot_image):
+    """Cinder's default policy, as the plan meets it (after the above).
+
+    ``volume:get_snapshot`` is ``role:admin or (role:reader and
+    project_id:%(project_id)s)``: the destination's admin reads every
+    project's snapshots; a member of another project gets 404, which the
+    plan would take for a missing snapshot.
+    """
+    box, root = snapshot_image['box'], snapshot_image['root']
+    for cloud, status in (('dst', 200), ('dst-demo', 200),
+                          ('dst-alt_demo', 404)):
+        session = box.clients(cloud).session
+        response = session.get(
+            '/snapshots/%s' % root, raise_exc=False,
+            endpoint_filter={'service_type': 'block-storage',
+                             'interface': 'public'})
+        assert response.status_code == status, (cloud, response.text)
