@@ -13,6 +13,7 @@ per module:
 - ``glance``: ``GlanceVariant``, the one place that describes how a
   cloud's Glance differs from the stock one, and its configuration;
 - ``barbican``: the key manager of a cloud whose variant asks for one;
+- ``cinder``: the Cinder API of a cloud whose variant asks for one;
 - ``provision``: users, projects and the image service in Keystone;
 - ``deployment``: MariaDB or sqlite, HTTPS or HTTP, how many workers;
 - ``launching``: processes started detached, found and stopped by group;

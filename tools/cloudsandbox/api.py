@@ -30,7 +30,8 @@ def up(state_dir=None, port_base=None, venv=None, python=None, src=None,
     field of a cloud's variant as ``<cloud>_<field>``, e.g.
     ``dst_image_size_cap=4 * 1024 ** 2`` or
     ``src_require_image_format_match=False``, or ``dst_barbican=True``
-    (that cloud gets its own Barbican). None keeps what is stored.
+    (that cloud gets its own Barbican), or ``dst_cinder=True`` (its own
+    Cinder API). None keeps what is stored.
     Whatever changed is stored, and the servers it concerns restart.
     """
     common.set_quiet(quiet)

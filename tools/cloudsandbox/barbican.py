@@ -21,10 +21,10 @@ import base64
 import os
 import secrets
 import shutil
-import subprocess
 
 from cloudsandbox import common
 from cloudsandbox import provision
+from cloudsandbox import venv
 
 REQUIREMENTS = ['barbican==23.0.0']
 VENV = 'barbican-venv'
@@ -60,34 +60,9 @@ def venv_dir(state):
 
 
 def ensure_venv(state):
-    """Install Barbican into its own venv, once per state folder.
-
-    The venv is made by the sandbox venv's interpreter, so that the
-    sandbox's uWSGI (built against that Python) can serve it.
-    """
-    venv = venv_dir(state)
-    stamp = os.path.join(venv, VENV_STAMP)
-    if os.path.exists(stamp):
-        with open(stamp) as f:
-            if f.read().split() == REQUIREMENTS:
-                return False
-    log = os.path.join(state.logs, 'pip-barbican.log')
-    python = os.path.join(state.venv, 'bin', 'python')
-    started = common.elapsed()
-    common.log('installing %s into %s (once; log: %s)'
-               % (' '.join(REQUIREMENTS), venv, log))
-    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK='1')
-    with open(log, 'ab') as out:
-        for argv in ([python, '-m', 'venv', venv],
-                     [os.path.join(venv, 'bin', 'python'), '-m', 'pip',
-                      'install'] + REQUIREMENTS):
-            if subprocess.call(argv, stdout=out, stderr=out, env=env,
-                               stdin=subprocess.DEVNULL) != 0:
-                raise common.SandboxError('%s failed; see %s'
-                                          % (' '.join(argv[:4]), log))
-    common.write_file(stamp, '\n'.join(REQUIREMENTS) + '\n')
-    common.log('barbican installed in %.0f s' % (common.elapsed() - started))
-    return True
+    """Install Barbican into its own venv, once per state folder."""
+    return venv.ensure_own(state, venv_dir(state), REQUIREMENTS, VENV_STAMP,
+                           'barbican')
 
 
 def kek(bdir):
@@ -167,34 +142,11 @@ def write_configs(state, service, ini):
 
 
 def sync_catalog(state, cloud):
-    """The cloud's key-manager service, user and endpoints as wanted.
-
-    Idempotent; with Barbican turned off, the catalog entry is deleted, so
-    that clients do not look for a key manager that is not running.
-    """
-    wanted = (state.url(cloud + '-barbican')
-              if state.variant(cloud).barbican else None)
-    mark = cloud + '-key-manager'
-    if state.data.get('done', {}).get(mark) == wanted:
-        return
-    call = provision.system_caller(cloud, state.url(cloud + '-keystone'),
-                                   state.passwords[cloud]['admin'],
-                                   state.cafile(cloud))
-    found = call('GET', '/services?type=' + SERVICE_TYPE)['services']
-    if wanted is None:
-        for service in found:
-            common.log('%s keystone: removing the key-manager service'
-                       % cloud)
-            call('DELETE', '/services/' + service['id'])
-        state.mark(mark, None)
-        return
-    common.log('%s keystone: registering barbican at %s' % (cloud, wanted))
-    provision.ensure_user(call, cloud, state.url(cloud + '-keystone'), USER,
-                          state.passwords[cloud][USER], 'service',
-                          ('service',), state.cafile(cloud))
-    provision.register_service(call, SERVICE_TYPE, 'barbican', wanted,
-                               'Key manager')
-    state.mark(mark, wanted)
+    """The cloud's key-manager service, user and endpoints as wanted."""
+    provision.sync_optional(
+        state, cloud, cloud + '-key-manager', USER,
+        [(SERVICE_TYPE, 'barbican', state.url(cloud + '-barbican'),
+          'Key manager')], state.variant(cloud).barbican)
 
 
 def wipe_venv(state):

@@ -17,8 +17,10 @@ import urllib.request
 CLOUDS = ('src', 'dst')
 KINDS = ('keystone', 'glance')
 SERVICES = tuple('%s-%s' % (c, k) for c in CLOUDS for k in KINDS)
-# Optional API servers: run where a cloud's variant asks (barbican.py).
-OPTIONAL = tuple('%s-barbican' % c for c in CLOUDS)
+# Optional API servers: run where a cloud's variant asks (barbican.py,
+# cinder.py).
+OPTIONAL = tuple('%s-%s' % (c, k) for k in ('barbican', 'cinder')
+                 for c in CLOUDS)
 # Offsets from the port base. The public ports (what clouds.yaml and the
 # catalogs name) are those of the services; with TLS, HAProxy listens
 # there and uWSGI on the public port + BACKEND_OFFSET. Every offset stays
@@ -32,8 +34,12 @@ PORT_OFFSETS = {'src-keystone': 0, 'src-glance': 1,
                 # Key managers of the clouds whose variant asks for one
                 # (with TLS, their uWSGI listens at 6 and 7).
                 'src-barbican': 2, 'dst-barbican': 3,
+                # Cinder APIs of the clouds whose variant asks for one.
+                'src-cinder': 8, 'dst-cinder': 9,
                 'mariadb': 19}
 BACKEND_OFFSET = 4
+# uWSGI's offset (with TLS) where public + BACKEND_OFFSET is taken.
+BACKEND_OFFSETS = {'src-cinder': 16, 'dst-cinder': 17}
 MAX_OFFSET = max(PORT_OFFSETS.values())
 # Processes besides the API servers, when the deployment has them.
 INFRA = ('mariadb', 'haproxy')
@@ -72,6 +78,12 @@ def log(msg):
     if not _QUIET:
         sys.stderr.write('[sandbox %5.1fs] %s\n' % (elapsed(), msg))
         sys.stderr.flush()
+
+
+def backend_offset(service):
+    """Where the service's uWSGI listens behind HAProxy (TLS)."""
+    return BACKEND_OFFSETS.get(service,
+                               PORT_OFFSETS[service] + BACKEND_OFFSET)
 
 
 def write_file(path, text, mode=0o644):

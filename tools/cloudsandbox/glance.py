@@ -56,6 +56,9 @@ class GlanceVariant:
     barbican: the cloud gets a Barbican of its own (barbican.py), in its
         catalog as ``key-manager``, and Glance fetches the certificates
         of signed images from it.
+    cinder: the cloud gets a Cinder API of its own (cinder.py), in its
+        catalog as ``block-storage`` and ``volumev3``; Glance does not
+        use it.
     conf: more glance-api.conf settings, ``{section: {option: value}}``,
         e.g. ``{'image_conversion': {'output_format': 'raw'}}``; they win
         over what the sandbox writes.
@@ -70,6 +73,7 @@ class GlanceVariant:
     unified_limits: dict = dataclasses.field(default_factory=dict)
     project_limits: dict = dataclasses.field(default_factory=dict)
     barbican: bool = False
+    cinder: bool = False
     conf: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):

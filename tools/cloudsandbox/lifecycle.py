@@ -13,6 +13,7 @@ import shutil
 import subprocess
 
 from cloudsandbox import barbican
+from cloudsandbox import cinder
 from cloudsandbox import cloudsyaml
 from cloudsandbox import common
 from cloudsandbox import glance
@@ -60,9 +61,10 @@ class Sandbox(state.State):
                     cafile=self.cafile(cloud),
                     barbican_url=self.url(cloud + '-barbican')):
                 changed.add(gservice)
-        for service in barbican.services(self):
-            if barbican.write_configs(self, service, glance.ini):
-                changed.add(service)
+        for module in (barbican, cinder):
+            for service in module.services(self):
+                if module.write_configs(self, service, glance.ini):
+                    changed.add(service)
         # The uWSGI command line: a new worker count or port restarts it.
         for service in self.services():
             if common.write_file(
@@ -180,11 +182,15 @@ class Sandbox(state.State):
             infra.ensure_packages(self)
             venv.ensure(self, python)
             services = self.services()
-            if barbican.services(self):
-                barbican.ensure_venv(self)
+            for module in (barbican, cinder):
+                if module.services(self):
+                    module.ensure_venv(self)
             self.start_infra()
             changed = self.write_configs()
             self.setup_databases()
+            for service in cinder.services(self):
+                if cinder.ensure_database(self, service):
+                    changed.add(service)
             unwanted = [s for s in common.OPTIONAL
                         if s not in services and processes.pid(self, s)]
             if unwanted:
@@ -215,6 +221,7 @@ class Sandbox(state.State):
                            % ' and '.join(check))
             for cloud in common.CLOUDS:
                 barbican.sync_catalog(self, cloud)
+                cinder.sync_catalog(self, cloud)
             cloudsyaml.write(self.clouds_yaml, self.auth_urls(),
                              self.passwords,
                              {c: self.cafile(c) for c in common.CLOUDS
@@ -232,7 +239,8 @@ class Sandbox(state.State):
             processes.stop(self, 'mariadb', grace=60)
             if not wipe:
                 return
-            for name in WIPED + ('venv', barbican.VENV) * wipe_venv:
+            for name in WIPED + ('venv', barbican.VENV,
+                                 cinder.VENV) * wipe_venv:
                 path = os.path.join(self.dir, name)
                 if os.path.isdir(path) and not os.path.islink(path):
                     shutil.rmtree(path)

@@ -15,6 +15,7 @@ import tempfile
 import time
 
 from cloudsandbox import barbican
+from cloudsandbox import cinder
 from cloudsandbox import common
 from cloudsandbox import launching
 
@@ -56,7 +57,7 @@ def sqlite_wal(folder):
     writer proceed together, and ``?timeout=30`` in the URL makes writers
     wait for each other instead of failing.
     """
-    for name in ('keystone.db', 'glance.db', 'barbican.db'):
+    for name in ('keystone.db', 'glance.db', 'barbican.db', 'cinder.db'):
         path = os.path.join(folder, name)
         if os.path.exists(path):
             with contextlib.closing(sqlite3.connect(path)) as db:
@@ -118,6 +119,10 @@ def server_argv(state, service):
         # few certificate reads of a test.
         venv, workers, threads = barbican.venv_dir(state), 1, 1
         module = barbican.WSGI_MODULE
+    elif kind == 'cinder':
+        # Its own venv too; one process, for reads of a few records.
+        venv, workers = cinder.venv_dir(state), 1
+        module = cinder.WSGI_MODULE
     common.write_file(os.path.join(state.sdir(service), 'sandbox_wsgi.py'),
                       module)
     return [

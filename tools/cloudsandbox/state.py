@@ -14,6 +14,7 @@ import os
 import secrets
 
 from cloudsandbox import barbican
+from cloudsandbox import cinder
 from cloudsandbox import cloudsyaml
 from cloudsandbox import common
 from cloudsandbox import deployment
@@ -140,8 +141,9 @@ class State:
                 DATABASE_USER: 'pw-' + secrets.token_hex(12)}
         # Users added since a sandbox was made get their password now.
         for cloud in common.CLOUDS:
-            self.passwords[cloud].setdefault(
-                barbican.USER, 'pw-' + secrets.token_hex(12))
+            for user in (barbican.USER, cinder.USER):
+                self.passwords[cloud].setdefault(
+                    user, 'pw-' + secrets.token_hex(12))
         common.write_file(self.passwords_file, json.dumps(
             self.passwords, indent=2) + '\n', 0o600)
         self.save()
@@ -203,8 +205,9 @@ class State:
         return self.deployment['tls']
 
     def services(self):
-        """The API servers this sandbox runs (Barbicans where asked)."""
-        return common.SERVICES + barbican.services(self)
+        """The API servers this sandbox runs (optional ones where asked)."""
+        return (common.SERVICES + barbican.services(self)
+                + cinder.services(self))
 
     def port(self, service):
         """The public port: where clients reach the service."""
@@ -212,7 +215,9 @@ class State:
 
     def backend_port(self, service):
         """Where uWSGI listens (behind HAProxy with TLS)."""
-        return self.port(service) + common.BACKEND_OFFSET * self.tls
+        if not self.tls:
+            return self.port(service)
+        return self.data['port_base'] + common.backend_offset(service)
 
     def url(self, service):
         return '%s://127.0.0.1:%d' % ('https' if self.tls else 'http',
@@ -264,7 +269,9 @@ class State:
                       'region': common.REGION,
                       'glance_variant': self.variant(c),
                       'barbican': (self.url(c + '-barbican')
-                                   if self.variant(c).barbican else None)}
+                                   if self.variant(c).barbican else None),
+                      'cinder': (self.url(c + '-cinder')
+                                 if self.variant(c).cinder else None)}
                   for c in common.CLOUDS}
         return {
             'state_dir': self.dir,

@@ -107,3 +107,36 @@ def ensure(state, python=None):
     common.write_file(os.path.join(venv, VENV_STAMP),
                       '\n'.join(REQUIREMENTS) + '\n')
     state.mark('venv', venv)
+
+
+def ensure_own(state, folder, requirements, stamp_name, label):
+    """An optional server's venv of its own, filled once per state folder.
+
+    Barbican and Cinder pin libraries that Keystone and Glance do not
+    want, so they never go into the shared venv. The venv is made by the
+    sandbox venv's interpreter, so that the sandbox's uWSGI (built against
+    that Python) can serve it. Returns True when it installed something.
+    """
+    stamp = os.path.join(folder, stamp_name)
+    if os.path.exists(stamp):
+        with open(stamp) as f:
+            if f.read().split() == requirements:
+                return False
+    log = os.path.join(state.logs, 'pip-%s.log' % label)
+    python = os.path.join(state.venv, 'bin', 'python')
+    started = common.elapsed()
+    common.log('installing %s into %s (once; log: %s)'
+               % (' '.join(requirements), folder, log))
+    env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK='1')
+    with open(log, 'ab') as out:
+        for argv in ([python, '-m', 'venv', folder],
+                     [os.path.join(folder, 'bin', 'python'), '-m', 'pip',
+                      'install'] + requirements):
+            if subprocess.call(argv, stdout=out, stderr=out, env=env,
+                               stdin=subprocess.DEVNULL) != 0:
+                raise common.SandboxError('%s failed; see %s'
+                                          % (' '.join(argv[:4]), log))
+    common.write_file(stamp, '\n'.join(requirements) + '\n')
+    common.log('%s installed in %.0f s' % (label,
+                                           common.elapsed() - started))
+    return True

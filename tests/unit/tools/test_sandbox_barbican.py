@@ -18,7 +18,7 @@ def test_barbican_ports_stay_in_the_block_and_collide_with_nothing():
     for name, offset in common.PORT_OFFSETS.items():
         ports = [offset]
         if name in common.SERVICES + common.OPTIONAL:
-            ports.append(offset + common.BACKEND_OFFSET)  # uWSGI with TLS
+            ports.append(common.backend_offset(name))  # uWSGI with TLS
         for port in ports:
             assert 0 <= port < 20, name
             assert port not in taken, (name, taken.get(port))
