@@ -67,7 +67,7 @@ def legacy_images(sandbox):
 def _dst_uploads(box, image_id):
     """Data requests (PUT .../file or .../stage) the destination logged."""
     log = sandboxes.state_dir() / 'logs' / 'dst-glance.log'
-    pattern = re.compile(r'PUT /v2/images/%s/(file|stage)' % image_id)
+    pattern = re.compile(r'\] PUT /v2/images/%s/(file|stage) ' % image_id)
     return sum(1 for line in open(log, errors='replace')
                if pattern.search(line))
 

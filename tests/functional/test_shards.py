@@ -22,7 +22,10 @@ from tests.functional.fixtures.sandbox import ensure_project
 
 KiB = 1024
 SHARDS = 3
-UPLOAD = re.compile(r'PUT /v2/images/([0-9a-f-]+)/file ')
+# uWSGI's request log line (``[pid: ...] ... PUT /v2/images/<id>/file =>
+# generated ...``), one per upload request; not the ``Broken pipe ...
+# during PUT ...`` line it adds when the client is gone before the answer.
+UPLOAD = re.compile(r'\] PUT /v2/images/([0-9a-f-]+)/file ')
 
 
 def shard_command(sandbox, plan_file, index, *extra):
