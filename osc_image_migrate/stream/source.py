@@ -5,6 +5,11 @@ Glance serves a download from any offset (``Range: bytes=N-``, answered
 ``206``): a broken download is reopened at the next byte the stream needs,
 and anything but a ``206`` from exactly there is refused, so the running
 hash never covers bytes twice or skips any.
+
+A record without a size (a legacy record, see verify.py) is served by
+Glance with the header ``Content-Length: None``: a load balancer in HTTP
+mode (HAProxy) refuses that answer and sends 502 instead, every time, so
+that 502 is explained and not retried (see sizeless_refused).
 """
 
 from osc_image_migrate.cloud import http
@@ -12,13 +17,14 @@ from osc_image_migrate.cloud import sessions
 from osc_image_migrate.stream import verified
 
 
-def open_source(src, image_id, offset=0, options=None):
+def open_source(src, image_id, offset=0, options=None, size_known=True):
     """Start the source download at byte ``offset``; it streams the body.
 
     From an ``offset`` the answer must be a ``206`` whose Content-Range
     starts exactly there; a ``200`` (the source ignored ``Range``) or any
     other start raises verified.RangeRefused. ``options``: the run's
-    transfer.StreamOptions (its stall timeout).
+    transfer.StreamOptions (its stall timeout). ``size_known``: False
+    for a source record without a size.
     """
     headers = {'Range': 'bytes=%d-' % offset} if offset else None
     switches = (options.request_switches() if options is not None
@@ -32,6 +38,9 @@ def open_source(src, image_id, offset=0, options=None):
         raise http.CloudError('source: cannot connect (%s)' % e.cause,
                               retriable=True)
     if not offset:
+        if response.status_code == 502 and not size_known:
+            response.close()
+            raise sizeless_refused()
         if response.status_code != 200:
             _fail_answer(response, 'source download')
         return response
@@ -50,6 +59,17 @@ def open_source(src, image_id, offset=0, options=None):
                 else 'without Content-Range'),
             retriable=True, status=response.status_code)
     return response
+
+
+def sizeless_refused():
+    """The error of a 502 for the download of a record without a size."""
+    return http.CloudError(
+        'source download: HTTP 502 for a record without a size: Glance '
+        'answers it with "Content-Length: None", which a load balancer in '
+        'HTTP mode (e.g. HAProxy) refuses; not retried. Copy it through '
+        'an image endpoint of the source that is not behind such a '
+        'balancer (e.g. --os-interface internal, or image_endpoint_override '
+        'in clouds.yaml)', retriable=False, status=502)
 
 
 def _fail_answer(response, what):

@@ -111,7 +111,8 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
     ) if options.check_format else None
     image_id = source_image['id']
     body = verified.VerifiedStream(
-        source.open_source(src, image_id, options=options),
+        source.open_source(src, image_id, options=options,
+                           size_known=source_image.get('size') is not None),
         source_image.get('size'), algo, digest, on_bytes=on_bytes,
         stop=stop, check=check, limiter=options.limiter,
         reopen=source.Reopener(src, image_id, options),

@@ -230,12 +230,14 @@ class FakeClients:
         self.renewed.append(('reauthenticate',))
 
 
-def opened(status, content_range=None, offset=4096, **options):
+def opened(status, content_range=None, offset=4096, size_known=True,
+           **options):
     headers = {'Content-Range': content_range} if content_range else {}
     response = FakeResponse(None, status, headers)
     src = FakeClients(response)
     result = source.open_source(src, 'img', offset,
-                                transfer.StreamOptions(**options))
+                                transfer.StreamOptions(**options),
+                                size_known=size_known)
     return result, src.image.calls[0]
 
 
@@ -310,3 +312,19 @@ def test_stall_timeout_option_refuses_zero(capsys):
         _parse('--stall-timeout', '0')
     assert stopped.value.code == 2
     assert 'must be more than 0 seconds' in capsys.readouterr().err
+
+
+def test_a_502_for_a_record_without_size_is_explained_not_retried():
+    # Glance sends "Content-Length: None"; HAProxy answers 502 for it.
+    with pytest.raises(http.CloudError) as failed:
+        opened(502, offset=0, size_known=False)
+    assert not failed.value.retriable
+    assert failed.value.status == 502
+    assert 'Content-Length: None' in str(failed.value)
+
+
+def test_a_502_for_a_record_with_a_size_may_be_tried_again():
+    with pytest.raises(http.CloudError) as failed:
+        opened(502, offset=0)
+    assert failed.value.retriable
+    assert 'Content-Length' not in str(failed.value)
