@@ -99,11 +99,27 @@ def test_plan_names_what_each_record_lacks_or_needs(sandbox, legacy_images):
     assert SNAP in reason['bdm'] and 'no volume service' in reason['bdm']
 
 
+def _behind_balancer(box):
+    return bool((box.info or {}).get('deployment', {}).get('tls'))
+
+
 def test_migrate_legacy_records_then_three_reruns_create_nothing(
-        sandbox, legacy_images):
+        sandbox, legacy_images, tmp_path):
     made, data = legacy_images['made'], legacy_images['data']
     args = fs.image_args(*made.values())
-    rows, run = fs.migrate(sandbox, *args)
+    env = sandbox.env()
+    if _behind_balancer(sandbox):
+        # Glance serves a record without a size with "Content-Length:
+        # None", which HAProxy refuses (502): the row says so, and the way
+        # out it names (the source's Glance without the balancer) works.
+        rows, run = fs.migrate(sandbox, *fs.image_args(made['nosize']))
+        assert run.returncode == 1, run.stderr
+        assert rows[made['nosize']['id']]['Result'] == 'failed'
+        assert 'Content-Length: None' in \
+            rows[made['nosize']['id']]['Detail']
+        env = fs.bent_env(sandbox, tmp_path, src='http://127.0.0.1:%d' %
+                          fs.glance_port(sandbox, 'src'))
+    rows, run = fs.migrate(sandbox, *args, env=env)
     assert run.returncode == 1, run.stderr  # blocked rows fail the run
     result = {kind: rows[made[kind]['id']] for kind in made}
     for kind in ('nohash', 'nosize', 'md5only'):
@@ -133,7 +149,7 @@ def test_migrate_legacy_records_then_three_reruns_create_nothing(
     # The operator's ways out: no signature; the key shared (one key
     # manager for both clouds).
     args += ['--drop-signatures', '--map-secret', '%s=%s' % (KEY, KEY)]
-    rows, run = fs.migrate(sandbox, *args)
+    rows, run = fs.migrate(sandbox, *args, env=env)
     assert run.returncode == 0, run.stderr
     signed = sandbox.image('dst', rows[made['signed']['id']]['Dest ID'])
     assert not any(k in signed for k in secrets.SIGNATURE_KEYS)
@@ -144,7 +160,7 @@ def test_migrate_legacy_records_then_three_reruns_create_nothing(
     before = _all_copies(sandbox, made)
     assert all(len(ids) == 1 for ids in before.values()), before
     for _ in range(3):
-        rows, run = fs.migrate(sandbox, *args)
+        rows, run = fs.migrate(sandbox, *args, env=env)
         assert run.returncode == 0, run.stderr
         assert {r['Result'] for r in rows.values()} == {'skipped'}, rows
         assert _all_copies(sandbox, made) == before
