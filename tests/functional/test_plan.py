@@ -212,11 +212,16 @@ def test_bad_filter_file_lists_every_problem(sandbox, tmp_path):
 
 
 def glance_requests(stderr):
-    """(method, path) of every Glance request keystoneauth logged."""
+    """(method, path) of every Glance request keystoneauth logged.
+
+    Over HTTPS keystoneauth puts the cloud's TLS options (``--cacert
+    "<file>"``, ``--insecure``, ``--cert``, ``--key``) between ``-i`` and
+    ``-X``.
+    """
     found = []
     for line in stderr.splitlines():
-        match = re.search(r'REQ: curl -g -i -X (\w+) https?://[^/ ]+(/v2/\S*)',
-                          line)
+        match = re.search(r'REQ: curl -g -i (?:.*? )?-X (\w+) '
+                          r'https?://[^/ ]+(/v2/\S*)', line)
         if match:
             found.append((match.group(1), match.group(2).split('?')[0]))
     return found
