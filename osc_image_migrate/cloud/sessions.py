@@ -104,16 +104,35 @@ class _DiscoveryWarning(logging.Filter):
         return True
 
 
+_DISCOVERY_LOGGER = 'keystoneauth.identity.generic.base'
+_DEMOTE = _DiscoveryWarning()
+
+
+def demote_discovery_warnings():
+    """Log keystoneauth's identity discovery warnings at debug level.
+
+    From now until restore_discovery_warnings(); calling it again changes
+    nothing. The commands call it when OSC builds them: OSC logs in to the
+    source cloud after that and before running them, and when that login
+    fails (the source's cacert does not verify its Keystone) the command
+    never runs and OSC's error is the one line.
+    """
+    logging.getLogger(_DISCOVERY_LOGGER).addFilter(_DEMOTE)
+
+
+def restore_discovery_warnings():
+    """Log keystoneauth's identity discovery warnings at their own level."""
+    logging.getLogger(_DISCOVERY_LOGGER).removeFilter(_DEMOTE)
+
+
 @contextlib.contextmanager
 def discovery_warnings_at_debug():
     """Log keystoneauth's identity discovery warnings at debug level."""
-    logger = logging.getLogger('keystoneauth.identity.generic.base')
-    demote = _DiscoveryWarning()
-    logger.addFilter(demote)
+    demote_discovery_warnings()
     try:
         yield
     finally:
-        logger.removeFilter(demote)
+        restore_discovery_warnings()
 
 
 def ready_token(clients, renew=False):

@@ -35,6 +35,12 @@ class _MigrateCommand(command.Lister):
 
     exit_status = 0
 
+    def __init__(self, app, app_args, cmd_name=None):
+        super().__init__(app, app_args, cmd_name=cmd_name)
+        # OSC logs in to the source cloud between building and running the
+        # command: a discovery warning there would come before its error.
+        sessions.demote_discovery_warnings()
+
     def run(self, parsed_args):
         """Report usage errors with status 2 and bulk failures after rows."""
         try:
