@@ -20,6 +20,8 @@ from tests.functional.fixtures import faults as fs
 
 # Every fernet token starts with these characters (version byte 0x80).
 FERNET_PREFIX = 'gAAAAA'
+# The keys of a clouds.yaml entry that say how to check its certificates.
+TLS_SETTINGS = ('cacert', 'verify', 'cert', 'key')
 
 
 def _application_credential(box, cloud):
@@ -53,6 +55,9 @@ def secrets_env(caps_box, tmp_path_factory):
             'interface': entry['interface'],
             'identity_api_version': 3,
         }
+        # The cloud's TLS settings (its CA on an HTTPS sandbox).
+        config['clouds']['%s-app' % cloud].update(
+            {key: entry[key] for key in TLS_SETTINGS if key in entry})
     path = tmp_path_factory.mktemp('secrets') / 'clouds.yaml'
     path.write_text(yaml.safe_dump(config))
     env = caps_box.env()
