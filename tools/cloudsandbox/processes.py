@@ -8,10 +8,8 @@ listens on a backend port and HAProxy on the public one (see ``infra``).
 """
 
 import contextlib
-import hashlib
 import os
 import sqlite3
-import tempfile
 import time
 
 from cloudsandbox import barbican
@@ -94,21 +92,6 @@ def answers(state, service, timeout=2):
     return status == 200
 
 
-def router_socket(state, service):
-    """The unix socket between uWSGI's HTTP router and its workers.
-
-    Without one, ``--http`` binds that socket to a random 127.0.0.1 port,
-    which can be a port another sandbox is about to use (our port bases lie
-    in the kernel's ephemeral range): its start then fails with "in use".
-    A unix path is at most 107 bytes; a longer one moves to the temp dir.
-    """
-    path = os.path.join(state.sdir(service), 'uwsgi.sock')
-    if len(path) > 100:
-        path = os.path.join(tempfile.gettempdir(), 'osc-sandbox-%s.sock'
-                            % hashlib.sha256(path.encode()).hexdigest()[:16])
-    return path
-
-
 def server_argv(state, service):
     kind = service.split('-')[1]
     venv, workers, threads = state.venv, state.deployment['workers'], THREADS
@@ -128,8 +111,6 @@ def server_argv(state, service):
     return [
         os.path.join(state.venv, 'bin', 'uwsgi'),
         '--http', '127.0.0.1:%d' % state.backend_port(service),
-        '--socket', router_socket(state, service),
-        '--http-to', router_socket(state, service),
         '--http-chunked-input', '--http-auto-chunked',
         # The router closes every connection after the response (with
         # --http-keepalive too, after a chunked upload): say so, or

@@ -175,14 +175,3 @@ def test_a_port_held_by_a_listener_is_refused_a_free_one_passes():
     finally:
         held.close()
     launching.check_port_free(port, 'dst-glance', timeout=0)
-
-
-def test_uwsgi_router_talks_to_its_workers_on_a_unix_socket(tmp_path):
-    from cloudsandbox import processes
-
-    box = state.State(str(tmp_path))
-    short = processes.router_socket(box, 'dst-glance')
-    assert short == str(tmp_path / 'dst' / 'glance' / 'uwsgi.sock')
-    deep = state.State(str(tmp_path / ('x' * 120)))
-    long_path = processes.router_socket(deep, 'dst-glance')
-    assert len(long_path) < 100 and long_path.endswith('.sock')
