@@ -38,15 +38,18 @@ password_hash_rounds = 4
 # Behind HAProxy: X-Forwarded-Proto says the client spoke https.
 enable_proxy_headers_parsing = true
 """
-# dogpile.cache.memory is a cache per process: with several workers, a
-# revocation made in one process (a token revoked, and the events Keystone
-# records when a role is removed or a password changed) would stay unknown
-# to the others until their cached list of revocation events expires. So
-# with several workers the revocation events are not cached: every process
-# reads them from the database when it validates a token, and they all
-# agree. Everything else stays cached: without the token cache a
-# validation took 0.5-1.1 s on a busy 2-core machine instead of ~15 ms.
-UNCACHED_WITH_WORKERS = ('revoke',)
+# dogpile.cache.memory is a cache per process: with several workers, what
+# one process changes stays unknown to the others until their cached copy
+# expires (a real cloud shares one memcached). Measured here: a revoked
+# token still honoured; a service user whose first login cached "no roles"
+# refused after its grant (HTTP 401 from Glance); a new catalog entry
+# (Barbican's key-manager) missing from the tokens another process issued.
+# So with several workers those caches are off and every process reads
+# the database; the token cache stays on (a token never changes, and its
+# revocation is read uncached): without it a validation took 0.5-1.1 s on a
+# busy 2-core machine instead of ~15 ms.
+UNCACHED_WITH_WORKERS = ('revoke', 'catalog', 'assignment', 'role',
+                         'resource', 'identity')
 # What a failed bootstrap may leave behind; removed before a new attempt.
 KEY_FOLDERS = ('fernet-keys', 'fernet-receipts', 'credential-keys')
 

@@ -151,9 +151,13 @@ def test_keystone_config_of_a_real_deployment():
     assert 'connection = mysql+pymysql://x\n' in conf
     assert 'public_endpoint = https://127.0.0.1:1\n' in conf
     assert 'enable_proxy_headers_parsing = true' in conf
-    # Per-process caches must not make processes disagree on revocations.
-    assert '[revoke]\ncaching = false\n' in conf
-    assert conf.count('caching = false') == 1
+    # Per-process caches must not make processes disagree on revocations,
+    # role grants or the catalog; the token cache stays on.
+    for section in ('revoke', 'catalog', 'assignment', 'role'):
+        assert '[%s]\ncaching = false\n' % section in conf
+    assert conf.count('caching = false') == len(
+        keystone.UNCACHED_WITH_WORKERS)
+    assert '[token]\ncaching = false' not in conf
     single = keystone.render('/k', 3600)
     assert 'connection = sqlite:////k/keystone.db' in single
     assert 'caching = false' not in single
