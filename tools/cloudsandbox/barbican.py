@@ -86,24 +86,12 @@ def conf(bdir, public_url, keystone_url, password, cafile=None):
         'secretstore': {'enabled_secretstore_plugins': 'store_crypto'},
         'crypto': {'enabled_crypto_plugins': 'simple_crypto'},
         'simple_crypto_plugin': {'kek': kek(bdir)},
-        'keystone_authtoken': {
-            'www_authenticate_uri': keystone_url,
-            'auth_url': keystone_url,
-            'auth_type': 'password',
-            'username': USER,
-            'password': password,
-            'project_name': 'service',
-            'user_domain_name': 'Default',
-            'project_domain_name': 'Default',
-            'region_name': common.REGION,
-            'interface': 'public',
-        },
+        'keystone_authtoken': common.authtoken(keystone_url, USER,
+                                               password, cafile),
         'oslo_middleware': {'enable_proxy_headers_parsing': 'true'},
         'oslo_policy': {'enforce_new_defaults': 'true',
                         'enforce_scope': 'true'},
     }
-    if cafile:
-        result['keystone_authtoken']['cafile'] = cafile
     return result
 
 

@@ -85,24 +85,12 @@ def conf(cdir, public_url, keystone_url, password, cafile=None):
                          % os.path.join(cdir, 'coordination')},
         'oslo_messaging_notifications': {'driver': 'noop'},
         'oslo_concurrency': {'lock_path': os.path.join(cdir, 'locks')},
-        'keystone_authtoken': {
-            'www_authenticate_uri': keystone_url,
-            'auth_url': keystone_url,
-            'auth_type': 'password',
-            'username': USER,
-            'password': password,
-            'project_name': 'service',
-            'user_domain_name': 'Default',
-            'project_domain_name': 'Default',
-            'region_name': common.REGION,
-            'interface': 'public',
-        },
+        'keystone_authtoken': common.authtoken(keystone_url, USER,
+                                               password, cafile),
         'oslo_middleware': {'enable_proxy_headers_parsing': 'true'},
         'oslo_policy': {'enforce_new_defaults': 'true',
                         'enforce_scope': 'true'},
     }
-    if cafile:
-        result['keystone_authtoken']['cafile'] = cafile
     return result
 
 

@@ -57,6 +57,28 @@ class SandboxError(Exception):
     """A failure with a one-line explanation for the user."""
 
 
+def authtoken(keystone_url, username, password, cafile=None):
+    """keystonemiddleware's section for a service user of the cloud.
+
+    ``cafile``: the cloud's CA, when its Keystone is reached over https.
+    """
+    section = {
+        'www_authenticate_uri': keystone_url,
+        'auth_url': keystone_url,
+        'auth_type': 'password',
+        'username': username,
+        'password': password,
+        'project_name': 'service',
+        'user_domain_name': 'Default',
+        'project_domain_name': 'Default',
+        'region_name': REGION,
+        'interface': 'public',
+    }
+    if cafile:
+        section['cafile'] = cafile
+    return section
+
+
 class PortInUse(SandboxError):
     """One of the sandbox's ports is held by something else."""
 

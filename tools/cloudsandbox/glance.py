@@ -185,18 +185,8 @@ def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
         'paste_deploy': {
             'flavor': 'keystone',
             'config_file': os.path.join(gdir, 'glance-api-paste.ini')},
-        'keystone_authtoken': {
-            'www_authenticate_uri': keystone_url,
-            'auth_url': keystone_url,
-            'auth_type': 'password',
-            'username': 'glance',
-            'password': password,
-            'project_name': 'service',
-            'user_domain_name': 'Default',
-            'project_domain_name': 'Default',
-            'region_name': common.REGION,
-            'interface': 'public',
-        },
+        'keystone_authtoken': common.authtoken(keystone_url, 'glance',
+                                               password, cafile),
         'oslo_concurrency': {'lock_path': os.path.join(gdir, 'locks')},
         # Behind HAProxy: X-Forwarded-Proto says the client spoke https.
         'oslo_middleware': {'enable_proxy_headers_parsing': 'true'},
@@ -222,8 +212,6 @@ def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
         }
         if cafile:
             conf['oslo_limit']['cafile'] = cafile
-    if cafile:
-        conf['keystone_authtoken']['cafile'] = cafile
     if not variant.require_image_format_match:
         conf['image_format'] = {'require_image_format_match': 'false'}
     if variant.import_plugins:
