@@ -8,7 +8,6 @@ servers, so they run on the extra sandboxes of ``fixtures/faults.py``.
 """
 
 import threading
-import time
 
 from osc_image_migrate import model
 from tests.functional.fixtures import faults as fs
@@ -22,30 +21,40 @@ def test_destination_glance_restarted_mid_upload(token_box, tmp_path):
     images = fs.Images(box)
     big = images.make('a-big', 48 * MiB)
     later = images.make('b-later', MiB)
-    slow = proxy.FaultProxy(fs.glance_port(box, 'src'), mode=None,
-                            rate=16 * MiB)
-    env = fs.bent_env(box, tmp_path, src=slow.url)
+    # The source pauses after 16 MiB: the upload is then surely running
+    # (the record "saving", 16 MiB in Glance's hands) while the
+    # destination Glance restarts; the source goes on once it is back.
+    paused = proxy.FaultProxy(fs.glance_port(box, 'src'), mode='pause',
+                              after_bytes=16 * MiB, max_faults=1)
+    env = fs.bent_env(box, tmp_path, src=paused.url)
     restarted = threading.Event()
+    status_when_paused = []
+    finished = threading.Event()
 
-    def restart_when_saving():
-        if fs.wait_for(lambda: fs.dest_status(box, big['id']) == 'saving',
-                       timeout=60):
-            time.sleep(0.5)
-            box.tool.stop_service('dst-glance', state_dir=box.state_dir,
-                                  quiet=True)
-            time.sleep(1)
-            box.tool.start_service('dst-glance', state_dir=box.state_dir,
-                                   quiet=True)
-            restarted.set()
+    def restart_mid_upload():
+        try:
+            while not (paused.paused.wait(0.1) or finished.is_set()):
+                pass
+            if paused.paused.is_set():
+                status_when_paused.append(fs.dest_status(box, big['id']))
+                box.tool.stop_service('dst-glance', state_dir=box.state_dir,
+                                      quiet=True)
+                box.tool.start_service('dst-glance',
+                                       state_dir=box.state_dir, quiet=True)
+                restarted.set()
+        finally:
+            paused.resume()
 
-    restarter = threading.Thread(target=restart_when_saving)
+    restarter = threading.Thread(target=restart_mid_upload)
     restarter.start()
     try:
         rows, run = fs.migrate(box, '--parallel', '1',
                                *fs.image_args(big, later), env=env)
     finally:
+        finished.set()
         restarter.join()
-        slow.close()
+        paused.close()
+    assert status_when_paused == ['saving']
     assert restarted.is_set()
     assert run.returncode == 0, run.stderr
     assert 'destination upload broke off' in run.stderr

@@ -25,7 +25,7 @@ VARIABLES = {'database': 'OSC_IMAGE_MIGRATE_SANDBOX_DATABASE',
              'tls': 'OSC_IMAGE_MIGRATE_SANDBOX_TLS',
              'workers': 'OSC_IMAGE_MIGRATE_SANDBOX_WORKERS'}
 DATABASES = ('mariadb', 'sqlite')
-DEFAULTS = {'database': 'sqlite', 'tls': False, 'workers': 1}
+DEFAULTS = {'database': 'mariadb', 'tls': True, 'workers': 2}
 # What a sandbox made before the deployment was stored had.
 LEGACY = {'database': 'sqlite', 'tls': False, 'workers': 1}
 FIXED = ('database', 'tls')

@@ -48,7 +48,8 @@ def test_barbican_conf_keeps_its_key_encryption_key(tmp_path):
     assert barbican.server_env(str(tmp_path)) == {'HOME': str(tmp_path)}
 
 
-def test_services_follow_the_variants(tmp_path):
+def test_services_follow_the_variants(tmp_path, monkeypatch):
+    monkeypatch.setenv('OSC_IMAGE_MIGRATE_SANDBOX_TLS', '0')
     box = state.State(str(tmp_path))
     box.settle(port_base=30000)
     assert box.services() == common.SERVICES

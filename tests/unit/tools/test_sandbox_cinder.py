@@ -39,7 +39,9 @@ def test_services_and_ports_follow_the_variants(tmp_path, monkeypatch):
     assert all(cinder.USER in box.passwords[c] for c in common.CLOUDS)
 
 
-def test_uwsgi_serves_cinder_from_its_own_venv(tmp_path):
+def test_uwsgi_serves_cinder_from_its_own_venv(tmp_path, monkeypatch):
+    # Plain HTTP: uWSGI itself listens on the public port.
+    monkeypatch.setenv('OSC_IMAGE_MIGRATE_SANDBOX_TLS', '0')
     box = state.State(str(tmp_path))
     box.settle(port_base=30000, venv=str(tmp_path / 'venv'),
                dst_cinder=True)
