@@ -13,7 +13,8 @@ import-linter that each imports only those below it in the import order
                  reads both clouds and asks planning/, plan_file re-plans
                  a saved plan, inspection reads first MiBs
     planning/    what to do with each image, data in, plan out (pure):
-                 selection, filter_file, owners, comparison, drift,
+                 selection, filter_file, owners, comparison, matching,
+                 drift,
                  metadata, conversion, import_state, secrets, quotas,
                  stores, sharding, format_check, order, planner
     copying/     one image's copy as named steps (I/O): image_copy runs

@@ -15,6 +15,7 @@ from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import drift
 from osc_image_migrate.planning import import_state
+from osc_image_migrate.planning import matching
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import order
 from osc_image_migrate.planning import owners
@@ -81,45 +82,7 @@ class _Blocked(Exception):
     """Raised inside planning of one image; its message is the reason."""
 
 
-def _failed_check(record):
-    """The block of an image whose copy failed the post-upload check."""
-    return _Blocked(
-        'destination image %s, a copy under a new ID, failed the check '
-        'after its upload too (%s) and was deactivated: not copied again, '
-        'so that re-runs do not leave one deactivated copy after another; '
-        'find what changes the data on its way in, then delete that copy '
-        'to copy the image again' % (record['id'],
-                                     record[model.CHECK_FAILED]))
-
-
-_NOT_DONE = (_Blocked, owners.Unmapped)
-
-
-def _find(image, dest, by_source_id):
-    """The destination image standing for ``image``, and how it compares.
-
-    The same ID is looked at first; a copy that recorded the source ID
-    (it got a new ID in an earlier run) is used when the ID is taken. Such
-    a copy is made only when the same ID could not take the data (taken,
-    or left ``saving`` by an upload the destination lost), so it also wins
-    over a same-ID record that is ``queued`` or ``saving``.
-    """
-    same = dest.images.get(image['id'])
-    verdict = comparison.verdict(image, same) if same is not None else None
-    if verdict == _PRESENT:
-        return same, verdict
-    tagged = by_source_id.get(image['id'])
-    if tagged is not None and tagged is not same:
-        tagged_verdict = comparison.verdict(image, tagged)
-        if tagged_verdict != _OTHER:
-            return tagged, tagged_verdict
-        if comparison.failed_check(tagged):
-            raise _failed_check(tagged)
-        if verdict in (None, _OTHER):
-            raise _Blocked(
-                'destination image %s records this source image but holds '
-                'other data (status %s)' % (tagged['id'], tagged['status']))
-    return same, verdict
+_NOT_DONE = (_Blocked, matching.Conflict, owners.Unmapped)
 
 
 def _check_rights(item, source, dest, to_apply):
@@ -146,22 +109,6 @@ def _check_rights(item, source, dest, to_apply):
     if 'members' in to_apply and pending:
         raise _Blocked('needs admin on the destination to set the member '
                        'status of %s' % ', '.join(pending))
-
-
-def _copy_ids(source, dest, by_source, image):
-    """Source ID -> destination ID of the image's kernel and ramdisk."""
-    found_ids = {}
-    for key in metadata.DEPENDENCY_KEYS:
-        ref = image.get(key)
-        if ref not in source.images:
-            continue
-        try:
-            found, verdict = _find(source.images[ref], dest, by_source)
-        except _Blocked:
-            continue
-        if found is not None and verdict in (_PRESENT, _RESUMABLE):
-            found_ids[ref] = found['id']
-    return found_ids
 
 
 def _classify(item):
@@ -197,7 +144,7 @@ def _present(item, source, dest, image, found, by_source):
     item.changes = drift.changes(
         image, found, item.dest_owner, item.members,
         dest.members.get(found['id'], []),
-        _copy_ids(source, dest, by_source, image))
+        matching.dependency_ids(source, dest, by_source, image))
     return _classify(item)
 
 
@@ -208,7 +155,7 @@ def _decide(item, source, dest, image, plan_options, by_source):
     target, item.members, notes = owners.owner_and_members(
         source, dest, image, project_map, orphans_to)
     item.dest_owner, item.dest_owner_name = target.id, target.name
-    found, verdict = _find(image, dest, by_source)
+    found, verdict = matching.find(image, dest, by_source)
     item.dest_image = copy.deepcopy(found)
     to_apply = list(metadata.FINAL_STATE_KEYS)
     if verdict == _BUSY:
