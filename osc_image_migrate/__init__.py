@@ -14,9 +14,8 @@ import-linter that each imports only those below it in the import order
                  a saved plan, inspection reads first MiBs
     planning/    what to do with each image, data in, plan out (pure):
                  selection, filter_file, owners, comparison, matching,
-                 drift,
-                 metadata, conversion, import_state, secrets, quotas,
-                 stores, sharding, format_check, order, planner
+                 drift, metadata, conversion, import_state, secrets,
+                 quotas, stores, sharding, format_check, order, planner
     copying/     one image's copy as named steps (I/O): image_copy runs
                  record -> send (upload_method, glance_import) -> verify
                  -> apply
