@@ -160,8 +160,10 @@ def check(image, services, secrets, snapshots, options):
             if missing:
                 raise Blocked(
                     'volume-backed snapshot: it boots from Cinder snapshots '
-                    '%s, which the destination does not hold; migrate them '
-                    'first' % ', '.join(missing))
+                    '%s, which the destination does not hold (or this '
+                    'credential cannot see: Cinder answers 404 for both); '
+                    'migrate them first, or plan with a credential of '
+                    'their project' % ', '.join(missing))
             notes.append('volume-backed snapshot: Cinder snapshots %s are '
                          'in the destination' % ', '.join(needed))
         else:

@@ -166,3 +166,10 @@ def test_base_image_ref_follows_a_new_id():
     body = metadata.create_body(snap, snap['id'], tp.D_DEMO.id,
                                 {base['id']: 'new-base'})
     assert body['base_image_ref'] == 'new-base'
+
+
+def test_a_missing_snapshot_may_be_one_the_credential_cannot_see():
+    image = fakes.image('bdm', tp.S_DEMO, data=None,
+                        block_device_mapping=BDM)
+    item = _plan(image, services={'volumev3'}, snapshots={SNAP: False})
+    assert 'does not hold (or this credential cannot see' in item.reason
