@@ -19,6 +19,7 @@ from openstack.config import exceptions as config_exc
 from osc_lib import exceptions
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import transport
 from osc_image_migrate.i18n import _
 
 LOG = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ def build_clients(name, session, region_name=None, interface=None,
     image_options = dict(options, service_type='image')
     if endpoint_override:
         image_options['endpoint_override'] = endpoint_override
+    transport.read_early_answers(session)
     glance = http.guard(glance_client.Client('2', session=session,
                                              **image_options))
     image = http.Adapter(session, **image_options)

@@ -74,12 +74,21 @@ def test_auto_falls_back_to_glance_direct_and_migrates(variant_sandbox):
     assert {r['Result'] for r in rows.values()} == {'skipped'}
 
 
-def test_put_on_an_import_only_destination_fails_clearly(variant_sandbox):
+def test_put_on_an_import_only_destination_fails_clearly(
+        variant_sandbox, tmp_path):
     box = variant_sandbox(dst=NO_DIRECT_UPLOAD)
     images = make_images(box, MiB)
     (image,) = images.box_images
-    rows, run = fs.migrate(box, '--upload-method', 'put',
-                           *fs.image_args(image))
+    # A slow source (as under load): Glance's 403 comes, and the balancer
+    # closes the TLS connection, before the client has sent the body.
+    slow = proxy.FaultProxy(fs.glance_port(box, 'src'), mode=None,
+                            rate=MiB // 2)
+    env = fs.bent_env(box, tmp_path, src=slow.url)
+    try:
+        rows, run = fs.migrate(box, '--upload-method', 'put',
+                               *fs.image_args(image), env=env)
+    finally:
+        slow.close()
     assert run.returncode == 1
     detail = rows[image['id']]['Detail']
     assert 'HTTP 403' in detail and '--upload-method glance-direct' in detail

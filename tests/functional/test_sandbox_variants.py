@@ -11,6 +11,7 @@ import pathlib
 import shutil
 import subprocess
 
+from osc_image_migrate.cloud import http
 from tests.functional.fixtures import faults as fs
 from tests.functional.fixtures.variants import GlanceVariant
 
@@ -21,16 +22,29 @@ CONVERTS_TO_RAW = GlanceVariant(
     import_plugins=('image_conversion',),
     conf={'image_conversion': {'output_format': 'raw'}})
 OCTETS = {'Content-Type': 'application/octet-stream'}
+LOST_ANSWER_ATTEMPTS = 5
 
 
 def upload(box, image_id, data, store=None):
-    """PUT the image data; returns the HTTP status."""
+    """PUT the image data; returns the HTTP status.
+
+    A refusal Glance sends before reading the body can still be lost in a
+    TCP reset behind HAProxy (the client's unsent body meets the closed
+    connection); the record is then still ``queued``, and the PUT is sent
+    again, a few times at most.
+    """
     headers = dict(OCTETS)
     if store:
         headers['X-Image-Meta-Store'] = store
-    return box.clients('dst').image.put(
-        '/v2/images/%s/file' % image_id, data=data, headers=headers,
-        raise_exc=False).status_code
+    for attempt in range(LOST_ANSWER_ATTEMPTS):
+        try:
+            return box.clients('dst').image.put(
+                '/v2/images/%s/file' % image_id, data=data, headers=headers,
+                raise_exc=False).status_code
+        except http.CloudError as e:
+            if e.status is not None or attempt + 1 == LOST_ANSWER_ATTEMPTS \
+                    or box.image('dst', image_id)['status'] != 'queued':
+                raise
 
 
 def stage_and_import(box, image_id, data):
