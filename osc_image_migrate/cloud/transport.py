@@ -9,7 +9,8 @@ closed without more), which it does not expect, so the answer was lost
 and the row said only "EOF occurred in violation of protocol". Measured
 behind HAProxy with a body slower than the refusal (as a source read is
 under load): 15 of 15 direct uploads into an import-only Glance lost
-their 403 before this, none after.
+their 403 before this, 0 of 30 after. With a fast body a TCP reset can
+still beat the answer (1 of 45): see doc/source/user/upload-methods.rst.
 """
 
 import ssl
