@@ -8,7 +8,8 @@ per module:
   ``stop_service``, ``start_service``), re-exported here;
 - ``lifecycle``: the steps of ``up`` and ``down``, in order, each once;
 - ``state``: the state folder, its settings, passwords and names;
-- ``venv``: the venv with Keystone, Glance and uWSGI;
+- ``credentials``: the passwords and keys it makes, in their consumers' form;
+- ``venv``: the server venvs, each under its constraints file;
 - ``keystone``: a cloud's Keystone configuration and bootstrap;
 - ``glance``: ``GlanceVariant``, the one place that describes how a
   cloud's Glance differs from the stock one, and its configuration;

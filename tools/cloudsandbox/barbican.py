@@ -17,12 +17,11 @@ script loads ``/etc/barbican/barbican-api-paste.ini``: the server runs with
 module below loads the paste file from there.
 """
 
-import base64
 import os
-import secrets
 import shutil
 
 from cloudsandbox import common
+from cloudsandbox import credentials
 from cloudsandbox import provision
 from cloudsandbox import venv
 
@@ -66,13 +65,24 @@ def ensure_venv(state):
 
 
 def kek(bdir):
-    """simple_crypto's key-encryption key: made once, kept in the folder."""
+    """simple_crypto's key-encryption key: made once, kept in the folder.
+
+    A kept key that Fernet refuses (standard base64, as this function
+    wrote it before cryptography 51 enforced the URL-safe alphabet) is
+    replaced. Secrets stored under the old key could not be read any more,
+    but none could be stored with it since, and the tests store theirs
+    anew in each run.
+    """
     path = os.path.join(bdir, 'kek')
-    if not os.path.exists(path):
-        common.write_file(path, base64.b64encode(
-            secrets.token_bytes(32)).decode() + '\n', 0o600)
-    with open(path) as f:
-        return f.read().strip()
+    if os.path.exists(path):
+        with open(path) as f:
+            key = f.read().strip()
+        if credentials.is_fernet_key(key):
+            return key
+        common.log('replacing %s: not a key Fernet accepts' % path)
+    key = credentials.fernet_key()
+    common.write_file(path, key + '\n', 0o600)
+    return key
 
 
 def conf(bdir, public_url, keystone_url, password, cafile=None):

@@ -11,12 +11,12 @@ import contextlib
 import fcntl
 import json
 import os
-import secrets
 
 from cloudsandbox import barbican
 from cloudsandbox import cinder
 from cloudsandbox import cloudsyaml
 from cloudsandbox import common
+from cloudsandbox import credentials
 from cloudsandbox import deployment
 from cloudsandbox import glance
 
@@ -133,17 +133,17 @@ class State:
             self.data['done'] = {k: v for k, v in self.data.get(
                 'done', {}).items() if k == 'venv'}
             self.passwords = {
-                cloud: {user: 'pw-' + secrets.token_hex(12)
+                cloud: {user: credentials.password()
                         for user in ('admin', 'glance') + common.MEMBER_USERS}
                 for cloud in common.CLOUDS}
         if 'database' not in self.passwords:
             self.passwords['database'] = {
-                DATABASE_USER: 'pw-' + secrets.token_hex(12)}
+                DATABASE_USER: credentials.password()}
         # Users added since a sandbox was made get their password now.
         for cloud in common.CLOUDS:
             for user in (barbican.USER, cinder.USER):
                 self.passwords[cloud].setdefault(
-                    user, 'pw-' + secrets.token_hex(12))
+                    user, credentials.password())
         common.write_file(self.passwords_file, json.dumps(
             self.passwords, indent=2) + '\n', 0o600)
         self.save()

@@ -1,6 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The venv with Keystone, Glance and uWSGI, made once per sandbox."""
+"""The venv with Keystone, Glance and uWSGI, made once per sandbox.
 
+Every server venv (this one, Barbican's and Cinder's) installs its
+requirements under a constraints file of its own (``constraints/<label>.txt``
+beside this module): the complete set of versions last proven to work, in
+the spirit of OpenStack's upper-constraints. A release elsewhere on PyPI
+then changes nothing until that file is refreshed on purpose
+(``tools/refresh_sandbox_constraints.py``); a venv made under another
+version of the file is brought to the new one by the next ``up``.
+"""
+
+import hashlib
 import os
 import shutil
 import subprocess
@@ -22,8 +32,43 @@ FETCHED = [
     'PyMySQL==1.2.4',
 ]
 REQUIREMENTS = FETCHED + COMPILED
+LABEL = 'keystone-glance'
 # Written into the venv after a complete install: it names what is in it.
 VENV_STAMP = '.osc-image-migrate-sandbox'
+CONSTRAINTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                               'constraints')
+
+
+def constraints_file(label):
+    """The constraints file of the venv named ``label``."""
+    return os.path.join(CONSTRAINTS_DIR, label + '.txt')
+
+
+def stamp_text(requirements, label):
+    """A complete venv's stamp: its requirements and its constraints' hash.
+
+    A changed constraints file changes the stamp, so the venv is
+    installed again under it.
+    """
+    with open(constraints_file(label), 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    return '\n'.join(sorted(requirements)
+                     + ['constraints-sha256:' + digest]) + '\n'
+
+
+def stamped(folder, stamp_name, requirements, label):
+    """Whether ``folder`` holds a complete install of exactly this set."""
+    stamp = os.path.join(folder, stamp_name)
+    if not os.path.exists(stamp):
+        return False
+    with open(stamp) as f:
+        return f.read() == stamp_text(requirements, label)
+
+
+def pip_install(python, requirements, label):
+    """The pip command that installs ``requirements`` under constraints."""
+    return [python, '-m', 'pip', 'install', '-c', constraints_file(label)
+            ] + requirements
 
 
 def venv_python(python=None):
@@ -49,12 +94,10 @@ def _usable(state, venv):
     vpython = os.path.join(venv, 'bin', 'python')
     if not os.path.exists(os.path.join(venv, 'bin', 'uwsgi')):
         return False
+    if os.path.exists(os.path.join(venv, VENV_STAMP)):
+        return stamped(venv, VENV_STAMP, REQUIREMENTS, LABEL)
     if state.data.get('done', {}).get('venv') == venv:
         return True
-    stamp = os.path.join(venv, VENV_STAMP)
-    if os.path.exists(stamp):
-        with open(stamp) as f:
-            return sorted(f.read().split()) == sorted(REQUIREMENTS)
     # Someone else's venv (--venv): good enough if the servers import.
     if venv != os.path.join(state.dir, 'venv') and subprocess.call(
             [vpython, '-c', 'import keystone, glance, glance_store, '
@@ -92,7 +135,7 @@ def ensure(state, python=None):
     for requirements, log in zip((FETCHED, COMPILED), logs):
         out = open(log, 'ab')
         jobs.append((subprocess.Popen(
-            [vpython, '-m', 'pip', 'install'] + requirements, stdout=out,
+            pip_install(vpython, requirements, LABEL), stdout=out,
             stderr=out, stdin=subprocess.DEVNULL, env=env), out, log))
     failed = []
     for proc, out, log in jobs:
@@ -105,7 +148,7 @@ def ensure(state, python=None):
                                   'and the Python headers)'
                                   % '; '.join(failed))
     common.write_file(os.path.join(venv, VENV_STAMP),
-                      '\n'.join(REQUIREMENTS) + '\n')
+                      stamp_text(REQUIREMENTS, LABEL))
     state.mark('venv', venv)
 
 
@@ -117,11 +160,8 @@ def ensure_own(state, folder, requirements, stamp_name, label):
     sandbox venv's interpreter, so that the sandbox's uWSGI (built against
     that Python) can serve it. Returns True when it installed something.
     """
-    stamp = os.path.join(folder, stamp_name)
-    if os.path.exists(stamp):
-        with open(stamp) as f:
-            if f.read().split() == requirements:
-                return False
+    if stamped(folder, stamp_name, requirements, label):
+        return False
     log = os.path.join(state.logs, 'pip-%s.log' % label)
     python = os.path.join(state.venv, 'bin', 'python')
     started = common.elapsed()
@@ -130,13 +170,14 @@ def ensure_own(state, folder, requirements, stamp_name, label):
     env = dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK='1')
     with open(log, 'ab') as out:
         for argv in ([python, '-m', 'venv', folder],
-                     [os.path.join(folder, 'bin', 'python'), '-m', 'pip',
-                      'install'] + requirements):
+                     pip_install(os.path.join(folder, 'bin', 'python'),
+                                 requirements, label)):
             if subprocess.call(argv, stdout=out, stderr=out, env=env,
                                stdin=subprocess.DEVNULL) != 0:
                 raise common.SandboxError('%s failed; see %s'
                                           % (' '.join(argv[:4]), log))
-    common.write_file(stamp, '\n'.join(requirements) + '\n')
+    common.write_file(os.path.join(folder, stamp_name),
+                      stamp_text(requirements, label))
     common.log('%s installed in %.0f s' % (label,
                                            common.elapsed() - started))
     return True
