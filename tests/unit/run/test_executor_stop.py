@@ -25,7 +25,21 @@ def items(*names):
             for name in names]
 
 
-def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch):
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own SIGINT handler, which this test's Ctrl-C relies on.
+
+    A shell starts a background job (``nohup tox -e py3 &``) with SIGINT
+    ignored, and Python then installs no handler: the signal the test
+    sends would be lost and the run would wait for it for good.
+    """
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch,
+                                                      ctrl_c_raises):
     monkeypatch.setattr(executor, 'STOP_GRACE', 0.3)
     blocked = threading.Event()    # the stuck copy sits in its read
     released = threading.Event()   # the test lets that read end
