@@ -3,9 +3,11 @@
 
 The layers, in the order the data flows (``tox -e pep8`` checks with
 import-linter that each imports only those below it in the import order
-``v1 > run > copying > stream > cloud > planning > model``, and that
-``planning`` and ``model`` import no HTTP library)::
+``v1 > run > copying > stream > cloud > planning > model > cancel``, and
+that ``planning`` and ``model`` import no HTTP library)::
 
+    cancel       the run's cancellation signal: ``Interrupted`` and the
+                 one way to wait that a stopping run ends at once
     model        shared records and constants, the rule for which hash
                  stands for the data (pure)
     cloud/       reading the clouds (I/O): sessions, http (the one error

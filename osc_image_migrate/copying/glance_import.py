@@ -31,19 +31,17 @@ the image's import task are read to accept the conversion or not (the
 rules are in conversion.py).
 """
 
-import threading
 import time
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import import_state
-from osc_image_migrate.stream import verified
 
 # Seconds to wait for one image's import to finish; the import runs in the
 # destination Glance, which copies the staged file to its store (and may
 # convert it), so a large image needs minutes.
 IMPORT_TIMEOUT = 3600
-POLL_SECONDS = 1
 # Seconds to wait for an import task to say how it ended, once the record
 # is active (measured: a fraction of a second after it).
 TASK_SETTLE_SECONDS = 30
@@ -114,13 +112,11 @@ def check_conversion(dst, dest_id, source_image, request_id=None,
     record = dst.glance.images.get(dest_id)
     if not conversion.looks_converted(source_image, record):
         return record, None
-    stop = stop or threading.Event()
     started = clock()
     tasks = import_tasks(dst, dest_id)
     while (not conversion.task_settled(tasks) and tasks
            and clock() - started < TASK_SETTLE_SECONDS):
-        if stop.wait(POLL_SECONDS / 2):
-            raise verified.Interrupted('interrupted')
+        cancel.pause(stop, cancel.POLL_SECONDS / 2)
         tasks = import_tasks(dst, dest_id)
     return record, conversion.problems(source_image, record, tasks,
                                        request_id)
@@ -144,7 +140,6 @@ def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
     when it stays ``importing``.
     """
     timeout = IMPORT_TIMEOUT if timeout is None else timeout
-    stop = stop or threading.Event()
     started = clock()
     while True:
         record = dst.glance.images.get(dest_id)
@@ -165,8 +160,7 @@ def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
                 '%s); a re-run waits for it again' % (dest_id, waited,
                                                       status),
                 retriable=False)
-        if stop.wait(POLL_SECONDS):
-            raise verified.Interrupted('interrupted')
+        cancel.pause(stop, cancel.POLL_SECONDS)
 
 
 def failure(dest_id, record):

@@ -15,20 +15,18 @@ Nothing here deletes a destination image.
 """
 
 import dataclasses
-import threading
 import time
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
-from osc_image_migrate.stream import verified
 
 # Seconds after a broken upload during which a ``saving`` record may still
 # be put back to ``queued`` by Glance; after that its upload is lost.
 SAVING_GRACE = 20
-POLL_SECONDS = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,11 +94,9 @@ def settled_status(dst, dest_id, broke_at=None, stop=None):
         raise http.CloudError(
             'destination image %s is being uploaded by another client '
             '(status saving)' % dest_id)
-    stop = stop or threading.Event()
     while (status == 'saving' and time.monotonic()
            < broke_at + SAVING_GRACE):
-        if stop.wait(POLL_SECONDS):
-            raise verified.Interrupted('interrupted')
+        cancel.pause(stop, cancel.POLL_SECONDS)
         status = dst.glance.images.get(dest_id)['status']
     return status
 

@@ -14,13 +14,13 @@ import logging
 import threading
 import time
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
 from osc_image_migrate.stream import transfer
-from osc_image_migrate.stream import verified
 
 LOG = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ class Executor:
                         sessions.ready_token(clients, renew)
                 return copy.run(dict(self.id_map), on_bytes=on_bytes,
                                 stop=self.stop)
-            except verified.Interrupted:
+            except cancel.Interrupted:
                 return image_copy.Outcome(image_copy.FAILED, copy.dest_id,
                                           detail='interrupted')
             except http.CloudError as e:

@@ -15,6 +15,7 @@ import time
 import requests
 from urllib3 import exceptions as urllib3_exc
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
@@ -38,10 +39,6 @@ FLUSH_SECONDS = 1.0
 # a destination Glance gives up an idle upload after its own socket
 # timeout (uWSGI's default: 4 s), so all of them together stay below that.
 RESUME_BACKOFF = (0, 0.25, 0.5, 1.0)
-
-
-class Interrupted(Exception):
-    """The run is stopping (Ctrl-C): the upload was aborted on purpose."""
 
 
 class RangeRefused(http.CloudError):
@@ -196,10 +193,10 @@ class VerifiedStream:
                     why = str(e)
 
     def _wait(self, delay):
-        stopped = (self._stop.wait(delay) if self._stop is not None
-                   else time.sleep(delay))
-        if stopped:
-            self._fail(Interrupted('interrupted'))
+        try:
+            cancel.pause(self._stop, delay)
+        except cancel.Interrupted as e:
+            self._fail(e)
 
     def _pieces(self, response):
         """One response's bytes as they arrive, ``chunk_size`` at most.
@@ -225,7 +222,7 @@ class VerifiedStream:
         for piece in pieces:
             if self._limiter is not None and not self._limiter.take(
                     len(piece), self._stop):
-                self._fail(Interrupted('interrupted'))
+                self._fail(cancel.Interrupted())
             yield piece
 
     def _gather(self, response, read1, size):
@@ -269,7 +266,7 @@ class VerifiedStream:
             if not chunk:
                 continue
             if self._stop is not None and self._stop.is_set():
-                self._fail(Interrupted('interrupted'))
+                self._fail(cancel.Interrupted())
             if hasher is not None:
                 hasher.update(chunk)
             for reader in readers.values():

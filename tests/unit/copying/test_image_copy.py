@@ -6,12 +6,12 @@ import threading
 
 import pytest
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.copying import record
 from osc_image_migrate import model
 from osc_image_migrate.stream import transfer
-from osc_image_migrate.stream import verified
 from tests.unit.fakes.copying import DATA
 from tests.unit.fakes.copying import make_copy
 
@@ -19,7 +19,7 @@ from tests.unit.fakes.copying import make_copy
 @pytest.fixture(autouse=True)
 def quick_grace(monkeypatch):
     monkeypatch.setattr(record, 'SAVING_GRACE', 0.05)
-    monkeypatch.setattr(record, 'POLL_SECONDS', 0.01)
+    monkeypatch.setattr(cancel, 'POLL_SECONDS', 0.01)
 
 
 def uploads(monkeypatch, *behaviours):
@@ -106,7 +106,7 @@ def test_stop_during_the_wait_interrupts(monkeypatch):
         copy.run({})
     stop = threading.Event()
     stop.set()
-    with pytest.raises(verified.Interrupted):
+    with pytest.raises(cancel.Interrupted):
         copy.run({}, stop=stop)
 
 

@@ -7,11 +7,11 @@ import types
 
 import pytest
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import record
 from osc_image_migrate import model
 from osc_image_migrate.planning import planner
-from osc_image_migrate.stream import verified
 from tests.unit import fakes
 from tests.unit.fakes import copying as copy_fakes
 
@@ -128,7 +128,7 @@ def test_refused_create_is_explained():
 @pytest.fixture
 def quick_grace(monkeypatch):
     monkeypatch.setattr(record, 'SAVING_GRACE', 0.05)
-    monkeypatch.setattr(record, 'POLL_SECONDS', 0.01)
+    monkeypatch.setattr(cancel, 'POLL_SECONDS', 0.01)
 
 
 def saving_record(*statuses):
@@ -168,7 +168,7 @@ def test_stop_interrupts_the_wait(monkeypatch):
     dst, images = saving_record('saving')
     stop = threading.Event()
     stop.set()
-    with pytest.raises(verified.Interrupted):
+    with pytest.raises(cancel.Interrupted):
         record.settled_status(dst, 'd', time.monotonic(), stop)
 
 

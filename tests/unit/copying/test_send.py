@@ -3,6 +3,7 @@
 
 import pytest
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import send
@@ -55,7 +56,7 @@ def destination(monkeypatch):
 
     monkeypatch.setattr(transfer, 'copy_data', copy_data)
     monkeypatch.setattr(glance_import, 'start', start)
-    monkeypatch.setattr(glance_import, 'POLL_SECONDS', 0)
+    monkeypatch.setattr(cancel, 'POLL_SECONDS', 0)
     journal = Journal()
     sending = send.Send(None, copy.dst, copy.item, dest_id, journal)
     return sending, journal, images, calls, behaviour

@@ -8,6 +8,7 @@ import types
 
 import pytest
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import image_copy
@@ -156,7 +157,7 @@ def _waiting_dst(*records):
 
 @pytest.fixture
 def quick_polls(monkeypatch):
-    monkeypatch.setattr(glance_import, 'POLL_SECONDS', 0)
+    monkeypatch.setattr(cancel, 'POLL_SECONDS', 0)
 
 
 def test_wait_returns_the_active_record(quick_polls):
@@ -304,7 +305,7 @@ def test_import_an_earlier_run_started_is_waited_for(monkeypatch):
     calls = _fake_destination(monkeypatch)
     copy, images, source = _left_by_an_earlier_run('importing')
     images.statuses[source['id']] = ['importing', 'importing', 'active']
-    monkeypatch.setattr(glance_import, 'POLL_SECONDS', 0)
+    monkeypatch.setattr(cancel, 'POLL_SECONDS', 0)
     outcome = copy.run({})
     assert calls == []
     assert outcome.result == image_copy.MIGRATED

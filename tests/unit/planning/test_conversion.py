@@ -5,6 +5,7 @@ import types
 
 import pytest
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import image_copy
@@ -223,7 +224,7 @@ def _importing_copy(monkeypatch, outcome):
     source.update(disk_format='qcow2', virtual_size=64)
     copy.chooser = upload_method.Chooser(upload_method.GLANCE_DIRECT)
     api = copy.dst.image
-    monkeypatch.setattr(glance_import, 'POLL_SECONDS', 0.01)
+    monkeypatch.setattr(cancel, 'POLL_SECONDS', 0.01)
     monkeypatch.setattr(glance_import, 'TASK_SETTLE_SECONDS', 0.5)
 
     def copy_data(src, dst, source_image, dest_id, target='file', **kw):

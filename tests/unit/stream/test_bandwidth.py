@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from osc_image_migrate import cancel
 from osc_image_migrate.stream import bandwidth
 from osc_image_migrate.stream import verified
 from tests.unit.fakes.stream import FakeRaw
@@ -136,4 +137,4 @@ def test_a_stopped_stream_is_interrupted():
                                    None, limiter=Stopped())
     with pytest.raises(verified.AbortUpload):
         list(body)
-    assert isinstance(body.failure, verified.Interrupted)
+    assert isinstance(body.failure, cancel.Interrupted)

@@ -7,6 +7,7 @@ import types
 
 import pytest
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import answers
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
@@ -81,7 +82,7 @@ def test_stop_event_interrupts():
     stop.set()
     with pytest.raises(verified.AbortUpload):
         list(iterator)
-    assert isinstance(body.failure, verified.Interrupted)
+    assert isinstance(body.failure, cancel.Interrupted)
 
 
 def test_expected_digest_prefers_multihash():
