@@ -140,7 +140,7 @@ def stream(src_url, dst_url, size, digest):
              'container_format': 'bare'}
     src, dst = _Cloud(src_url), _Cloud(dst_url)
     cpu, wall = time.process_time(), time.monotonic()
-    sent = transfer.copy_data(src, dst, image, 'sink')
+    sent = transfer.copy_data(src, dst, image, 'sink').sent
     print(json.dumps({'wall': time.monotonic() - wall, 'sent': sent,
                       'cpu': time.process_time() - cpu}))
 

@@ -283,6 +283,7 @@ def hashing_micro(size, repeat):
     The same class the migration uses, fed from memory, so the only work
     measured is the stream's own: hashing, holding back, counting.
     """
+    from osc_image_migrate import model
     from osc_image_migrate.stream import verified
 
     chunk = os.urandom(verified.CHUNK_SIZE)
@@ -297,8 +298,9 @@ def hashing_micro(size, repeat):
     for _ in range(repeat):
         for algo in seconds:
             stream = verified.VerifiedStream(
-                _MemoryResponse(chunk, count), count * len(chunk),
-                None if algo == 'none' else algo, digests.get(algo))
+                _MemoryResponse(chunk, count), model.Expected(
+                    count * len(chunk), None if algo == 'none' else algo,
+                    digests.get(algo)))
             started = time.process_time()
             for _ in stream:
                 pass

@@ -20,10 +20,10 @@ that ``planning`` and ``model`` import no HTTP library)::
                  quotas, stores, sharding, format_check, order, planner
     copying/     one image's copy as named steps (I/O): image_copy runs
                  record -> send (upload_method, glance_import) -> verify
-                 -> apply
+                 -> apply; what the steps share is its journal
     stream/      one image's bytes (I/O): transfer opens source.py's
-                 download into verified.py's checking body and uploads it;
-                 hashing, bandwidth, connection
+                 download into verified.py's checking body and uploads it,
+                 under the run's options; hashing, bandwidth, connection
     run/         many images (I/O): executor (parallel, retries, Ctrl-C),
                  progress
     v1/          the ``image migrate`` commands: options in, rows out

@@ -7,6 +7,8 @@ Plain data only: what the cloud readers (cloud/) fill in and the planner
 
 import dataclasses
 import hashlib
+from typing import Any
+from typing import Mapping
 
 from osc_lib import exceptions
 
@@ -144,6 +146,39 @@ def data_hash(image):
     if image.get('checksum'):
         return 'md5', image['checksum']
     return None, None
+
+
+@dataclasses.dataclass(frozen=True)
+class Expected:
+    """What a source image's data must be: its size and its hash.
+
+    ``size`` None: the record has no size (read to the end); ``digest``
+    None: it holds no usable hash (see :func:`data_hash`), and the copy is
+    verified against what the stream read instead (:class:`DataRead`).
+    """
+
+    size: int | None
+    algo: str | None
+    digest: str | None
+
+    @classmethod
+    def of(cls, image: Mapping[str, Any]) -> 'Expected':
+        algo, digest = data_hash(image)
+        return cls(image.get('size'), algo, digest)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataRead:
+    """The size and hashes of the bytes a stream read from the source.
+
+    ``hashes`` maps each algorithm of READ_ALGOS to its hex digest; empty
+    when the source record had a hash to verify against instead. The
+    reference a copy of a record without a hash or size is verified
+    against (copying/verify.py).
+    """
+
+    size: int
+    hashes: Mapping[str, str]
 
 
 def compared_hashes(one, other):

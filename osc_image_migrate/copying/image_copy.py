@@ -16,19 +16,20 @@ The order is what keeps data safe: the record first, the data second, and
 only once the destination's own size and hash match the source (or a
 conversion is accepted) are visibility, members, protection and
 deactivation applied. Nothing here ever deletes a destination image.
-ImageCopy only runs the steps and remembers what lives across attempts.
+ImageCopy only runs the steps; what they share lives in its journal
+(journal.CopyJournal), which outlives each attempt.
 """
 
 import dataclasses
-import time
 
 from osc_image_migrate.copying import apply
+from osc_image_migrate.copying import journal
 from osc_image_migrate.copying import record
 from osc_image_migrate.copying import send
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate.copying import verify
 from osc_image_migrate.planning import planner
-from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import options
 
 MIGRATED = 'migrated'
 METADATA_ONLY = 'metadata-only'
@@ -52,17 +53,12 @@ class ImageCopy:
     """One image's migration, resumable across attempts.
 
     What lives across attempts: ``dest_id``, so that a retry uploads into
-    the record the first attempt created instead of creating another; the
-    ``notes`` of the row; ``import_request``, the request ID of the import
-    this copy started (see conversion.py); ``upload_broke_at``, when its
-    upload into ``dest_id`` broke off (``time.monotonic()``). The steps
-    tell it the last three as they happen (it is their ``journal``).
-    ``read``: the size and hashes of the bytes the last stream read, the
-    reference for a source record without a hash or size (verify.py).
+    the record the first attempt created instead of creating another, and
+    the ``journal`` the steps write to (journal.CopyJournal).
     """
 
     def __init__(self, src, dst, item, keep_ids=False,
-                 stream_options=transfer.StreamOptions()):
+                 stream_options=options.StreamOptions()):
         self.src = src
         self.dst = dst
         self.item = item
@@ -74,10 +70,7 @@ class ImageCopy:
         ) else item.dest_id
         # What the operator must check (e.g. a volume-backed snapshot's
         # Cinder snapshots) goes into the row's detail.
-        self.notes = list(item.attention)
-        self.import_request = None
-        self.upload_broke_at = None
-        self.read = {}
+        self.journal = journal.CopyJournal(notes=list(item.attention))
 
     def run(self, id_map, on_bytes=None, stop=None):
         """One attempt; raises http.CloudError on failure."""
@@ -93,26 +86,27 @@ class ImageCopy:
                 return Outcome(SKIPPED, created.existing_id,
                                detail='already in the destination')
             self.dest_id = created.dest_id
-            self.note(created.note)
+            self.journal.note(created.note)
         sent = 0
         if item.action not in planner.IN_PLACE_ACTIONS and has_data:
             status = self._settle_broken_upload(id_map, stop)
             sending = send.Send(self.src, self.dst, item, self.dest_id,
-                                journal=self, options=self.stream_options,
+                                journal=self.journal,
+                                options=self.stream_options,
                                 on_bytes=on_bytes, stop=stop)
             if status == 'queued':
                 sent = sending.data(self.chooser)
             elif status in ('uploading', 'importing'):
                 sending.finish_import()
-            self.note(verify.check_copy(self.dst, self.dest_id,
-                                        item.source_image,
-                                        self.import_request, stop,
-                                        read=self.read))
+            self.journal.note(verify.check_copy(
+                self.dst, self.dest_id, item.source_image,
+                self.journal.import_request, stop,
+                read=self.journal.data_read))
         apply.apply(self.dst, self.dest_id, item, id_map)
         result = {planner.FINISH: FINISHED, planner.UPDATE: UPDATED,
                   planner.METADATA_ONLY: METADATA_ONLY}.get(
                       item.action, MIGRATED)
-        return Outcome(result, self.dest_id, sent, '; '.join(self.notes))
+        return Outcome(result, self.dest_id, sent, self.journal.detail())
 
     def _settle_broken_upload(self, id_map, stop):
         """The record's status, once a broken upload is settled.
@@ -121,24 +115,11 @@ class ImageCopy:
         the destination: the copy moves to a new record (``queued``).
         """
         status = record.settled_status(self.dst, self.dest_id,
-                                       self.upload_broke_at, stop)
+                                       self.journal.upload_broke_at, stop)
         if status != 'saving':
             return status
         self.dest_id, note = record.replace_lost(
             self.dst, self.item, id_map, self.dest_id, self.keep_ids)
-        self.upload_broke_at = None
-        self.note(note)
+        self.journal.upload_broke_at = None
+        self.journal.note(note)
         return 'queued'
-
-    # The journal the steps write to, as things happen.
-
-    def note(self, text):
-        """A note for the row ('' adds none)."""
-        if text:
-            self.notes.append(text)
-
-    def import_started(self, request_id):
-        self.import_request = request_id
-
-    def upload_broke(self):
-        self.upload_broke_at = time.monotonic()

@@ -6,12 +6,9 @@ same verified stream, then import: see upload_method and glance_import).
 A record an earlier run left ``uploading`` with a complete stage is
 imported, one left ``importing`` is waited for.
 
-What a send does that outlives it is told to its ``journal`` as it
-happens, since a send that fails half-way has done it all the same: a note
-for the row (``note(text)``), an import it started (``import_started(
-request_id)``: the request ID names the import's task, see conversion.py)
-and an upload that broke off (``upload_broke()``: the record may be
-``saving`` for a moment, see record.settled_status).
+What a send does that outlives it is written to the copy's journal
+(journal.CopyJournal) as it happens: notes for the row, the import it
+started, an upload that broke off, and what the stream read.
 """
 
 import logging
@@ -20,9 +17,11 @@ from osc_lib import exceptions
 
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_import
+from osc_image_migrate.copying import journal as copy_journal
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate.i18n import _
 from osc_image_migrate.planning import import_state
+from osc_image_migrate.stream import options as stream_options
 from osc_image_migrate.stream import transfer
 
 LOG = logging.getLogger(__name__)
@@ -34,8 +33,9 @@ IMPORT_LOG_SECONDS = 30
 class Send:
     """One attempt at sending ``item``'s data into record ``dest_id``."""
 
-    def __init__(self, src, dst, item, dest_id, journal,
-                 options=transfer.StreamOptions(), on_bytes=None,
+    def __init__(self, src, dst, item, dest_id,
+                 journal: copy_journal.CopyJournal,
+                 options=stream_options.StreamOptions(), on_bytes=None,
                  stop=None):
         self.src = src
         self.dst = dst
@@ -143,9 +143,9 @@ class Send:
         try:
             return transfer.copy_data(
                 self.src, self.dst, self.item.source_image, self.dest_id,
-                on_bytes=self.on_bytes, stop=self.stop, options=self.options,
-                target=target, store=self.item.dest_store,
-                read=self.journal.read)
+                options=self.options, target=target,
+                store=self.item.dest_store, on_bytes=self.on_bytes,
+                on_read=self.journal.stream_read, stop=self.stop).sent
         except Exception:
             self.journal.upload_broke()
             raise

@@ -29,12 +29,13 @@ class DataMismatch(http.CloudError):
     """The destination activated data that differs from the source's."""
 
 
-def verify_destination(dst, dest_id, source_image, read=None):
+def verify_destination(dst, dest_id, source_image,
+                       read: model.DataRead | None = None):
     """Compare the destination's own record with the source's.
 
-    ``read``: the size and hashes of the bytes the stream read (see
-    stream.verified.VerifiedStream), the reference for a source record
-    without a hash or size.
+    ``read``: the size and hashes of the bytes the stream read (the
+    journal's ``data_read``), the reference for a source record without a
+    hash or size.
     """
     record = dst.glance.images.get(dest_id)
     if record.get('status') != 'active':
@@ -53,7 +54,7 @@ def verify_destination(dst, dest_id, source_image, read=None):
 
 
 def check_copy(dst, dest_id, source_image, import_request=None, stop=None,
-               read=None):
+               read: model.DataRead | None = None):
     """Verify the copy; accept a conversion or deactivate other data.
 
     Returns the note for the row: that of an accepted conversion, or what
@@ -132,30 +133,30 @@ def _verify_as_read(dst, dest_id, source_image, record, read):
     """Verify against what was read; record it on the copy."""
     if model.same_as_read(source_image, record):
         return record
-    if not read or 'size' not in read:
+    if read is None:
         raise DataMismatch(
             'the source records no %s and this run did not read the data '
             'the destination holds (an earlier run staged it): nothing to '
             'verify it against' % ' and no '.join(
                 model.lacks_reference(source_image)))
-    algo, value = model.read_hash(record, read.get('hashes') or {})
+    algo, value = model.read_hash(record, read.hashes)
     if algo is None:
         # The hashes the stream computed without a source hash always
         # include md5, which Glance records as checksum: only a hash the
         # source did record (its size missing) gets here.
         algo, value = model.data_hash(source_image)
     mine = model.own_hash(record, algo) if algo else None
-    if record.get('size') != read['size'] or not value or mine != value:
+    if record.get('size') != read.size or not value or mine != value:
         raise DataMismatch(
             'destination data differs from what was read from the source '
             '(%s %.12s... vs %.12s..., size %s vs %s read; the source '
             'records no %s): changed on the way in' % (
-                algo, mine, value, record.get('size'), read['size'],
+                algo, mine, value, record.get('size'), read.size,
                 ' and no '.join(model.lacks_reference(source_image))))
     http.patch_image(dst, dest_id, [
         {'op': 'replace' if key in record else 'add', 'path': '/' + key,
          'value': str(val)}
-        for key, val in ((model.READ_SIZE, read['size']),
+        for key, val in ((model.READ_SIZE, read.size),
                          (model.READ_HASH_ALGO, algo),
                          (model.READ_HASH_VALUE, value))])
     return dst.glance.images.get(dest_id)

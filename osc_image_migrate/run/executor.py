@@ -20,7 +20,7 @@ from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
-from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import options
 
 LOG = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Executor:
     """Runs plan items with a thread pool; collects one Result each."""
 
     def __init__(self, src, dst, parallel=4, retries=3, keep_ids=False,
-                 stream_options=transfer.StreamOptions(), progress=None,
+                 stream_options=options.StreamOptions(), progress=None,
                  backoff=BACKOFF, upload_slots=None):
         self.src = src
         self.dst = dst

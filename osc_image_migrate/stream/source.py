@@ -23,7 +23,7 @@ def open_source(src, image_id, offset=0, options=None, size_known=True):
     From an ``offset`` the answer must be a ``206`` whose Content-Range
     starts exactly there; a ``200`` (the source ignored ``Range``) or any
     other start raises verified.RangeRefused. ``options``: the run's
-    transfer.StreamOptions (its stall timeout). ``size_known``: False
+    options.StreamOptions (its stall timeout). ``size_known``: False
     for a source record without a size.
     """
     headers = {'Range': 'bytes=%d-' % offset} if offset else None

@@ -8,12 +8,8 @@ held back until the size and hash match the source record; on any mismatch
 the upload is aborted mid-stream, so Glance puts the record back to
 ``queued`` and bad data never becomes ``active``.
 
-Two traps shape this code (both reproduced on the sandbox): keystoneauth
-re-sends a request body after a 401, on connect/status retries and on
-redirects, which for a consumed stream means an empty or partial upload that
-can succeed; and urllib3 swallows ``OSError`` raised from a body iterator.
-So the data PUT disables every replay, the body refuses a second iteration,
-and aborts are raised as a non-``OSError`` exception.
+The data PUT disables every replay (http.no_replay), for the two traps
+verified.py's docstring tells.
 
 A source download that breaks or stalls is resumed: the stream asks the
 source again from the next byte it needs (``Range: bytes=N-``, answered
@@ -24,41 +20,38 @@ byte, into the same record.
 """
 
 import dataclasses
+import threading
+from typing import Any
+from typing import Callable
+from typing import Mapping
 
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
 from osc_image_migrate.stream import connection
+from osc_image_migrate.stream import options as stream_options
 from osc_image_migrate.stream import source
 from osc_image_migrate.stream import verified
 
+DEFAULT_OPTIONS = stream_options.StreamOptions()
+
 
 @dataclasses.dataclass(frozen=True)
-class StreamOptions:
-    """What every stream of a run does besides copying: checks, limits.
+class Copied:
+    """What one stream did: the bytes it sent, and what it read.
 
-    ``limiter`` is a bandwidth.Limiter shared by all streams, or None;
-    ``method`` the run's upload_method.Chooser (None: direct upload), shared
-    so that what one copy learns (direct upload forbidden) holds for all.
-    ``stall_timeout``: seconds without progress on either side after which
-    a data request is given up (the source's is then resumed);
-    ``resume_backoff``: the waits before each reopening of the source
-    (empty: a broken source download fails the attempt).
+    ``read`` is None when the stream ended before it was verified.
     """
 
-    check_format: bool = True
-    limiter: object = None
-    method: object = None
-    stall_timeout: float = http.STALL_TIMEOUT
-    resume_backoff: tuple = verified.RESUME_BACKOFF
-
-    def request_switches(self):
-        """keystoneauth switches of this run's data requests."""
-        return http.no_replay(self.stall_timeout)
+    sent: int
+    read: model.DataRead | None
 
 
-def upload(dst, dest_id, body, size, target='file', store=None,
-           options=None):
+def upload(dst: Any, dest_id: str, body: verified.VerifiedStream,
+           size: int | None, target: str = 'file',
+           store: str | None = None,
+           options: stream_options.StreamOptions = DEFAULT_OPTIONS
+           ) -> None:
     """PUT the body into the destination record; never replayed.
 
     ``target`` is ``file`` (direct upload) or ``stage`` (glance-direct
@@ -77,7 +70,7 @@ def upload(dst, dest_id, body, size, target='file', store=None,
         headers['x-openstack-image-size'] = str(size)
     if store and target == 'file':
         headers['X-Image-Meta-Store'] = store
-    switches = (options or StreamOptions()).request_switches()
+    switches = options.request_switches()
     try:
         response = dst.image.put('/v2/images/%s/%s' % (dest_id, target),
                                  data=body, headers=headers, **switches)
@@ -96,15 +89,21 @@ def upload(dst, dest_id, body, size, target='file', store=None,
     http.check(response, what)
 
 
-def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
-              options=StreamOptions(), target='file', store=None, read=None):
+def copy_data(src: Any, dst: Any, source_image: Mapping[str, Any],
+              dest_id: str, *,
+              options: stream_options.StreamOptions = DEFAULT_OPTIONS,
+              target: str = 'file', store: str | None = None,
+              on_bytes: Callable[[int], None] | None = None,
+              on_read: Callable[[model.DataRead], None] | None = None,
+              stop: threading.Event | None = None) -> Copied:
     """Stream, verify and upload (or stage) one image's data.
 
-    Returns the bytes sent. ``target`` and ``store``: see :func:`upload`.
-    ``read``: a dict that receives the size and hashes of the bytes read
-    (see :class:`VerifiedStream`).
+    ``target`` and ``store``: see :func:`upload`. ``on_read`` is called
+    with what was read as soon as the stream is verified, before its last
+    piece goes out (see verified.VerifiedStream): a caller that must keep
+    it when the upload then fails takes it there.
     """
-    algo, digest = model.data_hash(source_image)
+    expected = model.Expected.of(source_image)
     check = format_check.FormatCheck(
         source_image.get('disk_format'),
         source_image.get('container_format')
@@ -112,14 +111,12 @@ def copy_data(src, dst, source_image, dest_id, on_bytes=None, stop=None,
     image_id = source_image['id']
     body = verified.VerifiedStream(
         source.open_source(src, image_id, options=options,
-                           size_known=source_image.get('size') is not None),
-        source_image.get('size'), algo, digest, on_bytes=on_bytes,
-        stop=stop, check=check, limiter=options.limiter,
-        reopen=source.Reopener(src, image_id, options),
-        resume_backoff=options.resume_backoff, name=image_id, read=read)
+                           size_known=expected.size is not None),
+        expected, options=options, check=check,
+        reopen=source.Reopener(src, image_id, options), on_bytes=on_bytes,
+        on_read=on_read, stop=stop, name=image_id)
     try:
-        upload(dst, dest_id, body, source_image.get('size'), target, store,
-               options)
-        return body.sent
+        upload(dst, dest_id, body, expected.size, target, store, options)
+        return Copied(body.sent, body.data_read)
     finally:
         connection.close_response(body.response)

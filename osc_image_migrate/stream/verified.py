@@ -10,7 +10,11 @@ non-``OSError`` exception (:class:`AbortUpload`).
 """
 
 import logging
+import threading
 import time
+from typing import Any
+from typing import Callable
+from typing import Iterable
 
 import requests
 from urllib3 import exceptions as urllib3_exc
@@ -21,6 +25,7 @@ from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
 from osc_image_migrate.stream import connection
 from osc_image_migrate.stream import hashing
+from osc_image_migrate.stream import options as stream_options
 
 LOG = logging.getLogger(__name__)
 
@@ -29,16 +34,11 @@ CHUNK_SIZE = 1024 * 1024
 # VerifiedStream._read); a piece goes out after FLUSH_SECONDS even when not
 # full. A destination Glance served by uWSGI fails an upload (HTTP 500)
 # that stays silent for its socket timeout (4 s by default), which waiting
-# for a full MiB from a slow source (< 256 KiB/s) used to cause. READ_SIZE
-# is for responses that cannot hand over what has arrived.
-READ_SIZE = 64 * 1024
+# for a full MiB from a slow source (< 256 KiB/s) used to cause.
+# ITER_CONTENT_SIZE is the read size of responses that cannot hand over
+# what has arrived (see VerifiedStream._pieces).
+ITER_CONTENT_SIZE = 64 * 1024
 FLUSH_SECONDS = 1.0
-# Seconds to wait before each reopening of a broken source download, in
-# turn; once they are used up without a byte read in between, the attempt
-# fails. Short on purpose: the destination's upload is idle meanwhile, and
-# a destination Glance gives up an idle upload after its own socket
-# timeout (uWSGI's default: 4 s), so all of them together stay below that.
-RESUME_BACKOFF = (0, 0.25, 0.5, 1.0)
 
 
 class RangeRefused(http.CloudError):
@@ -69,50 +69,61 @@ class VerifiedStream:
     the destination would refuse is stopped before the rest is sent;
     ``limiter`` (a bandwidth.Limiter) paces the reads from the source.
 
-    ``size`` None (a source record without a size) streams to the end.
-    ``digest`` None (a record without a hash): the stream hashes what it
-    reads with each of ``read_algos`` instead, and ``read`` (a dict)
-    receives ``size`` and ``hashes`` ({algorithm: hex digest}) of the
-    bytes read, before the last piece goes out: the reference the copy is
-    then verified against.
+    ``expected`` (model.Expected) is what the data must be: its size None
+    (a source record without a size) streams to the end; its digest None
+    (a record without a hash): the stream hashes what it reads with each
+    of ``read_algos`` instead. Once the stream is verified, before the
+    last piece goes out, ``data_read`` (model.DataRead) holds the size and
+    those hashes of the bytes read, and ``on_read`` is called with it: the
+    reference the copy is then verified against, kept by the copy even
+    when the upload fails after that.
 
     ``reopen(offset)``, when given, answers a new source response that
     starts at byte ``offset`` (or raises http.CloudError): a read that
     breaks (reset, truncated body, read timeout) is resumed with it after
-    the next wait of ``resume_backoff``, and the stream goes on where it
-    was, hashing on. Nothing about the check changes: whatever the pieces
-    came from, the last one goes out only when size and hash match.
+    the next wait of the run's ``options.resume_backoff``, and the stream
+    goes on where it was, hashing on. Nothing about the check changes:
+    whatever the pieces came from, the last one goes out only when size
+    and hash match. ``options.limiter`` paces the reads.
+
+    ``chunk_size``, ``iter_size`` and ``clock`` are the unit tests' knobs.
     """
 
-    def __init__(self, source_response, size, algo, digest,
-                 on_bytes=None, stop=None, chunk_size=CHUNK_SIZE,
-                 read_size=READ_SIZE, clock=time.monotonic, check=None,
-                 limiter=None, reopen=None, resume_backoff=RESUME_BACKOFF,
-                 name=None, read=None, read_algos=None):
+    def __init__(self, source_response: Any, expected: model.Expected, *,
+                 options: stream_options.StreamOptions = (
+                     stream_options.StreamOptions()),
+                 check: format_check.FormatCheck | None = None,
+                 reopen: Callable[[int], Any] | None = None,
+                 on_bytes: Callable[[int], None] | None = None,
+                 on_read: Callable[[model.DataRead], None] | None = None,
+                 stop: threading.Event | None = None,
+                 name: str | None = None,
+                 read_algos: Iterable[str] = model.READ_ALGOS,
+                 chunk_size: int = CHUNK_SIZE,
+                 iter_size: int = ITER_CONTENT_SIZE,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.response = source_response
-        self._size = size
-        self._algo = algo
-        self._digest = digest
+        self._size = expected.size
+        self._algo = expected.algo
+        self._digest = expected.digest
         self._check = check
-        self._limiter = limiter
+        self._limiter = options.limiter
         self._on_bytes = on_bytes
+        self._on_read = on_read
         self._stop = stop
         self._chunk_size = chunk_size
-        self._read_size = read_size
+        self._iter_size = iter_size
         self._clock = clock
         self._reopen = reopen
-        self._resume_backoff = tuple(resume_backoff) if reopen else ()
+        self._resume_backoff = tuple(options.resume_backoff) if reopen else ()
         self._name = name
-        if read_algos is None:
-            read_algos = model.READ_ALGOS
-        self._read_algos = () if digest else tuple(read_algos)
-        # Not ``read``: urllib3 takes a body with ``read`` for a file.
-        self.reference = {} if read is None else read
+        self._read_algos = () if self._digest else tuple(read_algos)
+        self.data_read: model.DataRead | None = None
         self._started = False
         self.sent = 0
         self.received = 0
         self.resumes = 0
-        self.failure = None
+        self.failure: Exception | None = None
 
     def __len__(self):
         """The size to send, 0 if unknown (then the upload is chunked).
@@ -209,7 +220,7 @@ class VerifiedStream:
         large pieces whatever carries it (each piece costs the hash and
         the checks their own CPU: see doc/source/performance.rst).
         Responses without ``read1`` (test fakes, older urllib3) are read
-        ``read_size`` at a time.
+        ``iter_size`` at a time.
         """
         size = self._chunk_size
         if self._limiter is not None:
@@ -218,7 +229,7 @@ class VerifiedStream:
         if read1 is not None:
             pieces = iter(lambda: self._gather(response, read1, size), b'')
         else:
-            pieces = response.iter_content(min(self._read_size, size))
+            pieces = response.iter_content(min(self._iter_size, size))
         for piece in pieces:
             if self._limiter is not None and not self._limiter.take(
                     len(piece), self._stop):
@@ -293,8 +304,10 @@ class VerifiedStream:
                 retriable=True))
         if self._check is not None:
             self._inspect(None, received)
-        self.reference.update(size=received, hashes={
+        self.data_read = model.DataRead(received, {
             algo: reader.hexdigest() for algo, reader in readers.items()})
+        if self._on_read is not None:
+            self._on_read(self.data_read)
         if held:
             yield b''.join(held)
             self._count(held_size)

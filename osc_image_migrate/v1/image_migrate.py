@@ -18,7 +18,7 @@ from osc_image_migrate.planning import sharding
 from osc_image_migrate.run import executor
 from osc_image_migrate.run import progress as progress_mod
 from osc_image_migrate.stream import bandwidth
-from osc_image_migrate.stream import transfer
+from osc_image_migrate.stream import options
 from osc_image_migrate.v1 import option_types
 from osc_image_migrate.v1 import rows
 from osc_image_migrate.v1 import selection_options
@@ -277,7 +277,7 @@ class MigrateImage(_MigrateCommand):
         return executor.Executor(
             source, dest, parallel=parsed_args.parallel,
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
-            stream_options=transfer.StreamOptions(
+            stream_options=options.StreamOptions(
                 check_format=parsed_args.check_format is not False,
                 limiter=limiter, method=chooser,
                 stall_timeout=parsed_args.stall_timeout),

@@ -38,7 +38,7 @@ def uploads(monkeypatch, *behaviours):
                       checksum=hashlib.md5(data).hexdigest(),
                       os_hash_algo='sha512',
                       os_hash_value=hashlib.sha512(data).hexdigest())
-        return len(data)
+        return transfer.Copied(len(data), None)
 
     monkeypatch.setattr(transfer, 'copy_data', copy_data)
     return calls

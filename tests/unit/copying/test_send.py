@@ -6,28 +6,33 @@ import pytest
 from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_import
+from osc_image_migrate.copying import journal
 from osc_image_migrate.copying import send
 from osc_image_migrate.copying import upload_method
+from osc_image_migrate import model
 from osc_image_migrate.stream import transfer
 from tests.unit.fakes import copying as copy_fakes
 
 DATA = copy_fakes.DATA
 
 
-class Journal:
-    """What ImageCopy is told, in order."""
+class Journal(journal.CopyJournal):
+    """The copy's journal, which also lists what it is told, in order."""
 
     def __init__(self):
+        super().__init__()
         self.events = []
-        self.read = {}  # what the stream read (see ImageCopy)
 
     def note(self, text):
+        super().note(text)
         self.events.append(('note', text))
 
     def import_started(self, request_id):
+        super().import_started(request_id)
         self.events.append(('import', request_id))
 
     def upload_broke(self):
+        super().upload_broke()
         self.events.append(('broke',))
 
 
@@ -46,7 +51,7 @@ def destination(monkeypatch):
         if isinstance(outcome, Exception):
             raise outcome
         images.records[dest_id].update(status=outcome, size=len(DATA))
-        return len(DATA)
+        return transfer.Copied(len(DATA), None)
 
     def start(dst, dest_id, store=None):
         calls.append('import')
@@ -101,6 +106,24 @@ def test_broken_upload_is_told_and_raised(destination):
     with pytest.raises(http.CloudError) as raised:
         sending.data(chooser())
     assert raised.value is behaviour['file']
+    assert journal.events == [('broke',)]
+
+
+def test_what_the_stream_read_is_kept_when_the_upload_then_breaks(
+        destination, monkeypatch):
+    sending, journal, images, calls, behaviour = destination
+    read = model.DataRead(len(DATA), {'md5': 'm'})
+
+    def verified_then_broken(src, dst, source_image, dest_id, on_read,
+                             **kw):
+        on_read(read)  # the stream verified all it read...
+        raise http.CloudError('broke off', retriable=True)  # ...then this
+
+    monkeypatch.setattr(transfer, 'copy_data', verified_then_broken)
+    with pytest.raises(http.CloudError):
+        sending.data(chooser())
+    assert journal.data_read == read
+    assert journal.upload_broke_at is not None
     assert journal.events == [('broke',)]
 
 

@@ -223,7 +223,7 @@ def _fake_destination(monkeypatch, forbid_put=True):
         if target == 'file' and forbid_put:
             raise http.status_error('destination upload', 403)
         _stored(dst, dest_id, 'active' if target == 'file' else 'uploading')
-        return len(DATA)
+        return transfer.Copied(len(DATA), None)
 
     def start(dst, dest_id, store=None):
         calls.append('import')

@@ -41,21 +41,24 @@ def _as_read(image, data=DATA, **changes):
 @pytest.mark.parametrize('size', [True, False])
 def test_stream_without_a_source_hash_records_what_it_read(size):
     chunks = [DATA[i:i + 999] for i in range(0, len(DATA), 999)]
-    read = {}
-    body = verified.VerifiedStream(FakeResponse(chunks),
-                                   len(DATA) if size else None, None, None,
-                                   chunk_size=4096, read=read)
+    told = []
+    body = verified.VerifiedStream(
+        FakeResponse(chunks),
+        model.Expected(len(DATA) if size else None, None, None),
+        chunk_size=4096, on_read=told.append)
     assert b''.join(body) == DATA
-    assert read == {'size': len(DATA), 'hashes': {
+    read = model.DataRead(len(DATA), {
         'sha512': hashlib.sha512(DATA).hexdigest(),
-        'md5': hashlib.md5(DATA).hexdigest()}}
-    assert body.reference is read
+        'md5': hashlib.md5(DATA).hexdigest()})
+    assert told == [read]
+    assert body.data_read == read
     # urllib3 takes a body with ``read`` for a file: it must have none.
     assert not hasattr(body, 'read')
 
 
 def test_a_sizeless_body_is_sent_chunked_not_as_nothing():
-    body = verified.VerifiedStream(FakeResponse([DATA]), None, None, None)
+    body = verified.VerifiedStream(FakeResponse([DATA]),
+                                   model.Expected(None, None, None))
     # requests.Session.request sends ``data or {}``.
     assert bool(body)
     prepared = requests.Request('PUT', 'http://glance/',
@@ -66,12 +69,13 @@ def test_a_sizeless_body_is_sent_chunked_not_as_nothing():
 
 
 def test_a_source_hash_is_checked_and_nothing_else_is_computed():
-    read = {}
+    told = []
     body = verified.VerifiedStream(
-        FakeResponse([DATA]), None, 'md5', hashlib.md5(DATA).hexdigest(),
-        read=read)
+        FakeResponse([DATA]),
+        model.Expected(None, 'md5', hashlib.md5(DATA).hexdigest()),
+        on_read=told.append)
     assert b''.join(body) == DATA
-    assert read == {'size': len(DATA), 'hashes': {}}
+    assert told == [model.DataRead(len(DATA), {})]
 
 
 def test_lacks_reference():
@@ -181,9 +185,9 @@ def test_verified_as_read_and_recorded_on_the_copy():
     image = _legacy(size=False)
     record = fakes.image('copy', tp.D_DEMO, data=DATA)
     dst = Glance(record)
-    read = {'size': len(DATA), 'hashes': {
+    read = model.DataRead(len(DATA), {
         'sha512': hashlib.sha512(DATA).hexdigest(),
-        'md5': hashlib.md5(DATA).hexdigest()}}
+        'md5': hashlib.md5(DATA).hexdigest()})
     verify.verify_destination(dst, record['id'], image, read)
     assert model.same_as_read(image, dst.record)
     assert dst.record[model.READ_HASH_ALGO] == 'sha512'
@@ -196,10 +200,10 @@ def test_verified_as_read_and_recorded_on_the_copy():
 
 
 @pytest.mark.parametrize('read', [
-    {'size': len(DATA) - 1, 'hashes': {
-        'sha512': hashlib.sha512(DATA).hexdigest()}},
-    {'size': len(DATA), 'hashes': {'sha512': 'f' * 128}},
-    {}])
+    model.DataRead(len(DATA) - 1, {
+        'sha512': hashlib.sha512(DATA).hexdigest()}),
+    model.DataRead(len(DATA), {'sha512': 'f' * 128}),
+    None])
 def test_a_copy_that_differs_from_what_was_read_is_refused(read):
     image = _legacy()
     dst = Glance(fakes.image('copy', tp.D_DEMO, data=DATA))

@@ -6,6 +6,7 @@ import hashlib
 import requests
 from urllib3 import exceptions as urllib3_exc
 
+from osc_image_migrate import model
 from osc_image_migrate.stream import verified
 
 
@@ -26,8 +27,9 @@ class FakeResponse:
 def stream_for(chunks, data=None, algo='sha512', **kwargs):
     data = b''.join(chunks) if data is None else data
     digest = hashlib.new(algo, data).hexdigest()
-    return verified.VerifiedStream(FakeResponse(chunks), len(data), algo,
-                                   digest, **kwargs)
+    return verified.VerifiedStream(
+        FakeResponse(chunks), model.Expected(len(data), algo, digest),
+        **kwargs)
 
 
 def consume(body, until=None):

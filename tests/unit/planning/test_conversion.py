@@ -234,7 +234,7 @@ def _importing_copy(monkeypatch, outcome):
             len(copy_fakes.DATA))
         images.records[dest_id].update(status='uploading',
                                        size=len(copy_fakes.DATA))
-        return len(copy_fakes.DATA)
+        return transfer.Copied(len(copy_fakes.DATA), None)
 
     def start(dst, dest_id, store=None):
         images.records[dest_id].update(outcome)
@@ -294,7 +294,7 @@ def test_incomplete_stage_is_never_imported(monkeypatch):
 
     def short_stage(src, dst, source_image, dest_id, **kw):
         images.records[dest_id].update(status='uploading', size=3)
-        return 3
+        return transfer.Copied(3, None)
 
     monkeypatch.setattr(transfer, 'copy_data', short_stage)
     with pytest.raises(http.CloudError) as raised:

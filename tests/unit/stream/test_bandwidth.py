@@ -7,7 +7,9 @@ import time
 import pytest
 
 from osc_image_migrate import cancel
+from osc_image_migrate import model
 from osc_image_migrate.stream import bandwidth
+from osc_image_migrate.stream import options
 from osc_image_migrate.stream import verified
 from tests.unit.fakes.stream import FakeRaw
 from tests.unit.fakes.stream import FakeResponse
@@ -119,8 +121,8 @@ def test_the_stream_asks_for_every_byte_in_small_pieces():
     pieces = [b'x' * 300] * 10
     raw = FakeRaw(pieces)
     body = verified.VerifiedStream(
-        RawResponse(raw), 3000, None, None,
-        limiter=Recorder())
+        RawResponse(raw), model.Expected(3000, None, None),
+        options=options.StreamOptions(limiter=Recorder()))
     assert b''.join(body) == b''.join(pieces)
     assert taken == [300] * 10
     assert {amt for amt, _ in raw.asked} == {300}
@@ -133,8 +135,9 @@ def test_a_stopped_stream_is_interrupted():
         def take(self, size, stop=None):
             return False
 
-    body = verified.VerifiedStream(FakeResponse([b'x' * 10]), 10, None,
-                                   None, limiter=Stopped())
+    body = verified.VerifiedStream(
+        FakeResponse([b'x' * 10]), model.Expected(10, None, None),
+        options=options.StreamOptions(limiter=Stopped()))
     with pytest.raises(verified.AbortUpload):
         list(body)
     assert isinstance(body.failure, cancel.Interrupted)

@@ -7,10 +7,14 @@ import threading
 import pytest
 import requests
 
+from osc_image_migrate import model
 from osc_image_migrate.stream import hashing
 from osc_image_migrate.stream import verified
 from tests.unit.fakes.stream import consume
 from tests.unit.fakes.stream import stream_for
+
+# A source record with neither size nor hash.
+UNKNOWN = model.Expected(None, None, None)
 
 
 def hash_threads():
@@ -57,7 +61,7 @@ def test_an_upload_stopped_early_ends_the_hash_thread():
 
 def test_len_is_the_size_to_send_so_the_upload_has_a_content_length():
     assert len(stream_for([b'abc', b'de'])) == 5
-    unknown = verified.VerifiedStream(None, None, None, None)
+    unknown = verified.VerifiedStream(None, UNKNOWN)
     assert len(unknown) == 0  # requests then sends it chunked
 
 
@@ -68,6 +72,6 @@ def test_requests_sends_a_sized_stream_with_content_length_only():
     assert 'Transfer-Encoding' not in sized.headers
     unknown = requests.Request(
         'PUT', 'http://127.0.0.1/x',
-        data=verified.VerifiedStream(None, None, None, None)).prepare()
+        data=verified.VerifiedStream(None, UNKNOWN)).prepare()
     assert unknown.headers['Transfer-Encoding'] == 'chunked'
     assert 'Content-Length' not in unknown.headers

@@ -46,7 +46,8 @@ def test_last_chunk_is_held_until_verified():
 def test_short_source_is_refused():
     chunks = [b'x' * 8]
     digest = hashlib.md5(b'x' * 8).hexdigest()
-    body = verified.VerifiedStream(FakeResponse(chunks), 9, 'md5', digest)
+    body = verified.VerifiedStream(
+        FakeResponse(chunks), model.Expected(9, 'md5', digest))
     with pytest.raises(verified.AbortUpload):
         consume(body)
     assert 'source sent 8 bytes, its record says 9' in str(body.failure)
@@ -67,7 +68,8 @@ def test_abort_is_not_an_oserror():
 
 def test_broken_source_aborts_with_retriable_error():
     body = verified.VerifiedStream(
-        FakeResponse([b'a', b'b', b'c'], fail_after=2), 3, None, None)
+        FakeResponse([b'a', b'b', b'c'], fail_after=2),
+        model.Expected(3, None, None))
     with pytest.raises(verified.AbortUpload):
         consume(body)
     assert body.failure.retriable
@@ -113,7 +115,7 @@ class FakeClock:
 
 def test_small_reads_are_gathered_into_full_pieces():
     chunks = [b'x' * 4] * 10
-    body = stream_for(chunks, chunk_size=8, read_size=4, clock=FakeClock())
+    body = stream_for(chunks, chunk_size=8, iter_size=4, clock=FakeClock())
     assert consume(body) == [b'x' * 8] * 5
 
 
@@ -129,8 +131,9 @@ def test_a_slow_source_is_forwarded_without_waiting_for_a_full_piece():
 
     chunks = [b'a' * 3, b'b' * 3, b'c' * 3]
     digest = hashlib.sha512(b''.join(chunks)).hexdigest()
-    body = verified.VerifiedStream(SlowResponse(chunks), 9, 'sha512',
-                                   digest, clock=clock)
+    body = verified.VerifiedStream(
+        SlowResponse(chunks), model.Expected(9, 'sha512', digest),
+        clock=clock)
     assert consume(body) == chunks
 
 
@@ -143,9 +146,10 @@ def test_source_is_read_in_small_pieces():
             return super().iter_content(chunk_size)
 
     digest = hashlib.md5(b'abc').hexdigest()
-    consume(verified.VerifiedStream(Recording([b'abc']), 3, 'md5', digest))
-    assert seen == [verified.READ_SIZE]
-    assert verified.READ_SIZE < verified.CHUNK_SIZE
+    consume(verified.VerifiedStream(Recording([b'abc']),
+                                    model.Expected(3, 'md5', digest)))
+    assert seen == [verified.ITER_CONTENT_SIZE]
+    assert verified.ITER_CONTENT_SIZE < verified.CHUNK_SIZE
 
 
 def test_format_problem_stops_the_stream_before_the_rest_is_sent():

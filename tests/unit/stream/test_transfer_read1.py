@@ -6,6 +6,7 @@ import hashlib
 import pytest
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate import model
 from osc_image_migrate.stream import verified
 from tests.unit.fakes.stream import FakeRaw
 from tests.unit.fakes.stream import RawResponse
@@ -15,8 +16,9 @@ def stream(pieces, chunk_size, **kwargs):
     data = b''.join(pieces)
     raw = FakeRaw(pieces, **kwargs)
     body = verified.VerifiedStream(
-        RawResponse(raw), len(data), 'sha512',
-        hashlib.sha512(data).hexdigest(), chunk_size=chunk_size)
+        RawResponse(raw), model.Expected(
+            len(data), 'sha512', hashlib.sha512(data).hexdigest()),
+        chunk_size=chunk_size)
     return body, raw, data
 
 

@@ -9,8 +9,9 @@ import pytest
 from urllib3 import exceptions as urllib3_exc
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate import model
+from osc_image_migrate.stream import options
 from osc_image_migrate.stream import source
-from osc_image_migrate.stream import transfer
 from osc_image_migrate.stream import verified
 from osc_image_migrate.v1 import image_migrate
 from osc_image_migrate.v1 import option_types
@@ -81,9 +82,10 @@ def stream(first_break, plan, data=DATA, served=DATA, size=None,
     source = Source(plan, served)
     first = FakeResponse(FakeRaw(served, break_after=first_break))
     body = verified.VerifiedStream(
-        first, len(data) if size is None else size, 'sha512',
-        hashlib.sha512(data).hexdigest(), chunk_size=4096, reopen=source,
-        resume_backoff=kwargs.pop('resume_backoff', NO_WAIT), **kwargs)
+        first, model.Expected(len(data) if size is None else size,
+                              'sha512', hashlib.sha512(data).hexdigest()),
+        chunk_size=4096, reopen=source, options=options.StreamOptions(
+            resume_backoff=kwargs.pop('resume_backoff', NO_WAIT)), **kwargs)
     return body, source, first
 
 
@@ -113,8 +115,9 @@ def test_a_body_that_ends_early_is_resumed():
     first = FakeResponse(FakeRaw(served[:7000]))
     source = Source([None])
     body = verified.VerifiedStream(
-        first, len(DATA), 'sha512', hashlib.sha512(DATA).hexdigest(),
-        reopen=source, resume_backoff=NO_WAIT)
+        first, model.Expected(len(DATA), 'sha512',
+                              hashlib.sha512(DATA).hexdigest()),
+        reopen=source, options=options.StreamOptions(resume_backoff=NO_WAIT))
     assert b''.join(body) == DATA
     assert source.offsets == [7000]
 
@@ -182,8 +185,8 @@ def test_a_refusal_on_reopening_fails_at_once():
 
 def test_without_reopen_a_break_fails_as_before():
     first = FakeResponse(FakeRaw(DATA, break_after=5000))
-    body = verified.VerifiedStream(first, len(DATA), 'sha512',
-                                   hashlib.sha512(DATA).hexdigest())
+    body = verified.VerifiedStream(first, model.Expected(
+        len(DATA), 'sha512', hashlib.sha512(DATA).hexdigest()))
     out, error = consume(body)
     assert 'source download broke off after 5000 bytes' in str(error)
 
@@ -231,12 +234,12 @@ class FakeClients:
 
 
 def opened(status, content_range=None, offset=4096, size_known=True,
-           **options):
+           **settings):
     headers = {'Content-Range': content_range} if content_range else {}
     response = FakeResponse(None, status, headers)
     src = FakeClients(response)
     result = source.open_source(src, 'img', offset,
-                                transfer.StreamOptions(**options),
+                                options.StreamOptions(**settings),
                                 size_known=size_known)
     return result, src.image.calls[0]
 
@@ -279,7 +282,7 @@ def test_the_first_download_sends_no_range():
 
 def test_reopening_renews_tokens_like_an_attempt():
     src = FakeClients(FakeResponse(None, 401))
-    reopen = source.Reopener(src, 'img', transfer.StreamOptions())
+    reopen = source.Reopener(src, 'img', options.StreamOptions())
     with pytest.raises(http.CloudError):
         reopen(100)
     src.image.response = FakeResponse(None, 206,

@@ -9,6 +9,7 @@ import hashlib
 import socket
 import threading
 
+from osc_image_migrate import model
 from osc_image_migrate.stream import verified
 
 RECORD = 16 * 1024
@@ -39,8 +40,9 @@ def source(data):
         end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1024 * 1024)
     raw = SocketRaw(reader)
     body = verified.VerifiedStream(
-        Response(raw), len(data), 'sha512',
-        hashlib.sha512(data).hexdigest(), chunk_size=1024 * 1024)
+        Response(raw), model.Expected(
+            len(data), 'sha512', hashlib.sha512(data).hexdigest()),
+        chunk_size=1024 * 1024)
     return body, raw, writer
 
 
