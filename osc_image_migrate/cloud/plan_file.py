@@ -11,12 +11,13 @@ import json
 
 from osc_image_migrate.cloud import survey
 from osc_image_migrate import model
+from osc_image_migrate.planning import columns
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import sharding
 
 
-SAVED_FIELDS = (('Action', 'action'), ('Dest ID', 'dest_id'),
-                ('Dest Owner', 'dest_owner'))
+SAVED_FIELDS = ((columns.ACTION, 'action'), (columns.DEST_ID, 'dest_id'),
+                (columns.DEST_OWNER, 'dest_owner'))
 # What a saved row whose source image is gone comes to: migrate reports it
 # failed, and a dry run shows it blocked, with this reason.
 MISSING = 'source image no longer exists'
@@ -30,12 +31,13 @@ def load_plan_file(path):
     except (OSError, ValueError, RecursionError) as e:
         raise model.UsageError('plan file %s: %s' % (path, e))
     if not isinstance(rows, list) or not all(
-            isinstance(row, dict) and isinstance(row.get('Source ID'), str)
-            and row['Source ID'].strip() for row in rows):
+            isinstance(row, dict)
+            and isinstance(row.get(columns.SOURCE_ID), str)
+            and row[columns.SOURCE_ID].strip() for row in rows):
         raise model.UsageError(
             'plan file %s: not a plan saved with "image migrate plan -f '
             'json"' % path)
-    return {row['Source ID']: row for row in rows}
+    return {row[columns.SOURCE_ID]: row for row in rows}
 
 
 # What a run of the saved plan itself leaves for the next run of it:
@@ -64,14 +66,16 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
         saved = {image_id: row for image_id, row in saved.items()
                  if shard_of[image_id] == index}
     kept = [planner.PlanItem(
-        source_id=image_id, name=row.get('Name'), dest_id=row.get('Dest ID'),
-        action=planner.SOURCE_DELETED, reason=row.get('Reason') or '')
+        source_id=image_id, name=row.get(columns.NAME),
+        dest_id=row.get(columns.DEST_ID), action=planner.SOURCE_DELETED,
+        reason=row.get(columns.REASON) or '')
         for image_id, row in saved.items()
-        if row.get('Action') == planner.SOURCE_DELETED
+        if row.get(columns.ACTION) == planner.SOURCE_DELETED
         and image_id not in source.images]
     missing = [image_id for image_id in saved
                if image_id not in source.images
-               and saved[image_id].get('Action') != planner.SOURCE_DELETED]
+               and saved[image_id].get(columns.ACTION)
+               != planner.SOURCE_DELETED]
     images = [i for i in saved if i in source.images]
     if not images:
         return kept, missing  # never an empty selection: that is everything
@@ -89,8 +93,8 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
                    for column, attr in SAVED_FIELDS
                    if row.get(column) != getattr(item, attr)]
         unchanged = (planner.BLOCKED, planner.SKIP)
-        progress = (row.get('Action') in PROGRESS.get(item.action, ())
-                    and row.get('Dest Owner') == item.dest_owner)
+        progress = (row.get(columns.ACTION) in PROGRESS.get(item.action, ())
+                    and row.get(columns.DEST_OWNER) == item.dest_owner)
         if changes and item.action not in unchanged and not progress:
             item.action = planner.BLOCKED
             item.reason = 'changed since the plan: ' + '; '.join(changes)
@@ -99,10 +103,11 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
 
 def missing_item(image_id, row):
     """The plan row of a saved image whose source image is gone."""
-    selected = row.get('Selected')
+    selected = row.get(columns.SELECTED)
     return planner.PlanItem(
-        source_id=image_id, name=row.get('Name'), owner=row.get('Owner'),
-        visibility=row.get('Visibility'), size=row.get('Size'),
-        action=planner.BLOCKED, dest_id=row.get('Dest ID'),
-        dest_owner=row.get('Dest Owner'), reason=MISSING,
+        source_id=image_id, name=row.get(columns.NAME),
+        owner=row.get(columns.OWNER),
+        visibility=row.get(columns.VISIBILITY), size=row.get(columns.SIZE),
+        action=planner.BLOCKED, dest_id=row.get(columns.DEST_ID),
+        dest_owner=row.get(columns.DEST_OWNER), reason=MISSING,
         selected=selected if isinstance(selected, list) else [])

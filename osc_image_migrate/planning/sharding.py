@@ -11,6 +11,7 @@ by the bytes they copy, then by their number of images.
 
 import re
 
+from osc_image_migrate.planning import columns
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
 
@@ -93,7 +94,8 @@ def saved_plan_shards(saved, source_images, count):
     The references come from the source images (``kernel_id``,
     ``ramdisk_id``), which a saved plan without ``--long`` does not hold.
     """
-    images = {image_id: (row.get('Action'), _size(row.get('Size')))
+    images = {image_id: (row.get(columns.ACTION),
+                         _size(row.get(columns.SIZE)))
               for image_id, row in saved.items()}
     edges = []
     for image_id in saved:

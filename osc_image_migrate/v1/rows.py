@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """What the commands print: the columns, the rows and the exit statuses.
 
-Column headers are stable: they are the keys of ``-f json``.
+Column headers are stable: they are the keys of ``-f json``, named once
+in planning/columns.py.
 """
 
 from osc_lib.cli import format_columns
@@ -9,15 +10,13 @@ from osc_lib.cli import format_columns
 from osc_image_migrate.cloud import plan_file
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.i18n import _
+from osc_image_migrate.planning import columns
 from osc_image_migrate.planning import drift
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
 
-PLAN_COLUMNS = ('Source ID', 'Name', 'Owner', 'Visibility', 'Size',
-                'Action', 'Dest ID', 'Dest Owner', 'Reason', 'Selected')
-PLAN_LONG_COLUMNS = ('Status', 'Disk Format', 'Container Format',
-                     'Members', 'Tags', 'Properties', 'Depends On',
-                     'Changes', 'Dest Store')
+PLAN_COLUMNS = columns.PLAN
+PLAN_LONG_COLUMNS = columns.PLAN_LONG
 
 # ``plan --detailed-exit-code``: 1 and 2 stay errors and usage errors.
 EXIT_IN_SYNC = 0
@@ -62,8 +61,7 @@ def plan_exit_status(plan):
     return EXIT_IN_SYNC
 
 
-RESULT_COLUMNS = ('Source ID', 'Dest ID', 'Name', 'Result', 'Size',
-                  'Seconds', 'Rate', 'Detail')
+RESULT_COLUMNS = columns.RESULTS
 
 
 def result_row(result):
