@@ -41,6 +41,27 @@ OWN_PROPERTIES = READ_PROPERTIES + (CHECK_FAILED,)
 READ_ALGOS = ('sha512', 'md5')
 
 
+class Status:
+    """Glance's image statuses, as a record's ``status`` holds them."""
+
+    QUEUED = 'queued'
+    SAVING = 'saving'
+    UPLOADING = 'uploading'
+    IMPORTING = 'importing'
+    ACTIVE = 'active'
+    DEACTIVATED = 'deactivated'
+    KILLED = 'killed'
+    DELETED = 'deleted'
+    PENDING_DELETE = 'pending_delete'
+
+    # Data going in: an upload (saving), a stage or an import.
+    IN_PROGRESS = (SAVING, IMPORTING, UPLOADING)
+    # A record that holds data, usable or not.
+    HOLDS_DATA = (ACTIVE, DEACTIVATED)
+    # Gone, or going: never counted, never copied.
+    GONE = (KILLED, DELETED, PENDING_DELETE)
+
+
 @dataclasses.dataclass(frozen=True)
 class Project:
     """A Keystone project, identified across clouds by (domain, name)."""

@@ -7,6 +7,7 @@ before then. Never the data.
 """
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate import model
 from osc_image_migrate.planning import drift
 
 
@@ -24,10 +25,10 @@ def apply(dst, dest_id, item, id_map):
         http.patch_image(dst, dest_id, patch)
     if source.get('visibility') == 'shared':
         sync_members(dst, dest_id, item.members)
-    deactivated = source.get('status') == 'deactivated'
-    if deactivated and record.get('status') == 'active':
+    deactivated = source.get('status') == model.Status.DEACTIVATED
+    if deactivated and record.get('status') == model.Status.ACTIVE:
         dst.glance.images.deactivate(dest_id)
-    elif not deactivated and record.get('status') == 'deactivated':
+    elif not deactivated and record.get('status') == model.Status.DEACTIVATED:
         dst.glance.images.reactivate(dest_id)
 
 

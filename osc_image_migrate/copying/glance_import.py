@@ -35,6 +35,7 @@ import time
 
 from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
+from osc_image_migrate import model
 from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import import_state
 
@@ -144,12 +145,12 @@ def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
     while True:
         record = dst.glance.images.get(dest_id)
         status = record.get('status')
-        if status == 'active':
+        if status == model.Status.ACTIVE:
             return record
         # Right after the 202 the record can still be ``uploading`` with
         # the failed stores of an earlier import: Glance clears them only
         # when the import starts (``importing``).
-        if status == 'queued' or import_state.is_dead(record):
+        if status == model.Status.QUEUED or import_state.is_dead(record):
             raise failure(dest_id, record)
         waited = clock() - started
         if on_wait is not None:
@@ -168,7 +169,7 @@ def failure(dest_id, record):
     stores = ', '.join(import_state.failed_stores(record)) or 'unnamed'
     task = record.get('os_glance_import_task')
     where = ' (task %s)' % task if task else ''
-    if record.get('status') == 'queued':
+    if record.get('status') == model.Status.QUEUED:
         return ImportFailed(
             'destination import failed for stores %s%s; the record is '
             'queued again' % (stores, where), retriable=True)

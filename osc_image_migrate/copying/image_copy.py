@@ -28,6 +28,7 @@ from osc_image_migrate.copying import record
 from osc_image_migrate.copying import send
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate.copying import verify
+from osc_image_migrate import model
 from osc_image_migrate.planning import planner
 from osc_image_migrate.stream import options
 
@@ -94,9 +95,9 @@ class ImageCopy:
                                 journal=self.journal,
                                 options=self.stream_options,
                                 on_bytes=on_bytes, stop=stop)
-            if status == 'queued':
+            if status == model.Status.QUEUED:
                 sent = sending.data(self.chooser)
-            elif status in ('uploading', 'importing'):
+            elif status in (model.Status.UPLOADING, model.Status.IMPORTING):
                 sending.finish_import()
             self.journal.note(verify.check_copy(
                 self.dst, self.dest_id, item.source_image,
@@ -116,10 +117,10 @@ class ImageCopy:
         """
         status = record.settled_status(self.dst, self.dest_id,
                                        self.journal.upload_broke_at, stop)
-        if status != 'saving':
+        if status != model.Status.SAVING:
             return status
         self.dest_id, note = record.replace_lost(
             self.dst, self.item, id_map, self.dest_id, self.keep_ids)
         self.journal.upload_broke_at = None
         self.journal.note(note)
-        return 'queued'
+        return model.Status.QUEUED

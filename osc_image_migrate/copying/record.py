@@ -88,13 +88,13 @@ def settled_status(dst, dest_id, broke_at=None, stop=None):
     an upload the destination lost (see replace_lost).
     """
     status = dst.glance.images.get(dest_id)['status']
-    if status != 'saving':
+    if status != model.Status.SAVING:
         return status
     if broke_at is None:
         raise http.CloudError(
             'destination image %s is being uploaded by another client '
             '(status saving)' % dest_id)
-    while (status == 'saving' and time.monotonic()
+    while (status == model.Status.SAVING and time.monotonic()
            < broke_at + SAVING_GRACE):
         cancel.pause(stop, cancel.POLL_SECONDS)
         status = dst.glance.images.get(dest_id)['status']

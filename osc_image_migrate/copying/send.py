@@ -20,6 +20,7 @@ from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import journal as copy_journal
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate.i18n import _
+from osc_image_migrate import model
 from osc_image_migrate.planning import import_state
 from osc_image_migrate.stream import options as stream_options
 from osc_image_migrate.stream import transfer
@@ -97,7 +98,7 @@ class Send:
             return
         try:
             status = self.dst.glance.images.get(self.dest_id).get('status')
-            switched = status == 'queued' and chooser.unanswered(
+            switched = status == model.Status.QUEUED and chooser.unanswered(
                 self.dest_id)
         except (http.CloudError, exceptions.CommandError) as e:
             LOG.debug('Image %s: not judging the broken upload: %s',
@@ -121,7 +122,7 @@ class Send:
         record = self.dst.glance.images.get(self.dest_id)
         if import_state.is_dead(record):
             raise glance_import.failure(self.dest_id, record)
-        if record['status'] == 'uploading':
+        if record['status'] == model.Status.UPLOADING:
             if not import_state.is_staged(record,
                                           self.item.source_image.get('size')):
                 raise http.CloudError(

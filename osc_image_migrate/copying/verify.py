@@ -38,7 +38,7 @@ def verify_destination(dst, dest_id, source_image,
     hash or size.
     """
     record = dst.glance.images.get(dest_id)
-    if record.get('status') != 'active':
+    if record.get('status') != model.Status.ACTIVE:
         raise http.CloudError('destination image is %s after upload'
                               % record.get('status'), retriable=True)
     if model.lacks_reference(source_image):

@@ -12,7 +12,7 @@ from osc_image_migrate import model
 from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import import_state
 
-IN_PROGRESS_STATUSES = ('saving', 'importing', 'uploading')
+IN_PROGRESS_STATUSES = model.Status.IN_PROGRESS
 
 PRESENT = 'present'      # holds the source's data
 RESUMABLE = 'resumable'  # the data can still go in, or be checked
@@ -21,20 +21,22 @@ OTHER = 'other'          # holds other data
 DEAD = 'dead'            # a failed import left it importing for good
 
 RESUME_REASONS = {
-    'queued': 'destination record %s is queued: upload into it',
-    'uploading': 'destination record %s holds a complete stage of this '
-                 'image (uploading): import it',
-    'importing': 'destination record %s is importing: wait for the import',
-    'active': 'destination record %s holds this image\'s data as imported '
-              'and converted by the destination, not checked yet (the run '
-              'that imported it stopped): check the conversion, then '
-              'finish',
+    model.Status.QUEUED: 'destination record %s is queued: upload into it',
+    model.Status.UPLOADING: 'destination record %s holds a complete stage '
+                            'of this image (uploading): import it',
+    model.Status.IMPORTING: 'destination record %s is importing: wait for '
+                            'the import',
+    model.Status.ACTIVE: 'destination record %s holds this image\'s data as '
+                         'imported and converted by the destination, not '
+                         'checked yet (the run that imported it stopped): '
+                         'check the conversion, then finish',
 }
 
 
 def has_data(image):
     """False for a record without data (e.g. a volume-backed snapshot)."""
-    return not (image.get('status') == 'queued' and not image.get('size'))
+    return not (image.get('status') == model.Status.QUEUED
+                and not image.get('size'))
 
 
 def holds_data_of(image, candidate):
@@ -60,17 +62,18 @@ def verdict(image, candidate):
     status = candidate.get('status')
     if import_state.is_dead(candidate):
         return DEAD
-    if has_data(image) and (status == 'importing' or import_state.is_staged(
-            candidate, image.get('size'))):
+    if has_data(image) and (status == model.Status.IMPORTING
+                            or import_state.is_staged(candidate,
+                                                      image.get('size'))):
         return RESUMABLE
     if status in IN_PROGRESS_STATUSES:
         return BUSY
     if not has_data(image):
         return PRESENT if not has_data(candidate) else OTHER
-    if status == 'queued':
+    if status == model.Status.QUEUED:
         return RESUMABLE
-    if status in ('active', 'deactivated') and holds_data_of(image,
-                                                             candidate):
+    if status in model.Status.HOLDS_DATA and holds_data_of(image,
+                                                           candidate):
         return PRESENT
     if conversion.awaits_check(image, candidate):
         return RESUMABLE

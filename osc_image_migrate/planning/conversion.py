@@ -95,7 +95,7 @@ def looks_converted(image, record):
 
 def accepted(image, record):
     """A copy whose conversion of ``image``'s data was checked and marked."""
-    return (record.get('status') in ('active', 'deactivated')
+    return (record.get('status') in model.Status.HOLDS_DATA
             and looks_converted(image, record)
             and record.get(CONVERTED) == label(image, record))
 
@@ -106,7 +106,7 @@ def awaits_check(image, record):
     What a run interrupted between the import and its check leaves; the
     re-run checks it (the import task is still listed) and finishes it.
     """
-    return (record.get('status') == 'active'
+    return (record.get('status') == model.Status.ACTIVE
             and looks_converted(image, record)
             and record.get(CONVERTED) is None)
 
@@ -132,7 +132,7 @@ def problems(image, record, tasks, request_id=None):
     earlier run made it, and the latest import task must then be it).
     """
     found = []
-    if record.get('status') != 'active':
+    if record.get('status') != model.Status.ACTIVE:
         found.append('status %s' % record.get('status'))
     if not records_source(image, record):
         found.append('the copy does not record the source\'s format, size '

@@ -68,7 +68,7 @@ def record_changes(source, dest, dest_owner, id_map=None):
         old, new = _normal(field, dest.get(field)), _normal(field, new)
         if old != new:
             changes.append(Change(field, old, new))
-    has_data = dest.get('status') != 'queued'
+    has_data = dest.get('status') != model.Status.QUEUED
     # A checked conversion set both (conversion.py): not a difference.
     fixed = () if conversion.accepted(source, dest) else FIXED_FIELDS
     for field in fixed:

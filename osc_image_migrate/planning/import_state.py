@@ -9,6 +9,8 @@ the failed stores in ``os_glance_failed_import`` (neither a new stage nor a
 new import is accepted: 409).
 """
 
+from osc_image_migrate import model
+
 FAILED_IMPORT = 'os_glance_failed_import'
 
 
@@ -19,7 +21,7 @@ def failed_stores(record):
 
 def is_dead(record):
     """An import failed and left the record ``importing``: no way back."""
-    return record.get('status') == 'importing' and bool(
+    return record.get('status') == model.Status.IMPORTING and bool(
         failed_stores(record))
 
 
@@ -31,5 +33,5 @@ def is_staged(record, size):
     to ``queued``; so a complete stage of the right size holds verified
     bytes unless another client staged into the record.
     """
-    return (record.get('status') == 'uploading' and size is not None
+    return (record.get('status') == model.Status.UPLOADING and size is not None
             and record.get('size') == size)

@@ -37,9 +37,8 @@ DATA_ACTIONS = (COPY, RESUME, NEW_ID)
 # Actions on a copy that already holds the data.
 IN_PLACE_ACTIONS = (SKIP, FINISH, UPDATE)
 
-UNSUPPORTED_STATUSES = ('killed', 'deleted', 'pending_delete', 'saving',
-                        'importing', 'uploading')
-COPYABLE_STATUSES = ('active', 'deactivated', 'queued')
+UNSUPPORTED_STATUSES = model.Status.GONE + model.Status.IN_PROGRESS
+COPYABLE_STATUSES = model.Status.HOLDS_DATA + (model.Status.QUEUED,)
 IN_PROGRESS_STATUSES = comparison.IN_PROGRESS_STATUSES
 
 # How a destination image compares with the source image.
@@ -87,7 +86,7 @@ _NOT_DONE = (_Blocked, matching.Conflict, owners.Unmapped)
 
 def _check_rights(item, source, dest, to_apply):
     """Block what the credentials cannot do, before anything is written."""
-    if (item.action in DATA_ACTIONS and item.status == 'deactivated'
+    if (item.action in DATA_ACTIONS and item.status == model.Status.DEACTIVATED
             and not source.is_admin):
         raise _Blocked('source image is deactivated: only an admin can '
                        'download its data')
@@ -247,7 +246,8 @@ def _plan_one(source, dest, image_id, reasons, plan_options, by_source,
     same = dest.images.get(image_id)
     if (same is not None and item.dest_image is not None
             and item.dest_image['id'] != image_id
-            and same.get('status') in ('queued',) + IN_PROGRESS_STATUSES):
+            and same.get('status') in ((model.Status.QUEUED,)
+                                       + IN_PROGRESS_STATUSES)):
         notes.append('destination image %s (the source ID) is %s and '
                      'unused' % (image_id, same['status']))
     item.reason = '; '.join([item.reason] + notes)

@@ -25,15 +25,16 @@ the migration leaves over their limits.
 import dataclasses
 import re
 
+from osc_image_migrate import model
 from osc_image_migrate.planning import planner
 
 MiB = 1024 * 1024
 COUNT = 'image_count_total'
 SIZE = 'image_size_total'
 UPLOADING = 'image_count_uploading'
-NOT_COUNTED = ('killed', 'deleted', 'pending_delete')
+NOT_COUNTED = model.Status.GONE
 # Records of these statuses hold data Glance already counts (a stage).
-STAGED = ('uploading', 'importing')
+STAGED = (model.Status.UPLOADING, model.Status.IMPORTING)
 CREATES = (planner.COPY, planner.METADATA_ONLY, planner.NEW_ID)
 
 
