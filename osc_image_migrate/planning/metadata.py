@@ -102,7 +102,7 @@ def final_state(image, members):
         'members': [{'member_id': member_id, 'status': status}
                     for member_id, status in _members(members)]
         if visibility == 'shared' else [],
-        'deactivated': image.get('status') == 'deactivated',
+        'deactivated': image.get('status') == model.Status.DEACTIVATED,
     }
 
 
