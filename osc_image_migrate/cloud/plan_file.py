@@ -68,7 +68,7 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
     kept = [planner.PlanItem(
         source_id=image_id, name=row.get(columns.NAME),
         dest_id=row.get(columns.DEST_ID), action=planner.SOURCE_DELETED,
-        reason=row.get(columns.REASON) or '')
+        reasons=[row.get(columns.REASON) or ''])
         for image_id, row in saved.items()
         if row.get(columns.ACTION) == planner.SOURCE_DELETED
         and image_id not in source.images]
@@ -109,5 +109,5 @@ def missing_item(image_id, row):
         owner=row.get(columns.OWNER),
         visibility=row.get(columns.VISIBILITY), size=row.get(columns.SIZE),
         action=planner.BLOCKED, dest_id=row.get(columns.DEST_ID),
-        dest_owner=row.get(columns.DEST_OWNER), reason=MISSING,
+        dest_owner=row.get(columns.DEST_OWNER), reasons=[MISSING],
         selected=selected if isinstance(selected, list) else [])

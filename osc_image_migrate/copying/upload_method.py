@@ -149,7 +149,7 @@ def annotate(plan, requested):
     note = plan_note(requested)
     for item in plan:
         if item.action in planner.DATA_ACTIONS and note:
-            item.reason = '%s; %s' % (item.reason, note)
+            item.reasons.append(note)
     return plan
 
 

@@ -35,6 +35,6 @@ def dependencies_first(items):
     done = {item.source_id for item in result}
     for item_id in sorted((i for i in by_id if i not in done), key=key):
         item = by_id[item_id]
-        item.reason += '; circular kernel_id/ramdisk_id references'
+        item.reasons.append('circular kernel_id/ramdisk_id references')
         result.append(item)
     return result

@@ -9,6 +9,7 @@ show exactly what ``migrate`` would do, and a saved plan can be re-checked.
 
 import copy
 import dataclasses
+from typing import Any
 
 from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
@@ -49,32 +50,46 @@ _PRESENT, _RESUMABLE, _BUSY, _OTHER, _DEAD = (
 
 @dataclasses.dataclass
 class PlanItem:
-    """One selected source image and what will happen to it."""
+    """One selected source image and what will happen to it.
+
+    ``reasons`` are the notes that explain the action, in the order the
+    planning steps made them; ``reason`` joins them only for the row.
+    """
 
     source_id: str
-    name: str = None
-    owner: str = None
-    owner_name: str = None
-    visibility: str = None
-    size: int = None
-    status: str = None
-    disk_format: str = None
-    container_format: str = None
+    name: str | None = None
+    owner: str | None = None
+    owner_name: str | None = None
+    visibility: str | None = None
+    size: int | None = None
+    status: str | None = None
+    disk_format: str | None = None
+    container_format: str | None = None
     action: str = BLOCKED
-    dest_id: str = None
-    dest_owner: str = None
-    dest_owner_name: str = None
-    reason: str = ''
-    selected: list = dataclasses.field(default_factory=list)
-    members: list = dataclasses.field(default_factory=list)
-    depends_on: list = dataclasses.field(default_factory=list)
-    changes: list = dataclasses.field(default_factory=list)
-    dest_store: str = None
-    quota: list = dataclasses.field(default_factory=list)
+    dest_id: str | None = None
+    dest_owner: str | None = None
+    dest_owner_name: str | None = None
+    reasons: list[str] = dataclasses.field(default_factory=list)
+    selected: list[str] = dataclasses.field(default_factory=list)
+    members: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    depends_on: list[str] = dataclasses.field(default_factory=list)
+    changes: list[Any] = dataclasses.field(default_factory=list)
+    dest_store: str | None = None
+    quota: list[str] = dataclasses.field(default_factory=list)
     # What the operator must check before the copy is usable (secrets.py).
-    attention: list = dataclasses.field(default_factory=list)
-    source_image: dict = None
-    dest_image: dict = None
+    attention: list[str] = dataclasses.field(default_factory=list)
+    source_image: dict[str, Any] | None = None
+    dest_image: dict[str, Any] | None = None
+
+    @property
+    def reason(self) -> str:
+        """The row's Reason: the notes joined, empty ones left out."""
+        return '; '.join(r for r in self.reasons if r)
+
+    @reason.setter
+    def reason(self, text: str) -> None:
+        """A new reason replaces every note made so far."""
+        self.reasons = [text] if text else []
 
 
 class _Blocked(Exception):
@@ -133,7 +148,7 @@ def _classify(item):
             'same data in the destination as %s; changed in the source: %s'
             % (item.dest_id, drift.describe(syncable)))
     if fixed:
-        item.reason += '; differs: %s' % drift.describe(fixed)
+        item.reasons.append('differs: %s' % drift.describe(fixed))
     return to_apply
 
 
@@ -190,11 +205,11 @@ def _decide(item, source, dest, image, plan_options, by_source):
         # migrate falls back to a new ID. Only creating the record can tell.
         item.dest_id = item.source_id
         item.action = COPY if comparison.has_data(image) else METADATA_ONLY
-        item.reason = 'ID free in destination'
-        if not dest.is_admin:
-            item.reason += ' (as far as a non-admin credential can see)'
+        item.reason = 'ID free in destination' + (
+            '' if dest.is_admin
+            else ' (as far as a non-admin credential can see)')
         if item.action == METADATA_ONLY:
-            item.reason += '; the source has no data: metadata only'
+            item.reasons.append('the source has no data: metadata only')
     if item.action != SKIP:
         _check_rights(item, source, dest, to_apply)
     if item.action in DATA_ACTIONS and comparison.reference_note(image):
@@ -250,7 +265,7 @@ def _plan_one(source, dest, image_id, reasons, plan_options, by_source,
                                        + IN_PROGRESS_STATUSES)):
         notes.append('destination image %s (the source ID) is %s and '
                      'unused' % (image_id, same['status']))
-    item.reason = '; '.join([item.reason] + notes)
+    item.reasons += notes
     return item
 
 
@@ -328,6 +343,6 @@ def source_deleted(source, dest, project_ids, project_map=None):
             disk_format=image.get('disk_format'),
             container_format=image.get('container_format'),
             dest_image=copy.deepcopy(image),
-            reason='the source image no longer exists; destination image '
-                   '%s is kept (migrate never deletes)' % image['id']))
+            reasons=['the source image no longer exists; destination image '
+                     '%s is kept (migrate never deletes)' % image['id']]))
     return items

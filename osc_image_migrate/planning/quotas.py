@@ -202,7 +202,7 @@ def annotate(plan, shortfalls):
         for image_id in shortfall.images:
             item = by_id[image_id]
             item.quota.append(shortfall.note())
-            item.reason = '%s; %s' % (item.reason, shortfall.note())
+            item.reasons.append(shortfall.note())
     return plan
 
 

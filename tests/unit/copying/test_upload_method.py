@@ -93,8 +93,8 @@ def test_offered_methods(status, body, expected):
     ('auto', 'r'),
 ])
 def test_plan_notes_the_method_of_data_copies_only(requested, reason):
-    plan = [planner.PlanItem('a', action=planner.COPY, reason='r'),
-            planner.PlanItem('b', action=planner.SKIP, reason='r')]
+    plan = [planner.PlanItem('a', action=planner.COPY, reasons=['r']),
+            planner.PlanItem('b', action=planner.SKIP, reasons=['r'])]
     upload_method.annotate(plan, requested)
     assert [i.reason for i in plan] == [reason, 'r']
 

@@ -29,7 +29,7 @@ def test_a_saved_row_is_read_back_by_the_plan_file_and_the_shards():
     item = planner.PlanItem(
         source_id='img-1', name='web', owner='p-1', visibility='shared',
         size=5, action=planner.COPY, dest_id='img-1', dest_owner='q-1',
-        reason='', selected=['--project demo'])
+        selected=['--project demo'])
     row = saved_row(item)
     back = plan_file.missing_item('img-1', row)
     assert (back.name, back.owner, back.visibility, back.size,

@@ -504,3 +504,14 @@ def test_migrated_copy_keeps_its_dependencies_new_ids():
     wanted = metadata.final_state(boot, [])
     assert metadata.final_state_differs(after.images[boot['id']], [],
                                         wanted) == []
+
+
+def test_a_rows_reasons_are_notes_joined_only_for_the_row():
+    item = planner.PlanItem('img', reasons=['ID free in destination'])
+    item.reasons.append('')
+    item.reasons.append('quota: 1 image over')
+    assert item.reason == 'ID free in destination; quota: 1 image over'
+    item.reason = 'source image is killed'  # a new reason replaces all
+    assert item.reasons == ['source image is killed']
+    item.reason = ''
+    assert item.reasons == [] and item.reason == ''
