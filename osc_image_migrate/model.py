@@ -13,6 +13,11 @@ from typing import Mapping
 from osc_lib import exceptions
 
 
+# A record of a cloud as its API answered it (a JSON object): an image, a
+# member, a project, a task. Its keys and values are the API's.
+Record = dict[str, Any]
+
+
 class UsageError(exceptions.CommandError):
     """Bad selection or options: reported on one line, exit status 2."""
 
