@@ -8,6 +8,7 @@ Plain data only: what the cloud readers (cloud/) fill in and the planner
 import dataclasses
 import hashlib
 from typing import Any
+from typing import cast
 from typing import Mapping
 
 from osc_lib import exceptions
@@ -76,8 +77,15 @@ class Project:
     domain: str = 'Default'
 
     @property
-    def key(self):
+    def key(self) -> tuple[str, str]:
         return (self.domain, self.name)
+
+
+# Projects by name, and by (domain, name) key.
+_ByName = dict[str, list[Project]]
+_ByKey = dict[tuple[str, str], list[Project]]
+# Inventory._index: the project list and its length, as indexed.
+_ProjectIndex = tuple[dict[str, Project], int, _ByName, _ByKey]
 
 
 @dataclasses.dataclass
@@ -92,37 +100,38 @@ class Inventory:
     read. ``is_admin`` says whether the credential has the admin role.
     """
 
-    images: dict = dataclasses.field(default_factory=dict)
-    members: dict = dataclasses.field(default_factory=dict)
-    projects: dict = dataclasses.field(default_factory=dict)
-    project_id: str = None
+    images: dict[str, Record] = dataclasses.field(default_factory=dict)
+    members: dict[str, list[Record]] = dataclasses.field(
+        default_factory=dict)
+    projects: dict[str, Project] = dataclasses.field(default_factory=dict)
+    project_id: str | None = None
     is_admin: bool = False
     projects_complete: bool = False
     # The service types of the credential's catalog (None: not read), and
     # the key-manager secrets and volume snapshots looked up, by ID:
     # whether each exists (planning/secrets.py).
-    services: frozenset = None
-    secrets: dict = dataclasses.field(default_factory=dict)
-    snapshots: dict = dataclasses.field(default_factory=dict)
-    _index: tuple = dataclasses.field(default=None, init=False, repr=False,
-                                      compare=False)
+    services: frozenset[str] | None = None
+    secrets: dict[str, bool] = dataclasses.field(default_factory=dict)
+    snapshots: dict[str, bool] = dataclasses.field(default_factory=dict)
+    _index: _ProjectIndex | None = dataclasses.field(
+        default=None, init=False, repr=False, compare=False)
 
-    def project_by_ref(self, ref):
+    def project_by_ref(self, ref: str) -> Project | None:
         """Find a project by ID or name; None when unknown or ambiguous."""
         if ref in self.projects:
             return self.projects[ref]
         named = self.projects_named(ref)
         return named[0] if len(named) == 1 else None
 
-    def projects_named(self, name):
+    def projects_named(self, name: str) -> list[Project]:
         """The projects of this name, in any domain."""
         return self._project_index()[0].get(name, [])
 
-    def projects_keyed(self, key):
+    def projects_keyed(self, key: tuple[str, str]) -> list[Project]:
         """The projects of this (domain, name) key."""
         return self._project_index()[1].get(key, [])
 
-    def _project_index(self):
+    def _project_index(self) -> tuple[_ByName, _ByKey]:
         """Projects by name and by key, built once per project list.
 
         Planning maps the owner and members of every image: a scan of the
@@ -133,7 +142,8 @@ class Inventory:
         index = self._index
         if (index is None or index[0] is not self.projects
                 or index[1] != len(self.projects)):
-            by_name, by_key = {}, {}
+            by_name: _ByName = {}
+            by_key: _ByKey = {}
             for project in self.projects.values():
                 by_name.setdefault(project.name, []).append(project)
                 by_key.setdefault(project.key, []).append(project)
@@ -141,7 +151,7 @@ class Inventory:
                                    by_name, by_key)
         return index[2:]
 
-    def images_by_source_id(self):
+    def images_by_source_id(self) -> dict[str, Record]:
         """Map source image ID -> its copy, by the source ID it records.
 
         Every copy records it, under the source's own ID too (so that a
@@ -149,7 +159,7 @@ class Inventory:
         a new ID wins, since it exists because the same ID could not hold
         the data.
         """
-        found = {}
+        found: dict[str, Record] = {}
         for image in self.images.values():
             source_id = image.get(SOURCE_ID_PROPERTY)
             if source_id and (source_id not in found
@@ -158,7 +168,7 @@ class Inventory:
         return found
 
 
-def data_hash(image):
+def data_hash(image: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(algorithm, value) an image's data is identified by.
 
     Its multihash (``os_hash_algo``/``os_hash_value``) when hashlib knows
@@ -207,7 +217,8 @@ class DataRead:
     hashes: Mapping[str, str]
 
 
-def compared_hashes(one, other):
+def compared_hashes(one: Record,
+                    other: Record) -> tuple[str, str | None, str | None]:
     """(algorithm, one's value, other's value) that tell two records apart.
 
     The multihash when both records use the same algorithm, else md5
@@ -220,7 +231,7 @@ def compared_hashes(one, other):
     return 'md5', one.get('checksum'), other.get('checksum')
 
 
-def same_data(one, other):
+def same_data(one: Record, other: Record) -> bool:
     """Same size and the same hash (see :func:`compared_hashes`)."""
     if one.get('size') != other.get('size'):
         return False
@@ -228,13 +239,13 @@ def same_data(one, other):
     return bool(mine) and mine == theirs
 
 
-def lacks_reference(image):
+def lacks_reference(image: Record) -> list[str]:
     """What the source record lacks to verify a copy against: a list.
 
     ``'hash'`` when it holds no usable hash, ``'size'`` when no size. A
     copy of such a record is verified against what the stream read.
     """
-    missing = []
+    missing: list[str] = []
     if data_hash(image) == (None, None):
         missing.append('hash')
     if image.get('size') is None:
@@ -242,7 +253,8 @@ def lacks_reference(image):
     return missing
 
 
-def read_hash(record, hashes):
+def read_hash(record: Record,
+              hashes: Mapping[str, str]) -> tuple[str | None, str | None]:
     """(algorithm, value) of ``hashes`` to compare with ``record``'s own.
 
     ``hashes`` maps algorithm to hex digest (what a stream computed). The
@@ -257,16 +269,16 @@ def read_hash(record, hashes):
     return None, None
 
 
-def own_hash(record, algo):
+def own_hash(record: Record, algo: str) -> str | None:
     """The record's own hash of ``algo`` (multihash or md5 checksum)."""
     if algo == 'md5' and record.get('os_hash_algo') != 'md5':
-        return record.get('checksum')
+        return cast('str | None', record.get('checksum'))
     if record.get('os_hash_algo') == algo:
-        return record.get('os_hash_value')
+        return cast('str | None', record.get('os_hash_value'))
     return None
 
 
-def same_as_read(image, copy):
+def same_as_read(image: Record, copy: Record) -> bool:
     """``copy`` holds what was read of ``image`` (no hash or no size).
 
     The copy recorded the size and hash of the bytes the client read

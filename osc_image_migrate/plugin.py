@@ -1,7 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """OpenStackClient plugin hooks for the ``image migrate`` commands."""
 
+import argparse
 import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from osc_lib import clientmanager
+
+    from osc_image_migrate.cloud import sessions
 
 LOG = logging.getLogger(__name__)
 
@@ -12,7 +19,7 @@ DEFAULT_API_VERSION = '1'
 API_VERSIONS = ('1',)
 
 
-def check_api_version(check_version):
+def check_api_version(check_version: str) -> bool:
     """Warn about an API version this plugin does not have, as OSC does.
 
     OSC calls this hook before its own check and skips that check when it
@@ -25,7 +32,9 @@ def check_api_version(check_version):
     return True
 
 
-def make_client(instance):
+def make_client(
+        instance: 'clientmanager.ClientManager'
+) -> 'sessions.CloudClients':
     """Build the source cloud's image clients from OSC's own session.
 
     The source cloud is the one ``openstack`` is authenticated against, so
@@ -36,6 +45,7 @@ def make_client(instance):
     return sessions.source_clients(instance)
 
 
-def build_option_parser(parser):
+def build_option_parser(
+        parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """The plugin adds no global options."""
     return parser

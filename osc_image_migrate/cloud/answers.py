@@ -16,7 +16,7 @@ _TAGS = re.compile(r'<[^>]*>')
 _SPACE = re.compile(r'\s+')
 
 
-def body_reason(body):
+def body_reason(body: str | bytes | None) -> str | None:
     """The reason a cloud gives in an answer's body, short; None if none.
 
     Glance answers errors with webob's HTML page (title and heading "400
@@ -47,7 +47,7 @@ def body_reason(body):
     return text
 
 
-def _json_reason(text):
+def _json_reason(text: str) -> str | None:
     try:
         data = json.loads(text)
     except ValueError:
@@ -66,7 +66,7 @@ def _json_reason(text):
 _TLS_CAUSE = re.compile(r'certificate verify failed: (.+?)\.? \(_ssl\.c')
 
 
-def tls_cause(error):
+def tls_cause(error: BaseException) -> str | None:
     """OpenSSL's reason when ``error`` is a certificate that does not verify.
 
     None for any other error. keystoneauth, requests and urllib3 wrap it

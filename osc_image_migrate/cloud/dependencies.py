@@ -8,26 +8,30 @@ IDs the selected images name are looked up, one GET each.
 """
 
 import logging
+from typing import Iterable
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
+from osc_image_migrate import model
 from osc_image_migrate.planning import secrets
 
 LOG = logging.getLogger(__name__)
 
 
-def catalog_services(clients):
+def catalog_services(clients: sessions.CloudClients) -> frozenset[str]:
     """The service types of the credential's catalog."""
     catalog = clients.access().service_catalog
     return frozenset(catalog.get_endpoints() or {})
 
 
-def _adapter(clients, service_type):
+def _adapter(clients: sessions.CloudClients,
+             service_type: str) -> http.Adapter:
     return http.Adapter(clients.session, service_type=service_type,
                         region_name=clients.image.region_name,
                         interface=clients.image.interface)
 
 
-def _exists(adapter, path, what):
+def _exists(adapter: http.Adapter, path: str, what: str) -> bool:
     response = adapter.get(path, raise_exc=False)
     if response.status_code == 404:
         return False
@@ -35,14 +39,17 @@ def _exists(adapter, path, what):
     return True
 
 
-def read(clients, dest, images, options):
+def read(clients: sessions.CloudClients, dest: model.Inventory,
+         images: Iterable[model.Record],
+         options: secrets.Options) -> model.Inventory:
     """Fill ``dest.services``, ``dest.secrets``, ``dest.snapshots``.
 
     ``images`` are the selected source images; ``options`` the
     secrets.Options (their mapped secret IDs are looked up).
     """
     dest.services = catalog_services(clients)
-    wanted_secrets, wanted_snapshots = [], []
+    wanted_secrets: list[str] = []
+    wanted_snapshots: list[str] = []
     for image in images:
         wanted_secrets += secrets.secret_ids(image, options)
         wanted_snapshots += secrets.snapshot_ids(image)

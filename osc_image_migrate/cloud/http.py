@@ -13,16 +13,23 @@ never be replayed) are judged by :func:`check` the same way.
 
 import contextlib
 import functools
+from typing import Any
+from typing import Iterator
+from typing import TYPE_CHECKING
 
 from glanceclient import exc as glance_exc
 from keystoneauth1 import adapter
 from keystoneauth1 import exceptions as ks_exc
 from openstack.config import exceptions as config_exc
 from osc_lib import exceptions
+import requests
 
 from osc_image_migrate.cloud import answers
 from osc_image_migrate.i18n import _
 from osc_image_migrate.planning import quotas
+
+if TYPE_CHECKING:
+    from osc_image_migrate.cloud import sessions
 
 # Seconds to open a connection, for requests that carry no image data.
 CONNECT_TIMEOUT = 30
@@ -37,7 +44,7 @@ CONNECT_TIMEOUT = 30
 STALL_TIMEOUT = 30
 
 
-def no_replay(stall_timeout=None):
+def no_replay(stall_timeout: float | None = None) -> dict[str, Any]:
     """Per-request switches that stop keystoneauth replaying a request.
 
     With ``stall_timeout`` (a data request) it is the connect and the read
@@ -91,8 +98,9 @@ class CloudError(Exception):
     ``details`` is the text of the answer, if any.
     """
 
-    def __init__(self, message, retriable=False, status=None, cause=None,
-                 details=None):
+    def __init__(self, message: str, retriable: bool = False,
+                 status: int | None = None, cause: str | None = None,
+                 details: str | None = None) -> None:
         super().__init__(message)
         self.retriable = retriable
         self.status = status
@@ -100,12 +108,12 @@ class CloudError(Exception):
         self.details = details
 
 
-def retriable_status(status):
+def retriable_status(status: int) -> bool:
     """A server error or a rejected token (a new token may be accepted)."""
     return status >= 500 or status == 401
 
 
-def from_library(error):
+def from_library(error: BaseException) -> CloudError:
     """The CloudError for a keystoneauth or glanceclient exception."""
     if answers.tls_cause(error):
         return CloudError(describe(error), cause=type(error).__name__)
@@ -128,12 +136,12 @@ def from_library(error):
 class Adapter(adapter.Adapter):
     """A keystoneauth adapter whose failures are CloudErrors."""
 
-    def request(self, *args, **kwargs):
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         with cloud_errors():
             return super().request(*args, **kwargs)
 
 
-def guard(glance):
+def guard(glance: Any) -> Any:
     """Make every request of a glanceclient client raise CloudErrors.
 
     glanceclient sends all its calls through its ``http_client.request``,
@@ -142,7 +150,7 @@ def guard(glance):
     request = glance.http_client.request
 
     @functools.wraps(request)
-    def guarded(*args, **kwargs):
+    def guarded(*args: Any, **kwargs: Any) -> Any:
         with cloud_errors():
             return request(*args, **kwargs)
 
@@ -151,7 +159,7 @@ def guard(glance):
 
 
 @contextlib.contextmanager
-def cloud_errors():
+def cloud_errors() -> Iterator[None]:
     """Raise keystoneauth and glanceclient errors as CloudErrors.
 
     For calls that are not requests of an adapter or a guarded client,
@@ -163,7 +171,8 @@ def cloud_errors():
         raise from_library(e) from e
 
 
-def status_error(what, status, body=None):
+def status_error(what: str, status: int,
+                 body: str | None = None) -> CloudError:
     """A CloudError that explains an HTTP status to an operator.
 
     ``body``: the answer's text. Its reason (Glance's own words) follows
@@ -185,14 +194,18 @@ def status_error(what, status, body=None):
                       retriable=retriable, status=status, details=reason)
 
 
-def check(response, what, ok=(200, 201, 204)):
+def check(response: requests.Response, what: str,
+          ok: tuple[int, ...] = (200, 201, 204)) -> requests.Response:
     """Raise the CloudError of an answer not in ``ok``; else return it."""
     if response.status_code not in ok:
         raise status_error(what, response.status_code, response.text)
     return response
 
 
-def patch_image(clients, image_id, patch, what='destination record update'):
+def patch_image(clients: 'sessions.CloudClients', image_id: str,
+                patch: list[dict[str, Any]],
+                what: str = 'destination record update'
+                ) -> requests.Response:
     """Apply a JSON patch to an image record (Glance's image update)."""
     return check(clients.image.patch(
         '/v2/images/%s' % image_id, json=patch,
@@ -200,7 +213,7 @@ def patch_image(clients, image_id, patch, what='destination record update'):
         ok=(200,))
 
 
-def describe(error):
+def describe(error: BaseException) -> str:
     """A short, token-free description of an error."""
     if isinstance(error, CloudError):
         return str(error)
@@ -225,19 +238,19 @@ def describe(error):
     return _first_line(error) or type(error).__name__
 
 
-def _answer_text(error):
+def _answer_text(error: ks_exc.HttpError) -> str | None:
     """The body of the answer behind a keystoneauth HttpError, if any."""
     response = error.response  # None when raised without an answer
     return response.text if response is not None else None
 
 
-def _first_line(value):
+def _first_line(value: object) -> str:
     text = str(value).strip()
     return text.splitlines()[0].strip() if text else ''
 
 
 @contextlib.contextmanager
-def translated(what):
+def translated(what: str) -> Iterator[None]:
     """Re-raise cloud, library and config errors as one CLI line.
 
     ``what`` names the cloud or step, e.g. "source cloud". Library errors

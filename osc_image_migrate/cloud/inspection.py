@@ -13,6 +13,8 @@ import concurrent.futures
 import logging
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
+from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
 from osc_image_migrate.planning import planner
 
@@ -22,7 +24,8 @@ FIRST_BYTES = 1024 * 1024
 READERS = 8
 
 
-def first_bytes_problem(src_clients, image):
+def first_bytes_problem(src_clients: sessions.CloudClients,
+                        image: model.Record) -> str | None:
     """What the format check says of the image's first MiB, or None.
 
     An image whose first bytes cannot be read (no rights, no data) is not
@@ -54,7 +57,8 @@ def first_bytes_problem(src_clients, image):
     return None
 
 
-def inspect_plan(src_clients, plan):
+def inspect_plan(src_clients: sessions.CloudClients,
+                 plan: list[planner.PlanItem]) -> None:
     """Block the items whose data the destination would refuse."""
     todo = [item for item in plan if item.action in planner.DATA_ACTIONS
             and item.source_image is not None]

@@ -8,8 +8,16 @@ request per page, and member lists are read only for ``shared`` images.
 
 import concurrent.futures
 import logging
+from typing import Any
+from typing import Callable
+from typing import cast
+from typing import Iterator
+from typing import Mapping
+
+from keystoneauth1.access import access as ks_access
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 
 LOG = logging.getLogger(__name__)
@@ -19,7 +27,8 @@ PAGE_SIZE = 1000
 MEMBER_READERS = 8
 
 
-def _paged(image_adapter, url, key):
+def _paged(image_adapter: http.Adapter, url: str | None,
+           key: str) -> Iterator[Any]:
     """Yield every item of a Glance listing, following ``next`` links."""
     while url:
         body = image_adapter.get(url).json()
@@ -27,14 +36,14 @@ def _paged(image_adapter, url, key):
         url = body.get('next')
 
 
-def read_images(clients):
+def read_images(clients: sessions.CloudClients) -> dict[str, model.Record]:
     """Every image the credential can see, hidden ones included.
 
     Glance's default listing leaves out community images, hidden images and
     shared images whose membership is not accepted, so list with
     ``visibility=all`` once for each ``os_hidden`` value.
     """
-    images = {}
+    images: dict[str, model.Record] = {}
     for hidden in ('false', 'true'):
         url = ('/v2/images?visibility=all&os_hidden=%s&limit=%d'
                % (hidden, PAGE_SIZE))
@@ -43,7 +52,10 @@ def read_images(clients):
     return images
 
 
-def read_members(clients, images, wanted=None):
+def read_members(clients: sessions.CloudClients,
+                 images: Mapping[str, model.Record],
+                 wanted: Callable[[model.Record], bool] | None = None
+                 ) -> dict[str, list[model.Record]]:
     """Member lists of the ``shared`` images (the only ones that have any).
 
     ``wanted``, when given, narrows the reads to the images it accepts.
@@ -55,7 +67,7 @@ def read_members(clients, images, wanted=None):
               if image.get('visibility') == 'shared' and (
                   wanted is None or wanted(image))]
 
-    def read(image_id):
+    def read(image_id: str) -> tuple[str, list[model.Record]]:
         url = '/v2/images/%s/members' % image_id
         return image_id, [
             {'member_id': m['member_id'], 'status': m['status']}
@@ -68,13 +80,18 @@ def read_members(clients, images, wanted=None):
         return dict(pool.map(read, shared))
 
 
-def read_projects(clients, access):
+def read_projects(clients: sessions.CloudClients,
+                  access: ks_access.AccessInfo
+                  ) -> tuple[dict[str, model.Project], bool]:
     """Keystone projects by ID, and whether the list is complete.
 
     Without the right to list projects, only the credential's own project
     is known (from its token).
     """
-    own = model.Project(id=access.project_id, name=access.project_name,
+    # keystoneauth types them optional: a project-scoped token (the
+    # commands' credentials) has both.
+    own = model.Project(id=cast(str, access.project_id),
+                        name=cast(str, access.project_name),
                         domain=access.project_domain_name or 'Default')
     try:
         domains = {d['id']: d['name'] for d in clients.identity.get(
@@ -95,7 +112,9 @@ def read_projects(clients, access):
     return projects, True
 
 
-def read_inventory(clients, members_wanted=None):
+def read_inventory(clients: sessions.CloudClients,
+                   members_wanted: Callable[[model.Record], bool]
+                   | None = None) -> model.Inventory:
     """Read one cloud into an :class:`model.Inventory`.
 
     ``members_wanted`` narrows which shared images' members are read (the
@@ -113,7 +132,7 @@ def read_inventory(clients, members_wanted=None):
         projects_complete=complete)
 
 
-def read_stores(clients):
+def read_stores(clients: sessions.CloudClients) -> list[str]:
     """The IDs of the cloud's stores (``GET /v2/info/stores``)."""
     body = clients.image.get('/v2/info/stores').json()
     return [store['id'] for store in body.get('stores', [])]

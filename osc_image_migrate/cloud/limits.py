@@ -12,7 +12,10 @@ never a failed plan: Glance still answers 413 itself.
 import dataclasses
 import logging
 
+from keystoneauth1.access import access as ks_access
+
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 
 
 LOG = logging.getLogger(__name__)
@@ -27,24 +30,25 @@ class Limits:
     Sizes are in MiB, as Glance counts them; -1 means unlimited.
     """
 
-    registered: dict = dataclasses.field(default_factory=dict)
-    projects: dict = dataclasses.field(default_factory=dict)
+    registered: dict[str, int] = dataclasses.field(default_factory=dict)
+    projects: dict[str, dict[str, int]] = dataclasses.field(
+        default_factory=dict)
 
-    def limit(self, project_id, resource):
+    def limit(self, project_id: str, resource: str) -> int | None:
         """The project's limit of ``resource``; None when unlimited."""
         value = self.projects.get(project_id, {}).get(
             resource, self.registered.get(resource))
         return None if value is None or value < 0 else value
 
 
-def _image_service_id(access):
+def _image_service_id(access: ks_access.AccessInfo) -> str | None:
     for service in access.service_catalog.catalog or []:
         if service.get('type') == 'image' and service.get('id'):
             return service['id']
     return None
 
 
-def enforced(clients):
+def enforced(clients: sessions.CloudClients) -> bool:
     """True when the destination Glance enforces unified limits."""
     response = clients.image.get('/v2/info/usage', raise_exc=False)
     if response.status_code != 200:
@@ -55,7 +59,7 @@ def enforced(clients):
         return False
 
 
-def read(clients):
+def read(clients: sessions.CloudClients) -> Limits | None:
     """The destination's image :class:`Limits`, or None (no quota check).
 
     Keystone first: without registered limits for the image service there
@@ -87,7 +91,7 @@ def read(clients):
         LOG.debug('Cloud %s: cannot read the image limits (%s): quotas not '
                   'checked', clients.name, type(e).__name__)
         return None
-    projects = {}
+    projects: dict[str, dict[str, int]] = {}
     for limit in listed:
         if limit.get('project_id'):
             projects.setdefault(limit['project_id'], {})[

@@ -8,11 +8,15 @@ reported rather than silently done.
 
 import dataclasses
 import json
+from typing import Any
+from typing import Mapping
 
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate.cloud import survey
 from osc_image_migrate import model
 from osc_image_migrate.planning import columns
 from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import selection as selection_mod
 from osc_image_migrate.planning import sharding
 
 
@@ -23,7 +27,7 @@ SAVED_FIELDS = ((columns.ACTION, 'action'), (columns.DEST_ID, 'dest_id'),
 MISSING = 'source image no longer exists'
 
 
-def load_plan_file(path):
+def load_plan_file(path: str) -> dict[str, dict[str, Any]]:
     """The rows of a plan saved with ``plan -f json``, keyed by source ID."""
     try:
         with open(path) as f:
@@ -47,8 +51,12 @@ PROGRESS = {planner.RESUME: (planner.COPY, planner.NEW_ID),
                              planner.RESUME, planner.UPDATE)}
 
 
-def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
-                 shard=None):
+def recheck_plan(src_clients: sessions.CloudClients,
+                 dst_clients: sessions.CloudClients,
+                 saved: dict[str, dict[str, Any]],
+                 selection: selection_mod.Selection, keep_ids: bool,
+                 shard: tuple[int, int] | None = None
+                 ) -> tuple[list[planner.PlanItem], list[str]]:
     """Plan again the images of a saved plan and mark what changed.
 
     Returns ``(plan, missing)``: images whose action, destination ID or
@@ -101,7 +109,7 @@ def recheck_plan(src_clients, dst_clients, saved, selection, keep_ids,
     return plan + kept, missing
 
 
-def missing_item(image_id, row):
+def missing_item(image_id: str, row: Mapping[str, Any]) -> planner.PlanItem:
     """The plan row of a saved image whose source image is gone."""
     selected = row.get(columns.SELECTED)
     return planner.PlanItem(

@@ -12,8 +12,11 @@ import contextlib
 import dataclasses
 import logging
 import threading
+from typing import Any
+from typing import Iterator
 
 from glanceclient import client as glance_client
+from keystoneauth1.access import access as ks_access
 from keystoneauth1 import exceptions as ks_exc
 from openstack.config import exceptions as config_exc
 from osc_lib import exceptions
@@ -41,18 +44,18 @@ class CloudClients:
     """
 
     name: str
-    session: object
-    glance: object
+    session: Any
+    glance: Any
     image: http.Adapter
     identity: http.Adapter
     _refresh_lock: threading.Lock = dataclasses.field(
         default_factory=threading.Lock, repr=False, compare=False)
 
-    def access(self):
+    def access(self) -> ks_access.AccessInfo:
         """The credential's current token data (authenticates if needed)."""
         return self.session.auth.get_access(self.session)
 
-    def refresh_token_if_expiring(self, within_seconds):
+    def refresh_token_if_expiring(self, within_seconds: float) -> bool:
         """Re-authenticate now if the token expires within the window.
 
         Called between images, so that no data request is ever the one to
@@ -65,26 +68,28 @@ class CloudClients:
         """
         with self._refresh_lock:
             access = self.access()
-            window = within_seconds
+            window: float = within_seconds
             if access.expires and access.issued:
                 lifetime = (access.expires - access.issued).total_seconds()
                 if lifetime > 0:
                     window = min(window, lifetime / 2)
-            if not access.will_expire_soon(stale_duration=window):
+            # keystoneauth annotates int; it takes any seconds (timedelta).
+            if not access.will_expire_soon(
+                    stale_duration=window):  # type: ignore[arg-type]
                 return False
             LOG.debug('Token for cloud %s expires within %d s; '
                       're-authenticating', self.name, window)
             self._renew()
             return True
 
-    def reauthenticate(self):
+    def reauthenticate(self) -> None:
         """Get a new token now (the old one was rejected)."""
         with self._refresh_lock:
             LOG.debug('Token for cloud %s was rejected; re-authenticating',
                       self.name)
             self._renew()
 
-    def _renew(self):
+    def _renew(self) -> None:
         self.session.auth.invalidate()
         self.access()
 
@@ -98,7 +103,7 @@ class _DiscoveryWarning(logging.Filter):
     kept for ``--debug``.
     """
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if record.getMessage().startswith(
                 'Failed to discover available identity versions'):
             record.levelno, record.levelname = logging.DEBUG, 'DEBUG'
@@ -109,7 +114,7 @@ _DISCOVERY_LOGGER = 'keystoneauth.identity.generic.base'
 _DEMOTE = _DiscoveryWarning()
 
 
-def demote_discovery_warnings():
+def demote_discovery_warnings() -> None:
     """Log keystoneauth's identity discovery warnings at debug level.
 
     From now until restore_discovery_warnings(); calling it again changes
@@ -121,13 +126,13 @@ def demote_discovery_warnings():
     logging.getLogger(_DISCOVERY_LOGGER).addFilter(_DEMOTE)
 
 
-def restore_discovery_warnings():
+def restore_discovery_warnings() -> None:
     """Log keystoneauth's identity discovery warnings at their own level."""
     logging.getLogger(_DISCOVERY_LOGGER).removeFilter(_DEMOTE)
 
 
 @contextlib.contextmanager
-def discovery_warnings_at_debug():
+def discovery_warnings_at_debug() -> Iterator[None]:
     """Log keystoneauth's identity discovery warnings at debug level."""
     demote_discovery_warnings()
     try:
@@ -136,7 +141,7 @@ def discovery_warnings_at_debug():
         restore_discovery_warnings()
 
 
-def ready_token(clients, renew=False):
+def ready_token(clients: CloudClients, renew: bool = False) -> None:
     """A token fit for the next data request of ``clients``.
 
     A new one when ``renew`` (the last one was rejected: a data request
@@ -149,10 +154,11 @@ def ready_token(clients, renew=False):
         clients.refresh_token_if_expiring(TOKEN_MARGIN)
 
 
-def build_clients(name, session, region_name=None, interface=None,
-                  endpoint_override=None):
+def build_clients(name: str, session: Any, region_name: str | None = None,
+                  interface: str | None = None,
+                  endpoint_override: str | None = None) -> CloudClients:
     """Build the image and identity clients of one cloud from a session."""
-    options = {
+    options: dict[str, Any] = {
         'region_name': region_name,
         'interface': interface or 'public',
     }
@@ -164,12 +170,14 @@ def build_clients(name, session, region_name=None, interface=None,
                                              **image_options))
     image = http.Adapter(session, **image_options)
     identity = http.Adapter(session, service_type='identity',
-                            version=(3, 0), **options)
+                            # keystoneauth annotates str; it takes tuples.
+                            version=(3, 0),  # type: ignore[arg-type]
+                            **options)
     return CloudClients(name=name, session=session, glance=glance,
                         image=image, identity=identity)
 
 
-def source_clients(client_manager):
+def source_clients(client_manager: Any) -> CloudClients:
     """Clients for the source cloud, built from OSC's ClientManager."""
     region_name = client_manager.region_name
     interface = client_manager.interface
@@ -181,7 +189,7 @@ def source_clients(client_manager):
         endpoint_override=endpoint)
 
 
-def dest_clients(cloud_config, name):
+def dest_clients(cloud_config: Any, name: str) -> CloudClients:
     """Clients for the destination cloud ``name`` from clouds.yaml."""
     try:
         cloud = cloud_config.get_one(cloud=name)

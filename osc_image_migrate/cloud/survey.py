@@ -6,11 +6,16 @@ are pure functions of what was read.
 """
 
 import logging
+from typing import Any
+from typing import cast
+from typing import Mapping
+from typing import Sequence
 
 from osc_image_migrate.cloud import dependencies
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import inventory
 from osc_image_migrate.cloud import limits as limits_mod
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
@@ -21,21 +26,24 @@ from osc_image_migrate.planning import stores
 LOG = logging.getLogger(__name__)
 
 
-def read_source(src_clients):
+def read_source(src_clients: sessions.CloudClients) -> model.Inventory:
     """The source's images and projects; members are read once selected."""
     with http.translated('source cloud'):
         return inventory.read_inventory(src_clients,
                                         members_wanted=lambda image: False)
 
 
-def resolve(selection, source):
+def resolve(selection: selection_mod.Selection, source: model.Inventory
+            ) -> selection_mod.ResolvedSelection:
     try:
         return selection_mod.resolve(selection, source)
     except selection_mod.SelectionError as e:
         raise model.UsageError(str(e))
 
 
-def select(src_clients, source, resolved):
+def select(src_clients: sessions.CloudClients, source: model.Inventory,
+           resolved: selection_mod.ResolvedSelection
+           ) -> dict[str, list[str]]:
     """Select images, reading member lists only where they matter.
 
     Members decide the selection only when projects are selected together
@@ -60,9 +68,10 @@ def select(src_clients, source, resolved):
     return selected
 
 
-def read_dest(dst_clients, selected):
+def read_dest(dst_clients: sessions.CloudClients,
+              selected: Mapping[str, list[str]]) -> model.Inventory:
     """Read the destination, with members only of possible copies."""
-    def may_be_copy(image):
+    def may_be_copy(image: model.Record) -> bool:
         return (image['id'] in selected
                 or image.get(model.SOURCE_ID_PROPERTY) in selected)
 
@@ -71,7 +80,8 @@ def read_dest(dst_clients, selected):
                                         members_wanted=may_be_copy)
 
 
-def _deleted_in(resolved):
+def _deleted_in(resolved: selection_mod.ResolvedSelection
+                ) -> list[str] | str | None:
     """Whose copies of deleted source images the plan lists (see planning).
 
     Those of the selected projects, or all with a whole-cloud selection;
@@ -82,7 +92,11 @@ def _deleted_in(resolved):
     return resolved.project_ids or selection_mod.ALL
 
 
-def plan_selected(src_clients, dst_clients, source, resolved, keep_ids):
+def plan_selected(src_clients: sessions.CloudClients,
+                  dst_clients: sessions.CloudClients,
+                  source: model.Inventory,
+                  resolved: selection_mod.ResolvedSelection,
+                  keep_ids: bool) -> list[planner.PlanItem]:
     """The plan for a resolved selection; logs a summary."""
     selected = select(src_clients, source, resolved)
     dest = read_dest(dst_clients, selected)
@@ -110,9 +124,9 @@ def plan_selected(src_clients, dst_clients, source, resolved, keep_ids):
     return plan
 
 
-def summary(plan):
+def summary(plan: Sequence[planner.PlanItem]) -> dict[str, Any]:
     """Counts of the actions present, images in all, and bytes to copy."""
-    actions = {}
+    actions: dict[str, int] = {}
     for item in plan:
         actions[item.action] = actions.get(item.action, 0) + 1
     return {'actions': actions, 'images': len(plan),
@@ -120,23 +134,26 @@ def summary(plan):
                          if item.action in planner.DATA_ACTIONS)}
 
 
-def read_limits(dst_clients):
+def read_limits(dst_clients: sessions.CloudClients
+                ) -> limits_mod.Limits | None:
     """The destination's unified limits of images, None if not in use."""
     with http.translated('destination cloud %s' % dst_clients.name):
         return limits_mod.read(dst_clients)
 
 
-def upload_slots(dst_clients):
+def upload_slots(dst_clients: sessions.CloudClients) -> dict[str, int]:
     """Uploads per destination project that may run at once (quotas)."""
     limits = read_limits(dst_clients)
     if limits is None:
         return {}
     with http.translated('destination cloud %s' % dst_clients.name):
         caller = dst_clients.access().project_id
-    return quotas.upload_slots(limits, caller)
+    # A project-scoped token (the commands' credentials) has a project ID.
+    return quotas.upload_slots(limits, cast(str, caller))
 
 
-def _check_quotas(dst_clients, dest, plan):
+def _check_quotas(dst_clients: sessions.CloudClients, dest: model.Inventory,
+                  plan: list[planner.PlanItem]) -> None:
     """Note on the plan what will not fit the destination's quotas.
 
     One warning per project and resource on stderr; the affected rows
@@ -145,17 +162,21 @@ def _check_quotas(dst_clients, dest, plan):
     if not any(item.action in planner.DATA_ACTIONS + quotas.CREATES
                for item in plan):
         return
+    # Read from a project-scoped token (see inventory): never None.
     shortfalls = quotas.check(
-        plan, dest.images, read_limits(dst_clients), dest.project_id,
+        plan, dest.images, read_limits(dst_clients),
+        cast(str, dest.project_id),
         {p.id: p.name for p in dest.projects.values()})
     quotas.annotate(plan, shortfalls)
-    caller = dest.projects.get(dest.project_id)
+    caller = dest.projects.get(cast(str, dest.project_id))
     for shortfall in shortfalls:
         LOG.warning('Destination quota: %s', shortfall.warning(
-            caller.name if caller else dest.project_id))
+            caller.name if caller else cast(str, dest.project_id)))
 
 
-def _choose_stores(dst_clients, plan, resolved):
+def _choose_stores(dst_clients: sessions.CloudClients,
+                   plan: list[planner.PlanItem],
+                   resolved: selection_mod.ResolvedSelection) -> None:
     """Each copy's destination store; unknown stores are usage errors."""
     with http.translated('destination cloud %s' % dst_clients.name):
         available = inventory.read_stores(dst_clients)
@@ -169,7 +190,11 @@ def _choose_stores(dst_clients, plan, resolved):
                 item.source_image, resolved.dest_store, resolved.store_map)
 
 
-def compute_plan(src_clients, dst_clients, selection, keep_ids=False):
+def compute_plan(src_clients: sessions.CloudClients,
+                 dst_clients: sessions.CloudClients,
+                 selection: selection_mod.Selection, keep_ids: bool = False
+                 ) -> tuple[list[planner.PlanItem],
+                            selection_mod.ResolvedSelection]:
     """Read both clouds and return ``(plan, resolved selection)``.
 
     Selection problems raise :class:`model.UsageError` listing them all.

@@ -14,12 +14,16 @@ still beat the answer (1 of 45): see doc/source/user/upload-methods.rst.
 """
 
 import ssl
+from typing import Any
+from typing import TypeVar
 
 from urllib3 import connection
 from urllib3 import connectionpool
 
 # What a TLS connection raises on a send after the peer closed it.
 _CLOSED_BY_PEER = (ssl.SSLEOFError, ssl.SSLZeroReturnError)
+
+_Session = TypeVar('_Session')
 
 
 class AnswerReadingHTTPSConnection(connection.HTTPSConnection):
@@ -30,7 +34,7 @@ class AnswerReadingHTTPSConnection(connection.HTTPSConnection):
     the request fails as before (a lost connection).
     """
 
-    def send(self, data):
+    def send(self, data: Any) -> None:
         try:
             return super().send(data)
         except _CLOSED_BY_PEER as e:
@@ -41,7 +45,7 @@ class AnswerReadingHTTPSConnectionPool(connectionpool.HTTPSConnectionPool):
     ConnectionCls = AnswerReadingHTTPSConnection
 
 
-def read_early_answers(session):
+def read_early_answers(session: _Session) -> _Session:
     """Make the https connections of a keystoneauth session read them.
 
     The session's requests adapters (keystoneauth's keep-alive ones) are

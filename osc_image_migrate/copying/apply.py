@@ -6,18 +6,24 @@ a new record was created private and unprotected, so that nobody uses it
 before then. Never the data.
 """
 
+from typing import cast
+
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 from osc_image_migrate.planning import drift
+from osc_image_migrate.planning import planner
 
 
-def apply(dst, dest_id, item, id_map):
+def apply(dst: sessions.CloudClients, dest_id: str, item: planner.PlanItem,
+          id_map: dict[str, str]) -> None:
     """Make the record, members and status equal to the source's.
 
     One JSON patch for the record (visibility and protection included),
     then members, then deactivation or reactivation.
     """
-    source = item.source_image
+    # The planner set source_image on every item a copy runs.
+    source = cast(model.Record, item.source_image)
     record = dict(dst.glance.images.get(dest_id))
     patch = drift.json_patch(record, drift.record_changes(
         source, record, item.dest_owner, id_map))
@@ -32,7 +38,8 @@ def apply(dst, dest_id, item, id_map):
         dst.glance.images.reactivate(dest_id)
 
 
-def sync_members(dst, dest_id, wanted_members):
+def sync_members(dst: sessions.CloudClients, dest_id: str,
+                 wanted_members: list[model.Record]) -> None:
     """Add, re-status and remove members to match the mapped source's."""
     members = dst.glance.image_members
     current = {m['member_id']: m['status'] for m in members.list(dest_id)}

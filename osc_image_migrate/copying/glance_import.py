@@ -31,10 +31,14 @@ the image's import task are read to accept the conversion or not (the
 rules are in conversion.py).
 """
 
+import threading
 import time
+from typing import Any
+from typing import Callable
 
 from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 from osc_image_migrate.planning import conversion
 from osc_image_migrate.planning import import_state
@@ -52,13 +56,14 @@ class ImportFailed(http.CloudError):
     """The destination's import failed; the record says which stores."""
 
 
-def start(dst, dest_id, store=None):
+def start(dst: sessions.CloudClients, dest_id: str,
+          store: str | None = None) -> str | None:
     """POST the glance-direct import of the staged data (into ``store``).
 
     Returns the request ID Glance gave the call: the import task it
     starts names it (see conversion.problems).
     """
-    body = {'method': {'name': 'glance-direct'}}
+    body: dict[str, Any] = {'method': {'name': 'glance-direct'}}
     if store:
         body['stores'] = [store]
     response = dst.image.post('/v2/images/%s/import' % dest_id, json=body,
@@ -67,7 +72,8 @@ def start(dst, dest_id, store=None):
     return response.headers.get('x-openstack-request-id')
 
 
-def record_source(dst, dest_id, source_image):
+def record_source(dst: sessions.CloudClients, dest_id: str,
+                  source_image: model.Record) -> None:
     """Make the record name its source's format, size and hash.
 
     Done before any data goes in, so that whatever the destination makes
@@ -81,7 +87,8 @@ def record_source(dst, dest_id, source_image):
         http.patch_image(dst, dest_id, patch)
 
 
-def import_tasks(dst, dest_id):
+def import_tasks(dst: sessions.CloudClients,
+                 dest_id: str) -> list[model.Record]:
     """The image's tasks (``GET /v2/images/{id}/tasks``).
 
     [] when the destination does not show them (404 before Glance 21,
@@ -101,8 +108,12 @@ def import_tasks(dst, dest_id):
         return []
 
 
-def check_conversion(dst, dest_id, source_image, request_id=None,
-                     stop=None, clock=time.monotonic):
+def check_conversion(dst: sessions.CloudClients, dest_id: str,
+                     source_image: model.Record,
+                     request_id: str | None = None,
+                     stop: threading.Event | None = None,
+                     clock: Callable[[], float] = time.monotonic
+                     ) -> tuple[model.Record, list[str] | None]:
     """``(record, problems)`` of an active import that is not the source's.
 
     ``problems`` is None when the record shows no conversion at all (it
@@ -123,7 +134,9 @@ def check_conversion(dst, dest_id, source_image, request_id=None,
                                        request_id)
 
 
-def mark_converted(dst, dest_id, source_image, record):
+def mark_converted(dst: sessions.CloudClients, dest_id: str,
+                   source_image: model.Record,
+                   record: model.Record) -> None:
     """Mark an accepted conversion on the copy (see conversion.CONVERTED)."""
     http.patch_image(dst, dest_id, [{
         'op': 'replace' if conversion.CONVERTED in record else 'add',
@@ -131,8 +144,11 @@ def mark_converted(dst, dest_id, source_image, record):
         'value': conversion.label(source_image, record)}])
 
 
-def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
-         clock=time.monotonic):
+def wait(dst: sessions.CloudClients, dest_id: str,
+         timeout: float | None = None,
+         stop: threading.Event | None = None,
+         on_wait: Callable[[model.Record, float], None] | None = None,
+         clock: Callable[[], float] = time.monotonic) -> model.Record:
     """Wait until the import made the record ``active``; return it.
 
     ``on_wait(record, seconds)`` is called at each poll (progress). A
@@ -164,7 +180,7 @@ def wait(dst, dest_id, timeout=None, stop=None, on_wait=None,
         cancel.pause(stop, cancel.POLL_SECONDS)
 
 
-def failure(dest_id, record):
+def failure(dest_id: str, record: model.Record) -> ImportFailed:
     """The error a failed import is reported with."""
     stores = ', '.join(import_state.failed_stores(record)) or 'unnamed'
     task = record.get('os_glance_import_task')

@@ -21,7 +21,11 @@ ImageCopy only runs the steps; what they share lives in its journal
 """
 
 import dataclasses
+import threading
+from typing import Callable
+from typing import cast
 
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import apply
 from osc_image_migrate.copying import journal
 from osc_image_migrate.copying import record
@@ -45,7 +49,7 @@ BLOCKED = 'blocked'
 @dataclasses.dataclass
 class Outcome:
     result: str
-    dest_id: str = None
+    dest_id: str | None = None
     bytes: int = 0
     detail: str = ''
 
@@ -58,22 +62,28 @@ class ImageCopy:
     the ``journal`` the steps write to (journal.CopyJournal).
     """
 
-    def __init__(self, src, dst, item, keep_ids=False,
-                 stream_options=options.StreamOptions()):
+    def __init__(self, src: sessions.CloudClients,
+                 dst: sessions.CloudClients, item: planner.PlanItem,
+                 keep_ids: bool = False,
+                 stream_options: options.StreamOptions = (
+                     options.StreamOptions())) -> None:
         self.src = src
         self.dst = dst
         self.item = item
         self.keep_ids = keep_ids
         self.stream_options = stream_options
-        self.chooser = stream_options.method or upload_method.Chooser()
-        self.dest_id = None if item.action in (
+        self.chooser: upload_method.Chooser = (
+            stream_options.method or upload_method.Chooser())
+        self.dest_id: str | None = None if item.action in (
             planner.COPY, planner.METADATA_ONLY, planner.NEW_ID
         ) else item.dest_id
         # What the operator must check (e.g. a volume-backed snapshot's
         # Cinder snapshots) goes into the row's detail.
         self.journal = journal.CopyJournal(notes=list(item.attention))
 
-    def run(self, id_map, on_bytes=None, stop=None):
+    def run(self, id_map: dict[str, str],
+            on_bytes: Callable[[int], None] | None = None,
+            stop: threading.Event | None = None) -> Outcome:
         """One attempt; raises http.CloudError on failure."""
         item = self.item
         if item.action == planner.SKIP:
@@ -100,7 +110,9 @@ class ImageCopy:
             elif status in (model.Status.UPLOADING, model.Status.IMPORTING):
                 sending.finish_import()
             self.journal.note(verify.check_copy(
-                self.dst, self.dest_id, item.source_image,
+                self.dst, self.dest_id,
+                # The planner set source_image on every item a copy runs.
+                cast(model.Record, item.source_image),
                 self.journal.import_request, stop,
                 read=self.journal.data_read))
         apply.apply(self.dst, self.dest_id, item, id_map)
@@ -109,12 +121,14 @@ class ImageCopy:
                       item.action, MIGRATED)
         return Outcome(result, self.dest_id, sent, self.journal.detail())
 
-    def _settle_broken_upload(self, id_map, stop):
+    def _settle_broken_upload(self, id_map: dict[str, str],
+                              stop: threading.Event | None) -> str:
         """The record's status, once a broken upload is settled.
 
         A record our broken upload left ``saving`` for good was lost by
         the destination: the copy moves to a new record (``queued``).
         """
+        assert self.dest_id is not None  # run() set it before calling
         status = record.settled_status(self.dst, self.dest_id,
                                        self.journal.upload_broke_at, stop)
         if status != model.Status.SAVING:

@@ -15,10 +15,14 @@ Nothing here deletes a destination image.
 """
 
 import dataclasses
+import threading
 import time
+from typing import Any
+from typing import cast
 
 from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import metadata
@@ -38,16 +42,19 @@ class Created:
     the source's data. ``note`` says why the record has a new ID, if so.
     """
 
-    dest_id: str = None
-    existing_id: str = None
+    dest_id: str | None = None
+    existing_id: str | None = None
     note: str = ''
 
 
-def create(dst, item, id_map, keep_ids=False):
+def create(dst: sessions.CloudClients, item: planner.PlanItem,
+           id_map: dict[str, str], keep_ids: bool = False) -> Created:
     """Create the destination record of plan item ``item``."""
     new_id = item.action == planner.NEW_ID
+    # The planner set source_image on every item a copy runs.
     body = metadata.create_body(
-        item.source_image, None if new_id else item.source_id,
+        cast(model.Record, item.source_image),
+        None if new_id else item.source_id,
         item.dest_owner, id_map, record_source_id=True)
     try:
         return Created(_post(dst, body))
@@ -58,7 +65,7 @@ def create(dst, item, id_map, keep_ids=False):
     # 404 for those, so the plan could not know).
     existing = _get(dst, item.source_id)
     if existing is not None and comparison.holds_data_of(
-            item.source_image, existing):
+            cast(model.Record, item.source_image), existing):
         return Created(existing_id=existing['id'])
     if keep_ids:
         raise http.CloudError(
@@ -70,14 +77,17 @@ def create(dst, item, id_map, keep_ids=False):
                         % model.SOURCE_ID_PROPERTY)
 
 
-def create_with_new_id(dst, item, id_map):
+def create_with_new_id(dst: sessions.CloudClients, item: planner.PlanItem,
+                       id_map: dict[str, str]) -> str:
     """A record under a new ID that names its source image."""
     return _post(dst, metadata.create_body(
-        item.source_image, None, item.dest_owner, id_map,
+        cast(model.Record, item.source_image), None, item.dest_owner, id_map,
         record_source_id=True))
 
 
-def settled_status(dst, dest_id, broke_at=None, stop=None):
+def settled_status(dst: sessions.CloudClients, dest_id: str,
+                   broke_at: float | None = None,
+                   stop: threading.Event | None = None) -> str:
     """The record's status, once Glance has settled a broken upload.
 
     ``saving`` means an upload is running. ``broke_at`` is when this
@@ -101,7 +111,9 @@ def settled_status(dst, dest_id, broke_at=None, stop=None):
     return status
 
 
-def replace_lost(dst, item, id_map, lost_id, keep_ids=False):
+def replace_lost(dst: sessions.CloudClients, item: planner.PlanItem,
+                 id_map: dict[str, str], lost_id: str,
+                 keep_ids: bool = False) -> tuple[str, str]:
     """``(new_id, note)``: a new record for a record's lost upload.
 
     The lost record holds no data and is left where it is (deleting it
@@ -120,7 +132,7 @@ def replace_lost(dst, item, id_map, lost_id, keep_ids=False):
         'deleted' % (lost_id, model.SOURCE_ID_PROPERTY, lost_id))
 
 
-def _post(dst, body):
+def _post(dst: sessions.CloudClients, body: dict[str, Any]) -> str:
     body = {k: v for k, v in body.items() if v is not None}
     try:
         return dst.glance.images.create(**body)['id']
@@ -131,7 +143,7 @@ def _post(dst, body):
                                 e.details)
 
 
-def _get(dst, image_id):
+def _get(dst: sessions.CloudClients, image_id: str) -> model.Record | None:
     try:
         return dst.glance.images.get(image_id)
     except http.CloudError as e:

@@ -12,16 +12,21 @@ started, an upload that broke off, and what the stream read.
 """
 
 import logging
+import threading
+from typing import Callable
+from typing import cast
 
 from osc_lib import exceptions
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import journal as copy_journal
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate.i18n import _
 from osc_image_migrate import model
 from osc_image_migrate.planning import import_state
+from osc_image_migrate.planning import planner
 from osc_image_migrate.stream import options as stream_options
 from osc_image_migrate.stream import transfer
 
@@ -34,10 +39,13 @@ IMPORT_LOG_SECONDS = 30
 class Send:
     """One attempt at sending ``item``'s data into record ``dest_id``."""
 
-    def __init__(self, src, dst, item, dest_id,
-                 journal: copy_journal.CopyJournal,
-                 options=stream_options.StreamOptions(), on_bytes=None,
-                 stop=None):
+    def __init__(self, src: sessions.CloudClients,
+                 dst: sessions.CloudClients, item: planner.PlanItem,
+                 dest_id: str, journal: copy_journal.CopyJournal,
+                 options: stream_options.StreamOptions = (
+                     stream_options.StreamOptions()),
+                 on_bytes: Callable[[int], None] | None = None,
+                 stop: threading.Event | None = None) -> None:
         self.src = src
         self.dst = dst
         self.item = item
@@ -47,7 +55,7 @@ class Send:
         self.on_bytes = on_bytes
         self.stop = stop
 
-    def data(self, chooser):
+    def data(self, chooser: upload_method.Chooser) -> int:
         """Direct upload, or stage + import; returns the bytes sent.
 
         ``chooser`` (upload_method.Chooser) is the run's method. A 403 on
@@ -71,7 +79,8 @@ class Send:
                     raise
                 self.journal.note('direct upload refused (HTTP 403): '
                                   'glance-direct for the rest of the run')
-        source = self.item.source_image
+        # The planner set source_image on every item a copy runs.
+        source = cast(model.Record, self.item.source_image)
         glance_import.record_source(self.dst, self.dest_id, source)
         sent = self._stream('stage')
         staged = self.dst.glance.images.get(self.dest_id)
@@ -86,7 +95,8 @@ class Send:
         self.journal.note('imported with glance-direct')
         return sent
 
-    def _unanswered(self, chooser, error):
+    def _unanswered(self, chooser: upload_method.Chooser,
+                    error: http.CloudError) -> None:
         """Tell ``chooser`` of a direct upload the server ended unanswered.
 
         Only a break by the server (see upload_method.SERVER_CLOSED) into
@@ -112,26 +122,25 @@ class Send:
                 'balancer loses its HTTP 403): glance-direct for the rest '
                 'of the run') % upload_method.UNANSWERED_BREAKS)
 
-    def finish_import(self):
+    def finish_import(self) -> None:
         """Import a complete stage an earlier run left, or wait for one.
 
         A record ``uploading`` without the source's size is a stage still
         running (or lost with its server): never imported, since the
         import would take whatever part of it arrived.
         """
+        source = cast(model.Record, self.item.source_image)
         record = self.dst.glance.images.get(self.dest_id)
         if import_state.is_dead(record):
             raise glance_import.failure(self.dest_id, record)
         if record['status'] == model.Status.UPLOADING:
-            if not import_state.is_staged(record,
-                                          self.item.source_image.get('size')):
+            if not import_state.is_staged(record, source.get('size')):
                 raise http.CloudError(
                     'destination image %s is being staged by another '
                     'client (status uploading, %s of %s bytes staged)'
                     % (self.dest_id, record.get('size'),
-                       self.item.source_image.get('size')))
-            glance_import.record_source(self.dst, self.dest_id,
-                                        self.item.source_image)
+                       source.get('size')))
+            glance_import.record_source(self.dst, self.dest_id, source)
             self._import()
             self.journal.note('imported the data an earlier run staged')
         else:
@@ -139,11 +148,12 @@ class Send:
                               'started')
         self._wait_import()
 
-    def _stream(self, target):
+    def _stream(self, target: str) -> int:
         """The source's verified stream into the record's ``target``."""
         try:
             return transfer.copy_data(
-                self.src, self.dst, self.item.source_image, self.dest_id,
+                self.src, self.dst,
+                cast(model.Record, self.item.source_image), self.dest_id,
                 options=self.options, target=target,
                 store=self.item.dest_store, on_bytes=self.on_bytes,
                 on_read=self.journal.stream_read, stop=self.stop).sent
@@ -151,12 +161,12 @@ class Send:
             self.journal.upload_broke()
             raise
 
-    def _import(self):
+    def _import(self) -> None:
         self.journal.import_started(glance_import.start(
             self.dst, self.dest_id, self.item.dest_store))
 
-    def _wait_import(self):
-        def report(record, seconds):
+    def _wait_import(self) -> None:
+        def report(record: model.Record, seconds: float) -> None:
             if seconds and int(seconds) % IMPORT_LOG_SECONDS == 0:
                 LOG.info('Image %s: destination import running for %d s '
                          '(status %s)', self.dest_id, seconds,

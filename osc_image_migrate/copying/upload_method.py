@@ -24,8 +24,12 @@ the whole verified stream.
 """
 
 import threading
+from typing import Callable
+from typing import Iterable
+from typing import Sequence
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate.i18n import _
 from osc_image_migrate import model
 from osc_image_migrate.planning import planner
@@ -42,22 +46,7 @@ UNANSWERED_BREAKS = 2
 SERVER_CLOSED = ('SSLError', 'ConnectFailure')
 
 
-def add_option(parser):
-    """``--upload-method``, shared by ``plan`` and ``migrate``."""
-    parser.add_argument(
-        '--upload-method', metavar='<method>', choices=CHOICES,
-        default=AUTO,
-        help=_('How the data is sent to the destination: "put" (direct '
-               'upload), "glance-direct" (stage the same verified stream, '
-               'then import it) or "auto": direct upload, and glance-direct '
-               'for the rest of the run once the destination forbids '
-               'direct upload (HTTP 403) and offers glance-direct '
-               '(default: auto)'),
-    )
-    return parser
-
-
-def offered(dst):
+def offered(dst: sessions.CloudClients) -> tuple[str, ...]:
     """Import methods the destination offers (``GET /v2/info/import``).
 
     An empty tuple when it answers anything but a list: a Glance without
@@ -74,7 +63,7 @@ def offered(dst):
     return tuple(value) if isinstance(value, list) else ()
 
 
-def check_offered(requested, methods):
+def check_offered(requested: str, methods: Sequence[str]) -> None:
     """A usage error when glance-direct is asked for and not offered."""
     if requested == GLANCE_DIRECT and GLANCE_DIRECT not in methods:
         raise model.UsageError(_(
@@ -90,15 +79,16 @@ class Chooser:
     called at most once (only ``auto`` needs it, at its first 403).
     """
 
-    def __init__(self, requested=AUTO, offered=tuple):
+    def __init__(self, requested: str = AUTO,
+                 offered: Callable[[], Iterable[str]] = tuple) -> None:
         self.requested = requested
         self._offered = offered
-        self._methods = None
+        self._methods: tuple[str, ...] | None = None
         self._lock = threading.Lock()
-        self._unanswered = {}
+        self._unanswered: dict[str, int] = {}
         self.current = GLANCE_DIRECT if requested == GLANCE_DIRECT else PUT
 
-    def forbidden(self):
+    def forbidden(self) -> bool:
         """Direct upload answered 403: True if glance-direct is to be used.
 
         Only ``auto`` switches, and only to a method the destination
@@ -110,7 +100,7 @@ class Chooser:
             self._switch()
         return self.current == GLANCE_DIRECT
 
-    def unanswered(self, dest_id):
+    def unanswered(self, dest_id: str) -> bool:
         """A direct upload into ``dest_id`` broke off unanswered.
 
         The server closed and the record stayed ``queued``. True when
@@ -127,14 +117,14 @@ class Chooser:
                 self._switch()
         return self.current == GLANCE_DIRECT
 
-    def _switch(self):
+    def _switch(self) -> None:
         if self._methods is None:
             self._methods = tuple(self._offered())
         if GLANCE_DIRECT in self._methods:
             self.current = GLANCE_DIRECT
 
 
-def plan_note(requested):
+def plan_note(requested: str) -> str:
     """What the plan says about the method of a data copy, or ''.
 
     Nothing for ``auto``: whether a destination forbids direct upload is
@@ -144,7 +134,8 @@ def plan_note(requested):
             GLANCE_DIRECT: 'upload: glance-direct'}.get(requested, '')
 
 
-def annotate(plan, requested):
+def annotate(plan: list[planner.PlanItem],
+             requested: str) -> list[planner.PlanItem]:
     """Add the upload method to the reason of every data copy."""
     note = plan_note(requested)
     for item in plan:
@@ -153,7 +144,7 @@ def annotate(plan, requested):
     return plan
 
 
-def chooser_for(requested, dst):
+def chooser_for(requested: str, dst: sessions.CloudClients) -> Chooser:
     """The run's Chooser, checked before anything is written.
 
     glance-direct asked for and not offered is a usage error; ``auto``
@@ -164,7 +155,8 @@ def chooser_for(requested, dst):
     return Chooser(requested, lambda: offered(dst))
 
 
-def annotate_plan(plan, requested, dst):
+def annotate_plan(plan: list[planner.PlanItem], requested: str,
+                  dst: sessions.CloudClients) -> list[planner.PlanItem]:
     """The plan with each data copy's method noted, as far as known.
 
     Only an explicit glance-direct reads the destination again (to check

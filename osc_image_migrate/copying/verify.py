@@ -19,7 +19,10 @@ it in its own properties (model.READ_PROPERTIES) so that a re-run knows
 it as done (model.same_as_read).
 """
 
+import threading
+
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate import model
 from osc_image_migrate.planning import conversion
@@ -29,8 +32,9 @@ class DataMismatch(http.CloudError):
     """The destination activated data that differs from the source's."""
 
 
-def verify_destination(dst, dest_id, source_image,
-                       read: model.DataRead | None = None):
+def verify_destination(dst: sessions.CloudClients, dest_id: str,
+                       source_image: model.Record,
+                       read: model.DataRead | None = None) -> model.Record:
     """Compare the destination's own record with the source's.
 
     ``read``: the size and hashes of the bytes the stream read (the
@@ -53,8 +57,11 @@ def verify_destination(dst, dest_id, source_image,
     return record
 
 
-def check_copy(dst, dest_id, source_image, import_request=None, stop=None,
-               read: model.DataRead | None = None):
+def check_copy(dst: sessions.CloudClients, dest_id: str,
+               source_image: model.Record,
+               import_request: str | None = None,
+               stop: threading.Event | None = None,
+               read: model.DataRead | None = None) -> str:
     """Verify the copy; accept a conversion or deactivate other data.
 
     Returns the note for the row: that of an accepted conversion, or what
@@ -81,8 +88,10 @@ def check_copy(dst, dest_id, source_image, import_request=None, stop=None,
     return ''
 
 
-def accept_conversion(dst, dest_id, source_image, mismatch,
-                      import_request=None, stop=None):
+def accept_conversion(dst: sessions.CloudClients, dest_id: str,
+                      source_image: model.Record, mismatch: DataMismatch,
+                      import_request: str | None = None,
+                      stop: threading.Event | None = None) -> str:
     """The note of an accepted conversion; else raise the mismatch.
 
     A record that shows no conversion at all holds other data:
@@ -104,7 +113,8 @@ def accept_conversion(dst, dest_id, source_image, mismatch,
     return conversion.describe(source_image, record)
 
 
-def contain(dst, dest_id, error, new_id=False):
+def contain(dst: sessions.CloudClients, dest_id: str, error: Exception,
+            new_id: bool = False) -> http.CloudError:
     """Deactivate a copy that holds other data; the error that says so.
 
     Deactivated, not deleted (that would burn its ID): nobody boots it.
@@ -124,12 +134,14 @@ def contain(dst, dest_id, error, new_id=False):
     return http.CloudError('%s; %s' % (error, contained))
 
 
-def _sized(record):
+def _sized(record: model.Record) -> str:
     return 'size %s, virtual size %s' % (record.get('size'),
                                          record.get('virtual_size'))
 
 
-def _verify_as_read(dst, dest_id, source_image, record, read):
+def _verify_as_read(dst: sessions.CloudClients, dest_id: str,
+                    source_image: model.Record, record: model.Record,
+                    read: model.DataRead | None) -> model.Record:
     """Verify against what was read; record it on the copy."""
     if model.same_as_read(source_image, record):
         return record
@@ -162,7 +174,8 @@ def _verify_as_read(dst, dest_id, source_image, record, read):
     return dst.glance.images.get(dest_id)
 
 
-def mark_failed(dst, dest_id, reason):
+def mark_failed(dst: sessions.CloudClients, dest_id: str,
+                reason: str) -> bool:
     """Record on a copy that it failed the check (model.CHECK_FAILED).
 
     Best effort: the deactivation that follows is what keeps it unused.

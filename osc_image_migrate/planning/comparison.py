@@ -33,13 +33,13 @@ RESUME_REASONS = {
 }
 
 
-def has_data(image):
+def has_data(image: model.Record) -> bool:
     """False for a record without data (e.g. a volume-backed snapshot)."""
     return not (image.get('status') == model.Status.QUEUED
                 and not image.get('size'))
 
 
-def holds_data_of(image, candidate):
+def holds_data_of(image: model.Record, candidate: model.Record) -> bool:
     """``candidate`` holds ``image``'s data: the same, or converted.
 
     A converted copy counts once its conversion was checked and marked
@@ -51,13 +51,13 @@ def holds_data_of(image, candidate):
             or conversion.accepted(image, candidate))
 
 
-def failed_check(candidate):
+def failed_check(candidate: model.Record | None) -> bool:
     """The copy failed the post-upload check (it was deactivated)."""
     return bool(candidate is not None
                 and candidate.get(model.CHECK_FAILED))
 
 
-def verdict(image, candidate):
+def verdict(image: model.Record, candidate: model.Record) -> str:
     """One of the verdicts above for ``candidate`` standing for ``image``."""
     status = candidate.get('status')
     if import_state.is_dead(candidate):
@@ -80,7 +80,7 @@ def verdict(image, candidate):
     return OTHER
 
 
-def reference_note(image):
+def reference_note(image: model.Record) -> str | None:
     """What the plan says of a source record without a hash or size."""
     missing = model.lacks_reference(image)
     if not missing:

@@ -31,6 +31,9 @@ marked (:data:`CONVERTED`), so that a re-run plans it as a copy of the
 same data. Pure functions of plain records, like planning.
 """
 
+from typing import Any
+from typing import Iterable
+
 from osc_image_migrate import model
 
 
@@ -50,7 +53,7 @@ IMPORT_TASK = 'api_image_import'
 RUNNING_TASK = ('pending', 'processing')
 
 
-def source_values(image):
+def source_values(image: model.Record) -> dict[str, str | None]:
     """The values a copy records of its source image's data, as strings.
 
     The hash is the one model.data_hash picks.
@@ -63,14 +66,15 @@ def source_values(image):
             for key, value in values.items()}
 
 
-def records_source(image, record):
+def records_source(image: model.Record, record: model.Record) -> bool:
     """The record holds the values of ``image``'s data (and a hash)."""
     wanted = source_values(image)
     return bool(wanted[SOURCE_HASH_VALUE]) and all(
         record.get(key) == value for key, value in wanted.items())
 
 
-def record_patch(image, record):
+def record_patch(image: model.Record,
+                 record: model.Record) -> list[dict[str, Any]]:
     """JSON-patch operations that make ``record`` record ``image``."""
     return [{'op': 'replace' if key in record else 'add',
              'path': '/' + key, 'value': value}
@@ -78,12 +82,12 @@ def record_patch(image, record):
             if value is not None and record.get(key) != value]
 
 
-def label(image, record):
+def label(image: model.Record, record: model.Record) -> str:
     """``qcow2 -> raw``: the conversion a record shows."""
     return '%s -> %s' % (image.get('disk_format'), record.get('disk_format'))
 
 
-def looks_converted(image, record):
+def looks_converted(image: model.Record, record: model.Record) -> bool:
     """The record recorded ``image`` and has another disk_format since.
 
     Only such a record can be a conversion; any other that differs from
@@ -93,14 +97,14 @@ def looks_converted(image, record):
             and record.get('disk_format') != image.get('disk_format'))
 
 
-def accepted(image, record):
+def accepted(image: model.Record, record: model.Record) -> bool:
     """A copy whose conversion of ``image``'s data was checked and marked."""
     return (record.get('status') in model.Status.HOLDS_DATA
             and looks_converted(image, record)
             and record.get(CONVERTED) == label(image, record))
 
 
-def awaits_check(image, record):
+def awaits_check(image: model.Record, record: model.Record) -> bool:
     """An active import of ``image``'s data, converted, not checked yet.
 
     What a run interrupted between the import and its check leaves; the
@@ -111,20 +115,23 @@ def awaits_check(image, record):
             and record.get(CONVERTED) is None)
 
 
-def import_task(tasks):
+def import_task(
+        tasks: Iterable[model.Record] | None) -> model.Record | None:
     """The image's latest import task (by creation time), or None."""
     imports = [t for t in tasks or () if t.get('type') == IMPORT_TASK]
     return max(imports, key=lambda t: t.get('created_at') or '',
                default=None)
 
 
-def task_settled(tasks):
+def task_settled(tasks: Iterable[model.Record] | None) -> bool:
     """The latest import task ended (Glance says so a moment late)."""
     task = import_task(tasks)
     return task is not None and task.get('status') not in RUNNING_TASK
 
 
-def problems(image, record, tasks, request_id=None):
+def problems(image: model.Record, record: model.Record,
+             tasks: Iterable[model.Record] | None,
+             request_id: str | None = None) -> list[str]:
     """Why ``record`` is not an accepted conversion of ``image``'s data.
 
     An empty list accepts it. ``tasks`` is the image's task list;
@@ -162,12 +169,12 @@ def problems(image, record, tasks, request_id=None):
     return found
 
 
-def plan_note(image, record):
+def plan_note(image: model.Record, record: model.Record) -> str:
     """What the plan says about an accepted converted copy."""
     return ('a copy converted %s by the destination: the source\'s '
             'format, size and hash it recorded match' % label(image, record))
 
 
-def describe(image, record):
+def describe(image: model.Record, record: model.Record) -> str:
     """What a result row says about an accepted conversion."""
     return 'converted %s by the destination' % label(image, record)

@@ -15,6 +15,9 @@ functions of plain data, like planning.
 """
 
 import dataclasses
+from typing import Any
+from typing import Iterable
+from typing import Mapping
 
 from osc_image_migrate import model
 from osc_image_migrate.planning import conversion
@@ -41,7 +44,7 @@ class Change:
     syncable: bool = True
 
 
-def _normal(field, value):
+def _normal(field: str, value: Any) -> object:
     if field in ('min_disk', 'min_ram'):
         return value or 0
     if field in ('protected', 'os_hidden'):
@@ -51,7 +54,9 @@ def _normal(field, value):
     return value
 
 
-def record_changes(source, dest, dest_owner, id_map=None):
+def record_changes(source: model.Record, dest: model.Record,
+                   dest_owner: str | None,
+                   id_map: Mapping[str, str] | None = None) -> list[Change]:
     """Differences of the image record itself (one JSON patch syncs them).
 
     ``dest_owner`` is the mapped owner; ``id_map`` maps a source
@@ -63,7 +68,7 @@ def record_changes(source, dest, dest_owner, id_map=None):
     for key in metadata.DEPENDENCY_KEYS:
         ref = source.get(key)
         wanted[key] = id_map.get(ref, ref) if ref else None
-    changes = []
+    changes: list[Change] = []
     for field, new in wanted.items():
         old, new = _normal(field, dest.get(field)), _normal(field, new)
         if old != new:
@@ -84,12 +89,15 @@ def record_changes(source, dest, dest_owner, id_map=None):
     return changes
 
 
-def _member_list(state):
+def _member_list(state: Mapping[str, Any]) -> list[str]:
     return ['%s:%s' % (m['member_id'], m['status'])
             for m in state[MEMBERS]]
 
 
-def state_changes(source, dest, wanted_members, dest_members):
+def state_changes(source: model.Record, dest: model.Record,
+                  wanted_members: Iterable[model.Record] | None,
+                  dest_members: Iterable[model.Record] | None
+                  ) -> list[Change]:
     """Differences of members and of the deactivated state.
 
     ``wanted_members`` are the source's members mapped to destination
@@ -97,7 +105,7 @@ def state_changes(source, dest, wanted_members, dest_members):
     """
     wanted = metadata.final_state(source, wanted_members)
     now = metadata.final_state(dest, dest_members)
-    changes = []
+    changes: list[Change] = []
     if now[MEMBERS] != wanted[MEMBERS]:
         changes.append(Change(MEMBERS, _member_list(now),
                               _member_list(wanted)))
@@ -107,20 +115,23 @@ def state_changes(source, dest, wanted_members, dest_members):
     return changes
 
 
-def changes(source, dest, dest_owner, wanted_members, dest_members,
-            id_map=None):
+def changes(source: model.Record, dest: model.Record, dest_owner: str | None,
+            wanted_members: Iterable[model.Record] | None,
+            dest_members: Iterable[model.Record] | None,
+            id_map: Mapping[str, str] | None = None) -> list[Change]:
     """Every difference between a copy and its source image."""
     return (record_changes(source, dest, dest_owner, id_map)
             + state_changes(source, dest, wanted_members, dest_members))
 
 
-def json_patch(dest, changes):
+def json_patch(dest: model.Record,
+               changes: Iterable[Change]) -> list[dict[str, Any]]:
     """The JSON-patch operations that sync the record's ``changes``.
 
     Members and the deactivated state are not part of the record; fixed
     fields and the tool's own property are never sent.
     """
-    operations = []
+    operations: list[dict[str, Any]] = []
     for change in changes:
         if not change.syncable or change.field in (MEMBERS, DEACTIVATED):
             continue
@@ -141,7 +152,7 @@ def json_patch(dest, changes):
     return operations
 
 
-def shorten(value, limit=SHORTEN):
+def shorten(value: object, limit: int = SHORTEN) -> str:
     """A value as the reason shows it: repr, cut to ``limit`` characters."""
     if value is None:
         return '(none)'
@@ -149,7 +160,7 @@ def shorten(value, limit=SHORTEN):
     return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
-def describe(changes):
+def describe(changes: Iterable[Change]) -> str:
     """``field old -> new`` for each change, for a plan's reason."""
     return ', '.join('%s %s -> %s%s' % (
         c.field, shorten(c.old), shorten(c.new),
@@ -157,9 +168,9 @@ def describe(changes):
         'the data is uploaded)') for c in changes)
 
 
-def as_dict(changes):
+def as_dict(changes: Iterable[Change]) -> dict[str, dict[str, object]]:
     """The changes as structured data: field -> {old, new, syncable}."""
-    result = {}
+    result: dict[str, dict[str, object]] = {}
     for change in changes:
         entry = {'old': change.old, 'new': change.new}
         if not change.syncable:

@@ -6,8 +6,12 @@ CloudFerry users reuse their filter files unchanged; ``project_map``,
 file is collected and reported at once.
 """
 
+import datetime
 import difflib
 import logging
+from typing import Any
+from typing import Mapping
+from typing import Sequence
 
 import yaml
 
@@ -16,21 +20,22 @@ from osc_image_migrate.planning import selection
 LOG = logging.getLogger(__name__)
 
 
-def _kind(value):
+def _kind(value: object) -> str:
     names = {dict: 'a mapping', list: 'a list', str: 'a string',
              bool: 'a boolean', int: 'a number', float: 'a number',
              type(None): 'nothing'}
     return names.get(type(value), 'a %s' % type(value).__name__)
 
 
-def _strings(value, path, problems):
+def _strings(value: object, path: str,
+             problems: list[str]) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list):
         problems.append('%s: must be a list of strings, not %s'
                         % (path, _kind(value)))
         return []
-    result = []
+    result: list[str] = []
     for index, item in enumerate(value):
         if not isinstance(item, str):
             problems.append('%s[%d]: must be a string, not %s (quote it)'
@@ -42,7 +47,7 @@ def _strings(value, path, problems):
     return result
 
 
-def _boolean(value, path, problems):
+def _boolean(value: object, path: str, problems: list[str]) -> bool:
     if value is None or isinstance(value, bool):
         return bool(value)
     problems.append('%s: must be true or false, not %s'
@@ -50,7 +55,8 @@ def _boolean(value, path, problems):
     return False
 
 
-def _date(value, path, problems):
+def _date(value: object, path: str,
+          problems: list[str]) -> datetime.datetime | None:
     if value is None:
         return None
     moment = (None if isinstance(value, bool)
@@ -61,7 +67,8 @@ def _date(value, path, problems):
     return moment
 
 
-def _mapping(value, path, problems):
+def _mapping(value: object, path: str,
+             problems: list[str]) -> list[tuple[Any, Any]]:
     """A mapping's items, or [] with a problem when it is something else."""
     if value is None:
         return []
@@ -71,8 +78,9 @@ def _mapping(value, path, problems):
     return []
 
 
-def _name_map(value, path, problems, what='project'):
-    result = {}
+def _name_map(value: object, path: str, problems: list[str],
+              what: str = 'project') -> dict[str, str]:
+    result: dict[str, str] = {}
     for key, target in _mapping(value, path, problems):
         where = '%s.%s' % (path, key)
         if not isinstance(key, str) or not key.strip():
@@ -86,7 +94,8 @@ def _name_map(value, path, problems, what='project'):
     return result
 
 
-def _unknown(key, path, known, problems):
+def _unknown(key: object, path: str, known: Sequence[str],
+             problems: list[str]) -> None:
     where = '%s.%s' % (path, key) if path else str(key)
     close = difflib.get_close_matches(str(key), known, n=1)
     hint = ' (did you mean %s?)' % close[0] if close else ''
@@ -103,8 +112,8 @@ _TOP_KEYS = ('tenants', 'images', 'project_map',
              'drop_signatures') + _IGNORED_SECTIONS
 
 
-def _from_document(doc):
-    problems = []
+def _from_document(doc: object) -> selection.Selection:
+    problems: list[str] = []
     chosen = selection.Selection()
     if not isinstance(doc, dict):
         raise selection.SelectionError(
@@ -162,7 +171,7 @@ def _from_document(doc):
     return chosen
 
 
-def load_filter_file(path):
+def load_filter_file(path: str) -> selection.Selection:
     """Read a CloudFerry-style YAML filter file into a ``Selection``.
 
     An empty file is an error rather than "everything": a selection of the
@@ -184,7 +193,8 @@ def load_filter_file(path):
     return _from_document(doc)
 
 
-def merge(cli, from_file):
+def merge(cli: selection.Selection,
+          from_file: selection.Selection | None) -> selection.Selection:
     """Combine command-line and filter-file selections.
 
     Lists add up. A date given twice must agree, and so must the project
@@ -192,7 +202,7 @@ def merge(cli, from_file):
     off: the narrower selection wins.
     """
     from_file = from_file or selection.Selection()
-    problems = []
+    problems: list[str] = []
     since = cli.updated_since or from_file.updated_since
     if (cli.updated_since and from_file.updated_since
             and cli.updated_since != from_file.updated_since):
@@ -230,7 +240,9 @@ def merge(cli, from_file):
                              or from_file.drop_signatures))
 
 
-def _merged_map(what, from_file, cli, problems):
+def _merged_map(what: str, from_file: Mapping[str, str],
+                cli: Mapping[str, str],
+                problems: list[str]) -> dict[str, str]:
     """Two mappings made one; a key mapped two ways is a problem."""
     merged = dict(from_file)
     for source, dest in cli.items():

@@ -12,6 +12,9 @@ with one difference: data of a known format declared ``raw`` is stopped
 too, since Glance keeps it as raw and no server could boot it as declared.
 """
 
+from typing import cast
+from typing import IO
+
 from oslo_utils.imageutils import format_inspector
 
 # The inspectors decide within the first 256 KiB for the formats seen here;
@@ -32,25 +35,28 @@ class _Feed:
 
     chunk = b''
 
-    def read(self, size):
+    def read(self, size: int) -> bytes:
         return self.chunk
 
 
 class FormatCheck:
     """Feeds a stream's first bytes to the inspectors and judges them."""
 
-    def __init__(self, disk_format, container_format,
-                 limit=INSPECT_LIMIT):
+    def __init__(self, disk_format: str | None,
+                 container_format: str | None,
+                 limit: int = INSPECT_LIMIT) -> None:
         self.disk_format = disk_format
         # Glance inspects only bare images; so does this check.
         self.done = container_format != 'bare' or not disk_format
-        self.detected = None
+        self.detected: str | None = None
         self._limit = limit
         self._seen = 0
         self._feed = _Feed()
-        self._wrapper = format_inspector.InspectWrapper(self._feed)
+        # InspectWrapper only calls read(): the feed stands for a file.
+        self._wrapper = format_inspector.InspectWrapper(
+            cast(IO[bytes], self._feed))
 
-    def wanted(self, most):
+    def wanted(self, most: int) -> int:
         """How much a stream may read next, at most ``most`` bytes.
 
         While undecided, reads stop at each MiB boundary: the inspectors
@@ -62,7 +68,7 @@ class FormatCheck:
             return most
         return min(most, DECISION_STEP - self._seen % DECISION_STEP)
 
-    def feed(self, chunk):
+    def feed(self, chunk: bytes) -> None:
         """Inspect one more chunk; raise FormatProblem once it is sure."""
         if self.done:
             return
@@ -77,16 +83,18 @@ class FormatCheck:
         elif self._seen >= self._limit:
             self.done = True
 
-    def finish(self):
+    def finish(self) -> None:
         """The stream ended: judge what was seen if undecided so far."""
         if self.done:
             return
         self._wrapper.close()
         self._judge()
 
-    def _judge(self):
+    def _judge(self) -> None:
         self.done = True
-        matches = {str(i): i for i in self._wrapper.formats}
+        # Decided (feed) or finished (finish, after close): not None.
+        matches = {str(i): i for i in cast(
+            'list[format_inspector.FileInspector]', self._wrapper.formats)}
         if matches.keys() == {'iso', 'gpt'}:
             # A bootable ISO may carry a GPT boot loader: Glance allows it.
             matches = {'iso': matches['iso']}

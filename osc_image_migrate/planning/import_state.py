@@ -14,18 +14,18 @@ from osc_image_migrate import model
 FAILED_IMPORT = 'os_glance_failed_import'
 
 
-def failed_stores(record):
+def failed_stores(record: model.Record) -> list[str]:
     """The stores a failed import names (``os_glance_failed_import``)."""
     return [s for s in (record.get(FAILED_IMPORT) or '').split(',') if s]
 
 
-def is_dead(record):
+def is_dead(record: model.Record) -> bool:
     """An import failed and left the record ``importing``: no way back."""
     return record.get('status') == model.Status.IMPORTING and bool(
         failed_stores(record))
 
 
-def is_staged(record, size):
+def is_staged(record: model.Record, size: int | None) -> bool:
     """A complete stage of ``size`` bytes waits to be imported.
 
     A stage of ours completes only after the stream was verified (the last

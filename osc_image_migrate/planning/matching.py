@@ -7,6 +7,8 @@ record found; this module only finds it, or says why no record can be
 trusted to stand for the image (:class:`Conflict`).
 """
 
+from typing import Mapping
+
 from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import metadata
@@ -16,7 +18,7 @@ class Conflict(Exception):
     """No destination record can stand for the image; the message why."""
 
 
-def failed_check(record):
+def failed_check(record: model.Record) -> Conflict:
     """The conflict of an image whose copy failed the post-upload check."""
     return Conflict(
         'destination image %s, a copy under a new ID, failed the check '
@@ -27,7 +29,9 @@ def failed_check(record):
                                      record[model.CHECK_FAILED]))
 
 
-def find(image, dest, by_source_id):
+def find(image: model.Record, dest: model.Inventory,
+         by_source_id: Mapping[str, model.Record]
+         ) -> tuple[model.Record | None, str | None]:
     """The destination image standing for ``image``, and how it compares.
 
     Returns (record or None, comparison verdict or None). A copy that
@@ -54,12 +58,14 @@ def find(image, dest, by_source_id):
     return same, verdict
 
 
-def dependency_ids(source, dest, by_source_id, image):
+def dependency_ids(source: model.Inventory, dest: model.Inventory,
+                   by_source_id: Mapping[str, model.Record],
+                   image: model.Record) -> dict[str, str]:
     """Source ID -> destination ID of the image's kernel and ramdisk.
 
     Only those whose data is (or can still go) in the destination record.
     """
-    found_ids = {}
+    found_ids: dict[str, str] = {}
     for key in metadata.DEPENDENCY_KEYS:
         ref = image.get(key)
         if ref not in source.images:

@@ -9,6 +9,10 @@ final state with what the destination holds tells a finished copy from one
 that a run left half done.
 """
 
+from typing import Any
+from typing import Iterable
+from typing import Mapping
+
 from osc_image_migrate import model
 from osc_image_migrate.planning import conversion
 
@@ -34,12 +38,12 @@ FINAL_STATE_KEYS = ('visibility', 'protected', 'os_hidden', 'members',
                     'deactivated')
 
 
-def is_read_only(key):
+def is_read_only(key: str) -> bool:
     """True for a field that must never be sent to Glance."""
     return key in READ_ONLY or key.startswith(READ_ONLY_PREFIX)
 
 
-def custom_properties(image):
+def custom_properties(image: model.Record) -> dict[str, str]:
     """The image's free-form string properties, as Glance stores them.
 
     The tool's own properties are not among them: they describe a copy,
@@ -52,8 +56,10 @@ def custom_properties(image):
             and key not in conversion.OWN_PROPERTIES}
 
 
-def create_body(source_image, dest_id, dest_owner, id_map=None,
-                record_source_id=False):
+def create_body(source_image: model.Record, dest_id: str | None,
+                dest_owner: str | None,
+                id_map: Mapping[str, str] | None = None,
+                record_source_id: bool = False) -> model.Record:
     """The JSON body of ``POST /v2/images`` for a copy of ``source_image``.
 
     ``id_map`` maps source image IDs to destination IDs, so ``kernel_id``
@@ -64,7 +70,7 @@ def create_body(source_image, dest_id, dest_owner, id_map=None,
     the copy gets a new ID.
     """
     id_map = id_map or {}
-    body = {'id': dest_id}
+    body: model.Record = {'id': dest_id}
     for key in CORE:
         if source_image.get(key) is not None:
             body[key] = source_image[key]
@@ -81,13 +87,15 @@ def create_body(source_image, dest_id, dest_owner, id_map=None,
     return body
 
 
-def _members(members):
+def _members(
+        members: Iterable[model.Record] | None) -> list[tuple[str, str]]:
     pairs = {(m['member_id'], m.get('status') or 'pending')
              for m in members or []}
     return sorted(pairs, key=lambda pair: tuple(map(str, pair)))
 
 
-def final_state(image, members):
+def final_state(image: model.Record,
+                members: Iterable[model.Record] | None) -> dict[str, Any]:
     """The state applied after verification, for an image with ``members``.
 
     ``members`` are given in the destination's terms (mapped project IDs).
@@ -106,7 +114,9 @@ def final_state(image, members):
     }
 
 
-def final_state_differs(dest_image, dest_members_now, wanted):
+def final_state_differs(dest_image: model.Record,
+                        dest_members_now: Iterable[model.Record] | None,
+                        wanted: Mapping[str, Any]) -> list[str]:
     """Names of the final-state fields where the destination differs.
 
     Empty when the destination image already is as ``wanted``.

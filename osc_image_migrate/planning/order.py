@@ -7,24 +7,30 @@ can be rewritten to their copies' IDs.
 """
 
 import heapq
+from typing import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from osc_image_migrate.planning import planner
 
 
-def dependencies_first(items):
+def dependencies_first(
+        items: Sequence['planner.PlanItem']) -> list['planner.PlanItem']:
     """Dependencies first; otherwise by name, then ID. Cycles go last."""
     by_id = {item.source_id: item for item in items}
     waiting = {item.source_id: {d for d in item.depends_on if d in by_id}
                for item in items}
-    dependants = {i: [] for i in by_id}
+    dependants: dict[str, list[str]] = {i: [] for i in by_id}
     for item_id, deps in waiting.items():
         for dep in deps:
             dependants[dep].append(item_id)
 
-    def key(item_id):
+    def key(item_id: str) -> tuple[str, str]:
         return (by_id[item_id].name or '', item_id)
 
     ready = [key(i) for i, deps in waiting.items() if not deps]
     heapq.heapify(ready)
-    result = []
+    result: list[planner.PlanItem] = []
     while ready:
         item_id = heapq.heappop(ready)[1]
         result.append(by_id[item_id])

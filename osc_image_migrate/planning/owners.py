@@ -8,6 +8,8 @@ are mapped by ID, or all to one ``--orphans-to`` project; a deleted member
 project is left out, since nobody can boot from it there.
 """
 
+from typing import Mapping
+
 from osc_image_migrate import model
 from osc_image_migrate.planning import selection
 
@@ -16,14 +18,14 @@ class Unmapped(Exception):
     """No destination project; the message says why and the ways out."""
 
 
-def _label(inv, project_id):
+def _label(inv: model.Inventory, project_id: str) -> str:
     project = inv.projects.get(project_id)
     if project is None:
         return '%s (not in the project list)' % project_id
     return '%s (%s)' % (project.name, project_id)
 
 
-def _unlisted(dest):
+def _unlisted(dest: model.Inventory) -> str:
     """Why a mapping may have failed when Keystone could not be listed."""
     if dest.projects_complete:
         return ''
@@ -31,7 +33,7 @@ def _unlisted(dest):
             'with --map-project SRC=<dest project ID>)')
 
 
-def dest_project(dest, ref):
+def dest_project(dest: model.Inventory, ref: str) -> model.Project | None:
     """The destination project a user named (ID or unique name), or None."""
     if ref in dest.projects:
         return dest.projects[ref]
@@ -44,7 +46,9 @@ def dest_project(dest, ref):
     return None
 
 
-def map_project(source, dest, project_id, project_map):
+def map_project(source: model.Inventory, dest: model.Inventory,
+                project_id: str,
+                project_map: Mapping[str, str]) -> model.Project | None:
     """The destination project for a source project, or None."""
     if project_id in project_map:
         return dest_project(dest, project_map[project_id])
@@ -55,13 +59,16 @@ def map_project(source, dest, project_id, project_map):
     return same[0] if len(same) == 1 else None
 
 
-def deleted(source, project_id, project_map):
+def deleted(source: model.Inventory, project_id: str,
+            project_map: Mapping[str, str]) -> bool:
     """True for a project that Keystone no longer lists (and not mapped)."""
     return (source.projects_complete and project_id not in source.projects
             and project_id not in project_map)
 
 
-def _map_owner(source, dest, owner, project_map, orphans_to):
+def _map_owner(source: model.Inventory, dest: model.Inventory, owner: str,
+               project_map: Mapping[str, str],
+               orphans_to: str | None) -> model.Project:
     target = map_project(source, dest, owner, project_map)
     if target is not None:
         return target
@@ -81,7 +88,10 @@ def _map_owner(source, dest, owner, project_map, orphans_to):
     return target
 
 
-def owner_and_members(source, dest, image, project_map, orphans_to=None):
+def owner_and_members(
+        source: model.Inventory, dest: model.Inventory, image: model.Record,
+        project_map: Mapping[str, str], orphans_to: str | None = None
+) -> tuple[model.Project, list[model.Record], list[str]]:
     """The image's destination owner, members, and notes on members left out.
 
     Raises :class:`Unmapped` when the owner or a member that still exists
@@ -91,7 +101,7 @@ def owner_and_members(source, dest, image, project_map, orphans_to=None):
     if not owner:
         raise Unmapped('source image has no owner')
     target = _map_owner(source, dest, owner, project_map, orphans_to)
-    members = []
+    members: list[model.Record] = []
     if image.get('visibility') != 'shared':
         return target, members, []
     missing, gone = [], []

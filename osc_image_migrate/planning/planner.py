@@ -10,6 +10,9 @@ show exactly what ``migrate`` would do, and a saved plan can be re-checked.
 import copy
 import dataclasses
 from typing import Any
+from typing import cast
+from typing import Iterable
+from typing import Mapping
 
 from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
@@ -97,9 +100,12 @@ class _Blocked(Exception):
 
 
 _NOT_DONE = (_Blocked, matching.Conflict, owners.Unmapped)
+# The project map, keep_ids and orphans_to of make_plan.
+_PlanOptions = tuple[dict[str, str], bool, str | None]
 
 
-def _check_rights(item, source, dest, to_apply):
+def _check_rights(item: PlanItem, source: model.Inventory,
+                  dest: model.Inventory, to_apply: list[str]) -> None:
     """Block what the credentials cannot do, before anything is written."""
     if (item.action in DATA_ACTIONS and item.status == model.Status.DEACTIVATED
             and not source.is_admin):
@@ -109,9 +115,12 @@ def _check_rights(item, source, dest, to_apply):
         return
     owner = item.dest_owner
     if item.action in (RESUME, FINISH, UPDATE) and 'owner' not in to_apply:
+        # These actions have a destination record (_decide).
+        assert item.dest_image is not None
         owner = item.dest_image.get('owner') or owner
     if owner != dest.project_id or 'owner' in to_apply:
-        project = dest.projects.get(owner)
+        # _decide set dest_owner to the mapped project's ID.
+        project = dest.projects.get(cast(str, owner))
         raise _Blocked('needs admin on the destination to create images '
                        'owned by %s' % (project.name if project else owner))
     if 'visibility' in to_apply and item.visibility == 'public':
@@ -125,7 +134,7 @@ def _check_rights(item, source, dest, to_apply):
                        'status of %s' % ', '.join(pending))
 
 
-def _classify(item):
+def _classify(item: PlanItem) -> list[str]:
     """Skip, finish or update a copy that holds the data, by its changes.
 
     Returns the names of the fields to apply.
@@ -152,7 +161,9 @@ def _classify(item):
     return to_apply
 
 
-def _present(item, source, dest, image, found, by_source):
+def _present(item: PlanItem, source: model.Inventory, dest: model.Inventory,
+             image: model.Record, found: model.Record,
+             by_source: dict[str, model.Record]) -> list[str]:
     """Compare a copy that holds the data with its source image."""
     item.dest_id = found['id']
     item.changes = drift.changes(
@@ -162,7 +173,9 @@ def _present(item, source, dest, image, found, by_source):
     return _classify(item)
 
 
-def _decide(item, source, dest, image, plan_options, by_source):
+def _decide(item: PlanItem, source: model.Inventory, dest: model.Inventory,
+            image: model.Record, plan_options: _PlanOptions,
+            by_source: dict[str, model.Record]) -> list[str]:
     project_map, keep_ids, orphans_to = plan_options
     if item.status not in COPYABLE_STATUSES:
         raise _Blocked('source image is %s' % item.status)
@@ -172,7 +185,9 @@ def _decide(item, source, dest, image, plan_options, by_source):
     found, verdict = matching.find(image, dest, by_source)
     item.dest_image = copy.deepcopy(found)
     to_apply = list(metadata.FINAL_STATE_KEYS)
+    # matching.find: a record whenever there is a verdict.
     if verdict == _BUSY:
+        assert found is not None
         raise _Blocked(
             'destination upload in progress or interrupted (image %s is %s '
             'since %s); if no upload is running, the destination lost it '
@@ -180,6 +195,7 @@ def _decide(item, source, dest, image, plan_options, by_source):
             'and run again, the copy then gets a new ID'
             % (found['id'], found['status'], found.get('updated_at')))
     if verdict == _DEAD:
+        assert found is not None
         raise _Blocked(
             'destination image %s failed its import (stores %s) and is '
             'left importing: Glance takes no data into it again; see the '
@@ -187,13 +203,16 @@ def _decide(item, source, dest, image, plan_options, by_source):
             'copy then gets a new ID'
             % (found['id'], ', '.join(import_state.failed_stores(found))))
     if verdict == _PRESENT:
+        assert found is not None
         to_apply = _present(item, source, dest, image, found, by_source)
         if conversion.accepted(image, found):
             notes.append(conversion.plan_note(image, found))
     elif verdict == _RESUMABLE:
+        assert found is not None
         item.action, item.dest_id = RESUME, found['id']
         item.reason = comparison.RESUME_REASONS[found['status']] % found['id']
     elif verdict == _OTHER:
+        assert found is not None
         taken = ('ID taken in the destination by an image with other data '
                  '(status %s)' % found.get('status'))
         if keep_ids:
@@ -213,20 +232,25 @@ def _decide(item, source, dest, image, plan_options, by_source):
     if item.action != SKIP:
         _check_rights(item, source, dest, to_apply)
     if item.action in DATA_ACTIONS and comparison.reference_note(image):
-        notes.append(comparison.reference_note(image))
-    elif verdict == _PRESENT and model.same_as_read(image, found):
+        notes.append(cast(str, comparison.reference_note(image)))
+    elif verdict == _PRESENT and model.same_as_read(
+            image, cast(model.Record, found)):
         notes.append('the source records no hash: the copy was verified '
                      'against the bytes read from it')
     return notes
 
 
-def _plan_one(source, dest, image_id, reasons, plan_options, by_source,
-              secret_options=secrets.Options()):
+def _plan_one(source: model.Inventory, dest: model.Inventory, image_id: str,
+              reasons: Iterable[str], plan_options: _PlanOptions,
+              by_source: dict[str, model.Record],
+              secret_options: secrets.Options = secrets.Options()
+              ) -> PlanItem:
     item = PlanItem(source_id=image_id, selected=list(reasons))
     image = source.images.get(image_id)
     if image is None:
         item.reason = 'image is not in the source'
         return item
+    blocked: str | None
     try:
         image, secret_notes, item.attention = secrets.check(
             image, dest.services, dest.secrets, dest.snapshots,
@@ -239,9 +263,10 @@ def _plan_one(source, dest, image_id, reasons, plan_options, by_source,
     for field in ('name', 'owner', 'visibility', 'size', 'status',
                   'disk_format', 'container_format'):
         setattr(item, field, image.get(field))
-    project = source.projects.get(item.owner)
+    # An image without owner (blocked by _decide) finds no project.
+    project = source.projects.get(item.owner)  # type: ignore[arg-type]
     item.owner_name = project.name if project else None
-    notes = []
+    notes: list[str] = []
     for key in metadata.DEPENDENCY_KEYS:
         ref = image.get(key)
         if not ref or ref == image_id:
@@ -269,8 +294,10 @@ def _plan_one(source, dest, image_id, reasons, plan_options, by_source,
     return item
 
 
-def _follow_new_ids(item, moving):
+def _follow_new_ids(item: PlanItem, moving: set[str]) -> None:
     """A finished copy whose kernel or ramdisk gets a new ID in this run."""
+    # A skipped item was compared with its copy (_plan_one, _decide).
+    assert item.source_image is not None and item.dest_image is not None
     item.changes += [drift.Change(key, item.dest_image.get(key),
                                   'new ID of %s' % item.source_image[key])
                      for key in metadata.DEPENDENCY_KEYS
@@ -278,9 +305,13 @@ def _follow_new_ids(item, moving):
     _classify(item)
 
 
-def make_plan(source, dest, selected, project_map=None, keep_ids=False,
-              orphans_to=None, deleted_in=None,
-              secret_options=secrets.Options()):
+def make_plan(source: model.Inventory, dest: model.Inventory,
+              selected: Mapping[str, Iterable[str]],
+              project_map: Mapping[str, str] | None = None,
+              keep_ids: bool = False, orphans_to: str | None = None,
+              deleted_in: Iterable[str] | None = None,
+              secret_options: secrets.Options = secrets.Options()
+              ) -> list[PlanItem]:
     """One :class:`PlanItem` per selected image, dependencies first.
 
     ``selected`` is what :func:`selection.select` returns. ``project_map``
@@ -300,6 +331,8 @@ def make_plan(source, dest, selected, project_map=None, keep_ids=False,
                        secret_options)
              for image_id, reasons in selected.items()]
     plan = order.dependencies_first(items)
+    blocked: set[str]
+    moving: set[str]
     blocked, moving = set(), set()
     for item in plan:
         stuck = [d for d in item.depends_on if d in blocked]
@@ -317,7 +350,10 @@ def make_plan(source, dest, selected, project_map=None, keep_ids=False,
     return plan
 
 
-def source_deleted(source, dest, project_ids, project_map=None):
+def source_deleted(source: model.Inventory, dest: model.Inventory,
+                   project_ids: Iterable[str],
+                   project_map: Mapping[str, str] | None = None
+                   ) -> list[PlanItem]:
     """Plan items for destination copies whose source image is gone.
 
     A copy is known by the source ID it records (``SOURCE_ID_PROPERTY``).
@@ -325,12 +361,12 @@ def source_deleted(source, dest, project_ids, project_map=None):
     destination projects' copies are looked at, or ``selection.ALL`` for
     every copy. Such a copy is listed, never deleted.
     """
-    kept_by = None
+    kept_by: set[str | None] | None = None
     if project_ids != selection.ALL:
         kept_by = {getattr(owners.map_project(
             source, dest, project_id, project_map or {}), 'id', None)
             for project_id in project_ids} - {None}
-    items = []
+    items: list[PlanItem] = []
     for source_id, image in sorted(dest.images_by_source_id().items()):
         if source_id in source.images or (
                 kept_by is not None and image.get('owner') not in kept_by):

@@ -24,18 +24,33 @@ the migration leaves over their limits.
 
 import dataclasses
 import re
+from typing import cast
+from typing import Final
+from typing import Iterable
+from typing import Literal
+from typing import Mapping
+from typing import Protocol
+from typing import Sequence
 
 from osc_image_migrate import model
 from osc_image_migrate.planning import planner
 
 MiB = 1024 * 1024
-COUNT = 'image_count_total'
-SIZE = 'image_size_total'
-UPLOADING = 'image_count_uploading'
+# Final: a limit looked up by these keys is narrowed by its None test.
+COUNT: Final = 'image_count_total'
+SIZE: Final = 'image_size_total'
+UPLOADING: Final = 'image_count_uploading'
 NOT_COUNTED = model.Status.GONE
 # Records of these statuses hold data Glance already counts (a stage).
 STAGED = (model.Status.UPLOADING, model.Status.IMPORTING)
 CREATES = (planner.COPY, planner.METADATA_ONLY, planner.NEW_ID)
+
+
+class _Limits(Protocol):
+    """What quotas reads of a cloud/limits.py Limits (not imported)."""
+
+    def limit(self, project_id: str, resource: str) -> int | None:
+        ...
 
 
 @dataclasses.dataclass
@@ -54,9 +69,9 @@ class Shortfall:
     used: int
     needed: int
     refused: bool
-    images: list = dataclasses.field(default_factory=list)
+    images: list[str] = dataclasses.field(default_factory=list)
 
-    def numbers(self):
+    def numbers(self) -> str:
         if self.resource == SIZE:
             return ('project %s: %s limit %d MiB, used %s, the plan adds %s'
                     % (self.project_name, self.resource, self.limit,
@@ -65,7 +80,7 @@ class Shortfall:
                 % (self.project_name, self.resource, self.limit, self.used,
                    self.needed))
 
-    def warning(self, caller_name):
+    def warning(self, caller_name: str) -> str:
         if self.refused:
             return ('%s: Glance will refuse %d image(s) with HTTP 413'
                     % (self.numbers(), len(self.images)))
@@ -74,7 +89,7 @@ class Shortfall:
                 'and its users cannot add images until it is raised'
                 % (self.numbers(), caller_name, self.project_name))
 
-    def note(self):
+    def note(self) -> str:
         """The suffix of each affected plan row."""
         if self.refused:
             return 'quota: Glance will refuse it (HTTP 413): %s' % (
@@ -83,18 +98,19 @@ class Shortfall:
             self.project_name, self.numbers())
 
 
-def _size(n):
+def _size(n: int) -> str:
     return '%d bytes (%.1f MiB)' % (n, n / MiB)
 
 
-def usage(images, project_id):
+def usage(images: Mapping[str, model.Record],
+          project_id: str | None) -> tuple[int, int]:
     """(image count, bytes) that Glance counts against the project."""
     owned = [i for i in images.values() if i.get('owner') == project_id
              and i.get('status') not in NOT_COUNTED]
     return len(owned), sum(i.get('size') or 0 for i in owned)
 
 
-def needs(item):
+def needs(item: planner.PlanItem) -> tuple[int, int]:
     """(records, bytes) a plan item adds to its owner's usage."""
     records = 1 if item.action in CREATES else 0
     data = 0
@@ -107,20 +123,22 @@ def needs(item):
     return records, data
 
 
-def owner_of(item):
+def owner_of(item: planner.PlanItem) -> str | None:
     """The destination project that owns the item's copy."""
     if item.action != planner.NEW_ID and item.dest_image:
         return item.dest_image.get('owner') or item.dest_owner
     return item.dest_owner
 
 
-def _over(resource, used, limit):
+def _over(resource: str, used: int, limit: int) -> bool:
     if resource == SIZE:
         return used // MiB > limit
     return used > limit
 
 
-def _refusals(plan, images, limits, caller, name):
+def _refusals(plan: Iterable[planner.PlanItem],
+              images: Mapping[str, model.Record], limits: _Limits,
+              caller: str, name: str) -> list[Shortfall]:
     """What Glance refuses, checking each request as it will, in order.
 
     Every create and upload is checked against the caller's limits and
@@ -130,7 +148,7 @@ def _refusals(plan, images, limits, caller, name):
     limit = {COUNT: limits.limit(caller, COUNT),
              SIZE: limits.limit(caller, SIZE)}
     added = {COUNT: 0, SIZE: 0}
-    refused = {COUNT: [], SIZE: []}
+    refused: dict[str, list[str]] = {COUNT: [], SIZE: []}
     for item in plan:
         records, data = needs(item)
         mine = owner_of(item) == caller
@@ -149,13 +167,17 @@ def _refusals(plan, images, limits, caller, name):
                 continue
             size += data * mine
     used = dict(zip((COUNT, SIZE), usage(images, caller)))
-    return [Shortfall(caller, name, resource, limit[resource],
+    # A request is refused only under a limit: limit[resource] is set.
+    return [Shortfall(caller, name, resource, cast(int, limit[resource]),
                       used[resource], added[resource], True,
                       refused[resource])
             for resource in (COUNT, SIZE) if refused[resource]]
 
 
-def check(plan, images, limits, caller, names=None):
+def check(plan: Sequence[planner.PlanItem],
+          images: Mapping[str, model.Record], limits: _Limits | None,
+          caller: str, names: Mapping[str, str] | None = None
+          ) -> list[Shortfall]:
     """The plan's :class:`Shortfall` list; [] when everything fits.
 
     ``images`` is the destination listing (image ID -> record),
@@ -167,10 +189,10 @@ def check(plan, images, limits, caller, names=None):
     names = names or {}
     shortfalls = _refusals(plan, images, limits, caller,
                            names.get(caller, caller))
-    refused = {COUNT: set(), SIZE: set()}
+    refused: dict[str, set[str]] = {COUNT: set(), SIZE: set()}
     for shortfall in shortfalls:
         refused[shortfall.resource].update(shortfall.images)
-    by_owner = {}
+    by_owner: dict[str, list[tuple[str, int, int]]] = {}
     for item in plan:
         records, data = needs(item)
         if item.source_id in refused[COUNT]:
@@ -178,10 +200,12 @@ def check(plan, images, limits, caller, names=None):
         if item.source_id in refused[SIZE]:
             data = 0
         if (records or data) and owner_of(item) != caller:
-            by_owner.setdefault(owner_of(item), []).append(
+            # What the plan creates or uploads has a mapped owner.
+            by_owner.setdefault(cast(str, owner_of(item)), []).append(
                 (item.source_id, records, data))
     for project_id, wanted in sorted(by_owner.items()):
         used = dict(zip((COUNT, SIZE), usage(images, project_id)))
+        index: Literal[1, 2]  # of (image ID, records, bytes)
         for resource, index in ((COUNT, 1), (SIZE, 2)):
             limit = limits.limit(project_id, resource)
             needed = sum(w[index] for w in wanted)
@@ -195,7 +219,8 @@ def check(plan, images, limits, caller, names=None):
     return shortfalls
 
 
-def annotate(plan, shortfalls):
+def annotate(plan: list[planner.PlanItem],
+             shortfalls: Iterable[Shortfall]) -> list[planner.PlanItem]:
     """Note each shortfall on the rows it concerns; return the plan."""
     by_id = {item.source_id: item for item in plan}
     for shortfall in shortfalls:
@@ -206,7 +231,7 @@ def annotate(plan, shortfalls):
     return plan
 
 
-def upload_slots(limits, caller):
+def upload_slots(limits: _Limits | None, caller: str) -> dict[str, int]:
     """{project ID: uploads that may run at once} for ``--parallel``.
 
     Glance counts the uploads in flight of the caller's own images only
@@ -224,7 +249,7 @@ _OVER_LIMIT = re.compile(
     r'(-?\d+) due to current usage (\d+) and delta (\d+)')
 
 
-def over_limit(text):
+def over_limit(text: str | None) -> str | None:
     """A one-line reading of Glance's 413 for a unified limit, or None."""
     found = _OVER_LIMIT.search(text or '')
     if found is None:

@@ -25,6 +25,12 @@ The cloud reads (catalog, secrets, snapshots) are in cloud/dependencies.py.
 
 import dataclasses
 import json
+from typing import Any
+from typing import Collection
+from typing import Iterable
+from typing import Mapping
+
+from osc_image_migrate import model
 
 SIGNATURE_KEYS = ('img_signature', 'img_signature_hash_method',
                   'img_signature_key_type', 'img_signature_certificate_uuid')
@@ -52,15 +58,15 @@ class Options:
     their signature properties.
     """
 
-    secret_map: dict = dataclasses.field(default_factory=dict)
+    secret_map: dict[str, str] = dataclasses.field(default_factory=dict)
     drop_signatures: bool = False
 
 
-def is_signed(image):
+def is_signed(image: model.Record) -> bool:
     return any(image.get(key) for key in SIGNATURE_KEYS)
 
 
-def snapshot_ids(image):
+def snapshot_ids(image: model.Record) -> list[str]:
     """The Cinder snapshot IDs the image's block_device_mapping names."""
     text = image.get(BLOCK_DEVICE_MAPPING)
     if not text:
@@ -69,7 +75,7 @@ def snapshot_ids(image):
         mappings = json.loads(text) if isinstance(text, str) else text
     except ValueError:
         return []
-    found = []
+    found: list[str] = []
     for mapping in mappings if isinstance(mappings, list) else []:
         snapshot = isinstance(mapping, dict) and mapping.get('snapshot_id')
         if snapshot and snapshot not in found:
@@ -77,11 +83,11 @@ def snapshot_ids(image):
     return found
 
 
-def secret_ids(image, options):
+def secret_ids(image: model.Record, options: Options) -> list[str]:
     """The destination secrets to look up for ``image``."""
-    wanted = []
+    wanted: list[str] = []
     if is_signed(image) and not options.drop_signatures:
-        cert = image.get(CERTIFICATE)
+        cert: Any = image.get(CERTIFICATE)
         if cert:
             wanted.append(options.secret_map.get(cert, cert))
     key = image.get(ENCRYPTION_KEY)
@@ -90,12 +96,14 @@ def secret_ids(image, options):
     return wanted
 
 
-def has_volume_service(services):
+def has_volume_service(services: Iterable[str] | None) -> bool:
     return services is not None and bool(set(services) & set(
         VOLUME_SERVICES))
 
 
-def check(image, services, secrets, snapshots, options):
+def check(image: model.Record, services: Collection[str] | None,
+          secrets: Mapping[str, bool], snapshots: Mapping[str, bool],
+          options: Options) -> tuple[model.Record, list[str], list[str]]:
     """``(image as the copy gets it, notes, attention)``; may raise Blocked.
 
     ``services`` are the service types of the destination's catalog (None:
@@ -106,8 +114,9 @@ def check(image, services, secrets, snapshots, options):
     copy = dict(image)
     notes, attention = [], []
     key_manager = services is not None and KEY_MANAGER in services
+    key: str | None  # a signature property, then the encryption key
     if is_signed(image):
-        cert = image.get(CERTIFICATE)
+        cert: Any = image.get(CERTIFICATE)
         mapped = options.secret_map.get(cert, cert)
         if options.drop_signatures:
             for key in SIGNATURE_KEYS:

@@ -11,6 +11,13 @@ shared and dependency images. Every problem is collected before one
 import dataclasses
 import datetime
 import re
+from typing import Callable
+from typing import Iterable
+from typing import Literal
+from typing import Mapping
+from typing import TypeVar
+
+from osc_image_migrate import model
 
 
 ALL = 'all'
@@ -22,17 +29,21 @@ _ID_RE = re.compile(r'[0-9a-fA-F]{32}|[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}'
                     r'-[0-9a-fA-F]{12}')
 _DEPENDENCY_KEYS = ('kernel_id', 'ramdisk_id')
 
+_T = TypeVar('_T')
+# Whether an unknown project ref may still be accepted (by its look).
+_Accept = Callable[[str], bool]
+
 
 class SelectionError(Exception):
     """Everything wrong with a selection, reported at once."""
 
-    def __init__(self, problems):
+    def __init__(self, problems: str | Iterable[object]) -> None:
         if isinstance(problems, str):
             problems = [problems]
         self.problems = [' '.join(str(p).split()) for p in problems]
         super().__init__('; '.join(self.problems))
 
-    def __str__(self):
+    def __str__(self) -> str:
         return '; '.join(self.problems)
 
 
@@ -40,16 +51,16 @@ class SelectionError(Exception):
 class Selection:
     """What the user asked for, as typed (names or IDs)."""
 
-    images: list = dataclasses.field(default_factory=list)
-    exclude_images: list = dataclasses.field(default_factory=list)
-    projects: list = dataclasses.field(default_factory=list)
-    updated_since: datetime.datetime = None
+    images: list[str] = dataclasses.field(default_factory=list)
+    exclude_images: list[str] = dataclasses.field(default_factory=list)
+    projects: list[str] = dataclasses.field(default_factory=list)
+    updated_since: datetime.datetime | None = None
     include_public_and_shared: bool = True
-    project_map: dict = dataclasses.field(default_factory=dict)
-    orphans_to: str = None
-    store_map: dict = dataclasses.field(default_factory=dict)
-    dest_store: str = None
-    secret_map: dict = dataclasses.field(default_factory=dict)
+    project_map: dict[str, str] = dataclasses.field(default_factory=dict)
+    orphans_to: str | None = None
+    store_map: dict[str, str] = dataclasses.field(default_factory=dict)
+    dest_store: str | None = None
+    secret_map: dict[str, str] = dataclasses.field(default_factory=dict)
     drop_signatures: bool = False
 
 
@@ -64,28 +75,28 @@ class ResolvedSelection:
     has seen them as an image's owner or member.
     """
 
-    image_ids: list = dataclasses.field(default_factory=list)
-    exclude_ids: list = dataclasses.field(default_factory=list)
-    project_ids: list = dataclasses.field(default_factory=list)
-    updated_since: datetime.datetime = None
+    image_ids: list[str] = dataclasses.field(default_factory=list)
+    exclude_ids: list[str] = dataclasses.field(default_factory=list)
+    project_ids: list[str] = dataclasses.field(default_factory=list)
+    updated_since: datetime.datetime | None = None
     include_public_and_shared: bool = True
-    project_map: dict = dataclasses.field(default_factory=dict)
-    orphans_to: str = None
-    unlisted_map: list = dataclasses.field(default_factory=list)
-    store_map: dict = dataclasses.field(default_factory=dict)
-    dest_store: str = None
-    secret_map: dict = dataclasses.field(default_factory=dict)
+    project_map: dict[str, str] = dataclasses.field(default_factory=dict)
+    orphans_to: str | None = None
+    unlisted_map: list[str] = dataclasses.field(default_factory=list)
+    store_map: dict[str, str] = dataclasses.field(default_factory=dict)
+    dest_store: str | None = None
+    secret_map: dict[str, str] = dataclasses.field(default_factory=dict)
     drop_signatures: bool = False
 
 
-def looks_like_id(ref):
+def looks_like_id(ref: object) -> bool:
     """True for a Keystone-style ID: 32 hex digits, or a UUID."""
     return isinstance(ref, str) and bool(_ID_RE.fullmatch(ref))
 
 
 # -- dates
 
-def as_datetime(value):
+def as_datetime(value: object) -> datetime.datetime | None:
     """A date, datetime or ISO string as an aware datetime; None if not."""
     if isinstance(value, datetime.datetime):
         moment = value
@@ -106,7 +117,7 @@ def as_datetime(value):
     return moment
 
 
-def parse_date(text):
+def parse_date(text: str) -> datetime.datetime:
     """Parse ``--updated-since``: an ISO date or date-time, naive is UTC."""
     moment = as_datetime(text)
     if moment is None:
@@ -118,12 +129,15 @@ def parse_date(text):
 
 # -- combining and resolving
 
-def unique(*lists):
+def unique(*lists: Iterable[_T]) -> list[_T]:
     """The items of the lists, each once, in order."""
     return list(dict.fromkeys(item for items in lists for item in items))
 
 
-def _lookup(ref, names, what, problems, accept_unknown=False):
+def _lookup(ref: str, names: Mapping[str, str | None], what: str,
+            problems: list[str],
+            accept_unknown: _Accept | Literal[False] | None = False
+            ) -> str | None:
     """The ID ``ref`` names in ``names`` (ID -> name), or None + a problem.
 
     An ID wins over a name; a name must be unique.
@@ -143,7 +157,7 @@ def _lookup(ref, names, what, problems, accept_unknown=False):
     return None
 
 
-def _unlisted_project(source):
+def _unlisted_project(source: model.Inventory) -> _Accept | None:
     """Without a full project list, accept IDs the images prove or look."""
     if source.projects_complete:
         return None
@@ -153,18 +167,20 @@ def _unlisted_project(source):
     return lambda ref: looks_like_id(ref) or ref in seen
 
 
-def resolve(selection, source):
+def resolve(selection: Selection,
+            source: model.Inventory) -> ResolvedSelection:
     """Turn the selection's refs into source IDs, or raise every problem.
 
     When images are named together with projects, the projects restrict:
     each named image must be one the projects would select.
     """
-    problems = []
+    problems: list[str] = []
     images = {i: image.get('name') for i, image in source.images.items()}
     projects = {i: project.name for i, project in source.projects.items()}
     unlisted = _unlisted_project(source)
 
-    def ids(refs, names, what, accept=None):
+    def ids(refs: Iterable[str], names: Mapping[str, str | None], what: str,
+            accept: _Accept | None = None) -> list[str]:
         found = (_lookup(ref, names, what, problems, accept) for ref in refs)
         return unique([i for i in found if i is not None])
 
@@ -182,7 +198,7 @@ def resolve(selection, source):
         drop_signatures=bool(selection.drop_signatures))
     owners = {image.get('owner') for image in source.images.values()}
 
-    def deleted(ref):
+    def deleted(ref: str) -> bool:
         # A project deleted from Keystone is known by ID only: an owner's,
         # or a member's (checked once members are read).
         return ref in owners or looks_like_id(ref) or (
@@ -206,7 +222,8 @@ def resolve(selection, source):
     return resolved
 
 
-def check_unlisted(source, resolved):
+def check_unlisted(source: model.Inventory,
+                   resolved: ResolvedSelection) -> None:
     """Raise for mapped project IDs that nothing in the source refers to.
 
     Run once the selected images' members are read: a project ID that
@@ -225,19 +242,21 @@ def check_unlisted(source, resolved):
 
 # -- selecting
 
-def is_whole_cloud(resolved):
+def is_whole_cloud(resolved: ResolvedSelection) -> bool:
     """True when nothing narrows the selection to images or projects."""
     return not resolved.image_ids and not resolved.project_ids
 
 
-def _project_name(source, project_id):
+def _project_name(source: model.Inventory, project_id: str) -> str:
     project = source.projects.get(project_id)
     return project.name if project else project_id
 
 
-def _project_reasons(source, image_id, image, resolved):
+def _project_reasons(source: model.Inventory, image_id: str,
+                     image: model.Record,
+                     resolved: ResolvedSelection) -> list[str]:
     selected = resolved.project_ids
-    reasons = []
+    reasons: list[str] = []
     if image.get('owner') in selected:
         reasons.append('project:' + _project_name(source, image['owner']))
     if not resolved.include_public_and_shared:
@@ -253,14 +272,15 @@ def _project_reasons(source, image_id, image, resolved):
     return reasons
 
 
-def _updated_since(image, since):
+def _updated_since(image: model.Record, since: datetime.datetime) -> bool:
     updated = as_datetime(image.get('updated_at'))
     if since.tzinfo is None:
         since = since.replace(tzinfo=datetime.timezone.utc)
     return updated is not None and updated >= since
 
 
-def select(source, resolved):
+def select(source: model.Inventory,
+           resolved: ResolvedSelection) -> dict[str, list[str]]:
     """Map each selected source image ID to the reasons it was selected.
 
     Exclusions and the date filter apply to what the user selected, not to
@@ -268,7 +288,7 @@ def select(source, resolved):
     image cannot boot without it, so that image is pulled in (reason
     ``dependency:<dependant id>``) even when it was excluded or is older.
     """
-    chosen = {}
+    chosen: dict[str, list[str]] = {}
     named = set(resolved.image_ids)
     for image_id, image in source.images.items():
         if named:

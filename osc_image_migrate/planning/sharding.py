@@ -10,15 +10,26 @@ by the bytes they copy, then by their number of images.
 """
 
 import re
+from typing import Any
+from typing import Collection
+from typing import Iterable
+from typing import Mapping
+from typing import Sequence
 
+from osc_image_migrate import model
 from osc_image_migrate.planning import columns
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
 
 _SHARD = re.compile(r'^\s*(\d+)\s*/\s*(\d+)\s*$')
 
+# Image ID -> (action, size), as the plan says.
+_Images = Mapping[str, tuple[str | None, int | None]]
+# (image ID, image ID it refers to).
+_Edges = Iterable[tuple[str, str]]
 
-def parse_shard(text):
+
+def parse_shard(text: str | None) -> tuple[int, int]:
     """``'K/N'`` -> (K, N), K counted from 0.
 
     K is what a Kubernetes Indexed Job calls ``JOB_COMPLETION_INDEX``.
@@ -34,11 +45,12 @@ def parse_shard(text):
     return index, count
 
 
-def _groups(images, edges):
+def _groups(images: Collection[str],
+            edges: _Edges) -> list[tuple[str, ...]]:
     """The images joined by their references, as sorted tuples of IDs."""
     parent = {image_id: image_id for image_id in images}
 
-    def root(image_id):
+    def root(image_id: str) -> str:
         while parent[image_id] != image_id:
             parent[image_id] = parent[parent[image_id]]
             image_id = parent[image_id]
@@ -47,13 +59,13 @@ def _groups(images, edges):
     for a, b in edges:
         if a in parent and b in parent:
             parent[max(root(a), root(b))] = min(root(a), root(b))
-    groups = {}
+    groups: dict[str, list[str]] = {}
     for image_id in images:
         groups.setdefault(root(image_id), []).append(image_id)
     return [tuple(sorted(members)) for members in groups.values()]
 
 
-def assign(images, edges, count):
+def assign(images: _Images, edges: _Edges, count: int) -> dict[str, int]:
     """Map each image ID to its shard (0 .. count - 1).
 
     ``images`` maps image ID -> (action, size), as the plan says;
@@ -62,14 +74,14 @@ def assign(images, edges, count):
     fewest images, then the lowest index): the same input gives the same
     split on every host.
     """
-    def cost(image_id):
+    def cost(image_id: str) -> int:
         action, size = images[image_id]
         return (size or 0) if action in planner.DATA_ACTIONS else 0
 
     groups = sorted(_groups(images, edges),
                     key=lambda g: (-sum(map(cost, g)), -len(g), g))
     load = [(0, 0, index) for index in range(count)]
-    shard_of = {}
+    shard_of: dict[str, int] = {}
     for group in groups:
         load.sort()
         nbytes, nimages, index = load[0]
@@ -80,7 +92,8 @@ def assign(images, edges, count):
     return shard_of
 
 
-def plan_shards(plan, count):
+def plan_shards(plan: Sequence[planner.PlanItem],
+                count: int) -> dict[str, int]:
     """Shard of each item of a fresh plan (what ``plan --shards`` shows)."""
     images = {item.source_id: (item.action, item.size) for item in plan}
     edges = [(item.source_id, ref) for item in plan
@@ -88,7 +101,9 @@ def plan_shards(plan, count):
     return assign(images, edges, count)
 
 
-def saved_plan_shards(saved, source_images, count):
+def saved_plan_shards(saved: Mapping[str, Mapping[str, Any]],
+                      source_images: Mapping[str, model.Record],
+                      count: int) -> dict[str, int]:
     """Shard of each row of a saved plan, as :func:`plan_shards` gave it.
 
     The references come from the source images (``kernel_id``,
@@ -97,7 +112,7 @@ def saved_plan_shards(saved, source_images, count):
     images = {image_id: (row.get(columns.ACTION),
                          _size(row.get(columns.SIZE)))
               for image_id, row in saved.items()}
-    edges = []
+    edges: list[tuple[str, str]] = []
     for image_id in saved:
         image = source_images.get(image_id) or {}
         edges += [(image_id, image[key]) for key in metadata.DEPENDENCY_KEYS
@@ -105,5 +120,5 @@ def saved_plan_shards(saved, source_images, count):
     return assign(images, edges, count)
 
 
-def _size(value):
+def _size(value: object) -> int:
     return value if isinstance(value, int) and value > 0 else 0

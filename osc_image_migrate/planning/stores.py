@@ -8,8 +8,14 @@ A source image's ``stores`` field (admins see it) names where its data is;
 and with neither the destination Glance uses its default store.
 """
 
+from typing import Mapping
+from typing import Sequence
 
-def check(available, dest_store, store_map):
+from osc_image_migrate import model
+
+
+def check(available: Sequence[str], dest_store: str | None,
+          store_map: Mapping[str, str]) -> list[str]:
     """Problems with the stores asked for, given the destination's ones."""
     wanted = ([('--dest-store', dest_store)] if dest_store else []) + [
         ('store map %s=%s' % (source, dest), dest)
@@ -19,7 +25,8 @@ def check(available, dest_store, store_map):
             for where, store in wanted if store not in available]
 
 
-def target(source_image, dest_store, store_map):
+def target(source_image: model.Record, dest_store: str | None,
+           store_map: Mapping[str, str]) -> str | None:
     """The destination store for a copy of ``source_image``, or None.
 
     The first of the source image's stores that is mapped decides; an image

@@ -13,6 +13,8 @@ import dataclasses
 import logging
 import threading
 import time
+from typing import Mapping
+from typing import Sequence
 
 from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
@@ -20,6 +22,7 @@ from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
+from osc_image_migrate.run import progress as progress_mod
 from osc_image_migrate.stream import options
 
 LOG = logging.getLogger(__name__)
@@ -40,29 +43,31 @@ SLOT_POLL = 0.5
 SIGNAL_POLL = 0.2
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Result:
+    """One image's row of ``migrate``: what happened, how long, how fast."""
+
     source_id: str
-    dest_id: str
-    name: str
+    dest_id: str | None
+    name: str | None
     result: str
-    size: int
-    seconds: float
-    rate: float
-    detail: str
+    size: int | None
+    seconds: float = 0
+    rate: float = 0
+    detail: str = ''
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return self.result not in (image_copy.FAILED, image_copy.BLOCKED)
 
 
-def waves(plan):
+def waves(plan: list[planner.PlanItem]) -> list[list[planner.PlanItem]]:
     """Split the plan into lists whose dependencies are in earlier lists."""
-    depth = {}
+    depth: dict[str, int] = {}
     for item in plan:  # the plan lists dependencies first
         depth[item.source_id] = 1 + max(
             (depth.get(d, -1) for d in item.depends_on), default=-1)
-    grouped = {}
+    grouped: dict[int, list[planner.PlanItem]] = {}
     for item in plan:
         grouped.setdefault(depth[item.source_id], []).append(item)
     return [grouped[d] for d in sorted(grouped)]
@@ -71,9 +76,14 @@ def waves(plan):
 class Executor:
     """Runs plan items with a thread pool; collects one Result each."""
 
-    def __init__(self, src, dst, parallel=4, retries=3, keep_ids=False,
-                 stream_options=options.StreamOptions(), progress=None,
-                 backoff=BACKOFF, upload_slots=None):
+    def __init__(self, src: sessions.CloudClients,
+                 dst: sessions.CloudClients, parallel: int = 4,
+                 retries: int = 3, keep_ids: bool = False,
+                 stream_options: options.StreamOptions = (
+                     options.StreamOptions()),
+                 progress: progress_mod.Progress | None = None,
+                 backoff: Sequence[float] = BACKOFF,
+                 upload_slots: Mapping[str, int] | None = None) -> None:
         self.src = src
         self.dst = dst
         self.parallel = parallel
@@ -83,16 +93,16 @@ class Executor:
         self.progress = progress
         self.backoff = backoff
         self.stop = threading.Event()
-        self.id_map = {}
-        self.results = {}
-        self.running = {}
+        self.id_map: dict[str, str] = {}
+        self.results: dict[str, Result] = {}
+        self.running: dict[str, image_copy.ImageCopy] = {}
         self._lock = threading.Lock()
         # Free upload slots per destination project (Glance's
         # image_count_uploading, see quotas.upload_slots).
         self.free_slots = dict(upload_slots or {})
         self._slot_freed = threading.Condition(self._lock)
 
-    def run(self, plan):
+    def run(self, plan: list[planner.PlanItem]) -> list[Result]:
         """Execute the plan; return Results in plan order."""
         if self.progress is not None:
             self.progress.start(plan)
@@ -106,19 +116,21 @@ class Executor:
                 self.progress.finish()
         return self.run_results(plan)
 
-    def run_results(self, plan):
+    def run_results(self, plan: list[planner.PlanItem]) -> list[Result]:
         """Results in plan order; unfinished images count as failed."""
         results = []
         for item in plan:
             result = self.results.get(item.source_id)
             copy = self.running.get(item.source_id)
             if result is None and copy is not None:
-                result = Result(item.source_id, copy.dest_id, item.name,
-                                image_copy.FAILED, item.size, 0, 0,
-                                'interrupted')
+                result = Result(source_id=item.source_id,
+                                dest_id=copy.dest_id, name=item.name,
+                                result=image_copy.FAILED, size=item.size,
+                                detail='interrupted')
             results.append(result or Result(
-                item.source_id, None, item.name, image_copy.FAILED,
-                item.size, 0, 0, 'not started: the run was interrupted'))
+                source_id=item.source_id, dest_id=None, name=item.name,
+                result=image_copy.FAILED, size=item.size,
+                detail='not started: the run was interrupted'))
         return results
 
     def _run_wave(self, wave):
@@ -207,9 +219,10 @@ class Executor:
     def _record(self, item, outcome, started):
         seconds = time.monotonic() - started
         rate = outcome.bytes / seconds if seconds > 0 and outcome.bytes else 0
-        result = Result(item.source_id, outcome.dest_id, item.name,
-                        outcome.result, item.size, round(seconds, 2),
-                        rate, outcome.detail)
+        result = Result(source_id=item.source_id, dest_id=outcome.dest_id,
+                        name=item.name, result=outcome.result,
+                        size=item.size, seconds=round(seconds, 2),
+                        rate=rate, detail=outcome.detail)
         with self._lock:
             self.results[item.source_id] = result
             if result.ok and outcome.dest_id:

@@ -6,14 +6,23 @@ Only for a terminal (or when asked): stdout belongs to the formatter.
 
 import threading
 import time
+from typing import Callable
+from typing import cast
+from typing import Sequence
+from typing import TextIO
+from typing import TYPE_CHECKING
 
 from osc_image_migrate.planning import planner
+
+if TYPE_CHECKING:
+    from osc_image_migrate.run import executor
 
 DATA_ACTIONS = (planner.COPY, planner.RESUME, planner.NEW_ID)
 REFRESH_SECONDS = 0.5
 
 
-def human_bytes(n):
+# The loop always returns (at 'TiB'); mypy cannot tell.
+def human_bytes(n: float) -> str:  # type: ignore[return]
     for unit in ('B', 'KiB', 'MiB', 'GiB', 'TiB'):
         if abs(n) < 1024 or unit == 'TiB':
             return ('%d %s' % (n, unit) if unit == 'B'
@@ -21,7 +30,7 @@ def human_bytes(n):
         n /= 1024.0
 
 
-def human_seconds(seconds):
+def human_seconds(seconds: float) -> str:
     seconds = int(seconds)
     return '%d:%02d:%02d' % (seconds // 3600, seconds // 60 % 60,
                              seconds % 60)
@@ -30,7 +39,8 @@ def human_seconds(seconds):
 class Progress:
     """A one-line status, redrawn at most every REFRESH_SECONDS."""
 
-    def __init__(self, stream, clock=time.monotonic):
+    def __init__(self, stream: TextIO,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.stream = stream
         self.clock = clock
         self.lock = threading.Lock()
@@ -38,19 +48,20 @@ class Progress:
         self.total_images = 0
         self.done_bytes = 0
         self.done_images = 0
-        self.active = {}
-        self.started = None
+        # source ID: (name, bytes sent, size)
+        self.active: dict[str, tuple[str | None, int, int | None]] = {}
+        self.started: float | None = None
         self.last_draw = 0.0
 
-    def start(self, plan):
+    def start(self, plan: Sequence[planner.PlanItem]) -> None:
         self.total_images = len(plan)
         self.total_bytes = sum(i.size or 0 for i in plan
                                if i.action in DATA_ACTIONS)
         self.started = self.clock()
 
-    def bytes_done(self, item):
+    def bytes_done(self, item: planner.PlanItem) -> Callable[[int], None]:
         """A callback that counts bytes sent for ``item``."""
-        def count(n):
+        def count(n: int) -> None:
             with self.lock:
                 self.done_bytes += n
                 name, sent, size = self.active.get(
@@ -59,14 +70,15 @@ class Progress:
             self._draw()
         return count
 
-    def done(self, item, result):
+    def done(self, item: planner.PlanItem,
+             result: 'executor.Result') -> None:
         with self.lock:
             self.done_images += 1
             self.active.pop(item.source_id, None)
         self._draw(force=True)
 
-    def line(self):
-        elapsed = max(self.clock() - self.started, 1e-6)
+    def line(self) -> str:
+        elapsed = max(self.clock() - cast(float, self.started), 1e-6)
         rate = self.done_bytes / elapsed
         left = self.total_bytes - self.done_bytes
         eta = human_seconds(left / rate) if rate > 0 and left > 0 else '-'
@@ -79,7 +91,7 @@ class Progress:
             parts.append('%s %s' % ((name or '')[:24], share))
         return ' | '.join(parts)
 
-    def _draw(self, force=False):
+    def _draw(self, force: bool = False) -> None:
         now = self.clock()
         if not force and now - self.last_draw < REFRESH_SECONDS:
             return
@@ -89,7 +101,7 @@ class Progress:
         self.stream.write('\r\x1b[K' + text)
         self.stream.flush()
 
-    def finish(self):
+    def finish(self) -> None:
         if self.started is not None:
             self._draw(force=True)
             self.stream.write('\n')

@@ -10,6 +10,7 @@ download, and with it the upload, flows at the limit; nothing is buffered.
 import re
 import threading
 import time
+from typing import Callable
 
 UNITS = {'': 1, 'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3}
 _RATE = re.compile(r'^\s*(\d+(?:\.\d*)?|\.\d+)\s*([KMG]?)(?:i?B)?\s*$',
@@ -20,7 +21,7 @@ MAX_WAIT = 0.25
 MIN_PIECE = 16 * 1024
 
 
-def parse_rate(text):
+def parse_rate(text: str | None) -> int:
     """Bytes per second from '800K', '50M', '1.5G' (1024-based) or '1000'.
 
     Raises ValueError with a message fit for an operator.
@@ -46,16 +47,19 @@ class Limiter:
     stream still reaches the rate.
     """
 
-    def __init__(self, rate, clock=time.monotonic, sleep=time.sleep):
+    def __init__(self, rate: float,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.rate = rate
         # Pieces small enough that one take waits about MAX_WAIT.
         self.piece = max(MIN_PIECE, int(rate * MAX_WAIT))
         self._clock = clock
         self._sleep = sleep
-        self._booked_until = None
+        self._booked_until: float | None = None
         self._lock = threading.Lock()
 
-    def take(self, size, stop=None):
+    def take(self, size: int,
+             stop: threading.Event | None = None) -> bool:
         """Wait until ``size`` bytes may be read; False if ``stop`` is set."""
         with self._lock:
             now = self._clock()

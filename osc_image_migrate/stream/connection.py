@@ -3,8 +3,10 @@
 
 import select
 
+import requests
 
-def waiting(response):
+
+def waiting(response: requests.Response) -> bool:
     """True when the connection has more of the body to read at once.
 
     Decrypted TLS bytes not read yet, or bytes in the socket's buffer:
@@ -23,7 +25,7 @@ def waiting(response):
         return False
 
 
-def close_response(response):
+def close_response(response: requests.Response) -> None:
     close = getattr(response, 'close', None)  # test fakes may have none
     if close is not None:
         close()

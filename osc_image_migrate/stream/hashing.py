@@ -26,26 +26,26 @@ class BackgroundHash:
     the digest of every piece given.
     """
 
-    def __init__(self, algo):
+    def __init__(self, algo: str) -> None:
         self._hasher = hashlib.new(algo)
-        self._pieces = queue.Queue(BACKLOG)
+        self._pieces: queue.Queue[bytes | None] = queue.Queue(BACKLOG)
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name='hash-%s' % algo)
         self._thread.start()
 
-    def _run(self):
+    def _run(self) -> None:
         update, get = self._hasher.update, self._pieces.get
         for piece in iter(get, None):
             update(piece)
 
-    def update(self, piece):
+    def update(self, piece: bytes) -> None:
         self._pieces.put(piece)
 
-    def close(self):
+    def close(self) -> None:
         if self._thread.is_alive():
             self._pieces.put(None)
             self._thread.join()
 
-    def hexdigest(self):
+    def hexdigest(self) -> str:
         self.close()
         return self._hasher.hexdigest()

@@ -5,6 +5,8 @@ import dataclasses
 from typing import Any
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.stream import bandwidth
+
 
 # Seconds to wait before each reopening of a broken source download, in
 # turn; once they are used up without a byte read in between, the attempt
@@ -28,7 +30,8 @@ class StreamOptions:
     """
 
     check_format: bool = True
-    limiter: Any = None
+    limiter: bandwidth.Limiter | None = None
+    # copying/upload_method.Chooser: a layer above, so not named here.
     method: Any = None
     stall_timeout: float = http.STALL_TIMEOUT
     resume_backoff: tuple[float, ...] = RESUME_BACKOFF

@@ -12,12 +12,19 @@ mode (HAProxy) refuses that answer and sends 502 instead, every time, so
 that 502 is explained and not retried (see sizeless_refused).
 """
 
+from typing import NoReturn
+
+import requests
+
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import sessions
+from osc_image_migrate.stream import options as stream_options
 from osc_image_migrate.stream import verified
 
 
-def open_source(src, image_id, offset=0, options=None, size_known=True):
+def open_source(src: sessions.CloudClients, image_id: str, offset: int = 0,
+                options: stream_options.StreamOptions | None = None,
+                size_known: bool = True) -> requests.Response:
     """Start the source download at byte ``offset``; it streams the body.
 
     From an ``offset`` the answer must be a ``206`` whose Content-Range
@@ -61,7 +68,7 @@ def open_source(src, image_id, offset=0, options=None, size_known=True):
     return response
 
 
-def sizeless_refused():
+def sizeless_refused() -> http.CloudError:
     """The error of a 502 for the download of a record without a size."""
     return http.CloudError(
         'source download: HTTP 502 for a record without a size: Glance '
@@ -72,7 +79,7 @@ def sizeless_refused():
         'in clouds.yaml)', retriable=False, status=502)
 
 
-def _fail_answer(response, what):
+def _fail_answer(response: requests.Response, what: str) -> NoReturn:
     """Raise the CloudError of a refused download, with its reason."""
     body = response.text if response.status_code != 204 else None
     response.close()
@@ -86,13 +93,14 @@ class Reopener:
     reopening gets a new token whatever the old one looked like.
     """
 
-    def __init__(self, src, image_id, options):
+    def __init__(self, src: sessions.CloudClients, image_id: str,
+                 options: stream_options.StreamOptions | None) -> None:
         self.src = src
         self.image_id = image_id
         self.options = options
         self.renew = False
 
-    def __call__(self, offset):
+    def __call__(self, offset: int) -> requests.Response:
         with http.cloud_errors():
             sessions.ready_token(self.src, self.renew)
         try:

@@ -26,6 +26,7 @@ from typing import Callable
 from typing import Mapping
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
 from osc_image_migrate.stream import connection
@@ -47,8 +48,9 @@ class Copied:
     read: model.DataRead | None
 
 
-def upload(dst: Any, dest_id: str, body: verified.VerifiedStream,
-           size: int | None, target: str = 'file',
+def upload(dst: sessions.CloudClients, dest_id: str,
+           body: verified.VerifiedStream, size: int | None,
+           target: str = 'file',
            store: str | None = None,
            options: stream_options.StreamOptions = DEFAULT_OPTIONS
            ) -> None:
@@ -75,6 +77,8 @@ def upload(dst: Any, dest_id: str, body: verified.VerifiedStream,
         response = dst.image.put('/v2/images/%s/%s' % (dest_id, target),
                                  data=body, headers=headers, **switches)
     except verified.AbortUpload:
+        # The body sets its failure before it raises AbortUpload.
+        assert body.failure is not None
         raise body.failure
     except http.CloudError as e:
         if body.failure is not None:
@@ -89,7 +93,8 @@ def upload(dst: Any, dest_id: str, body: verified.VerifiedStream,
     http.check(response, what)
 
 
-def copy_data(src: Any, dst: Any, source_image: Mapping[str, Any],
+def copy_data(src: sessions.CloudClients, dst: sessions.CloudClients,
+              source_image: Mapping[str, Any],
               dest_id: str, *,
               options: stream_options.StreamOptions = DEFAULT_OPTIONS,
               target: str = 'file', store: str | None = None,

@@ -14,7 +14,10 @@ import threading
 import time
 from typing import Any
 from typing import Callable
+from typing import cast
 from typing import Iterable
+from typing import Iterator
+from typing import NoReturn
 
 import requests
 from urllib3 import exceptions as urllib3_exc
@@ -125,7 +128,7 @@ class VerifiedStream:
         self.resumes = 0
         self.failure: Exception | None = None
 
-    def __len__(self):
+    def __len__(self) -> int:
         """The size to send, 0 if unknown (then the upload is chunked).
 
         With a length, requests sends a Content-Length and urllib3 sends
@@ -134,7 +137,7 @@ class VerifiedStream:
         """
         return self._size or 0
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         """Always true: a body, even of unknown size (``__len__`` 0).
 
         requests sends ``data or {}``: a stream that looked false (no
@@ -143,7 +146,7 @@ class VerifiedStream:
         """
         return True
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         if self._started:
             # A replayed body must never look like a (short) valid upload.
             self.failure = http.CloudError(
@@ -152,11 +155,11 @@ class VerifiedStream:
         self._started = True
         return self._chunks()
 
-    def _fail(self, error):
+    def _fail(self, error: Exception) -> NoReturn:
         self.failure = error
         raise AbortUpload(str(error))
 
-    def _read(self):
+    def _read(self) -> Iterator[bytes]:
         """The source's bytes, resumed from the next byte after a break.
 
         A break is an error while reading, or a body that ends short of
@@ -192,6 +195,9 @@ class VerifiedStream:
                             self._name, self.received, why,
                             ' in %ss' % delay if delay else '')
                 self._wait(delay)
+                # Not None: without reopen, resume_backoff is empty and
+                # _fail above has raised.
+                assert self._reopen is not None
                 try:
                     self.response = self._reopen(self.received)
                     self.resumes += 1
@@ -203,13 +209,13 @@ class VerifiedStream:
                         self._fail(e)
                     why = str(e)
 
-    def _wait(self, delay):
+    def _wait(self, delay: float) -> None:
         try:
             cancel.pause(self._stop, delay)
         except cancel.Interrupted as e:
             self._fail(e)
 
-    def _pieces(self, response):
+    def _pieces(self, response: Any) -> Iterator[bytes]:
         """One response's bytes as they arrive, ``chunk_size`` at most.
 
         ``raw.read1`` hands over what the connection holds without waiting
@@ -236,7 +242,8 @@ class VerifiedStream:
                 self._fail(cancel.Interrupted())
             yield piece
 
-    def _gather(self, response, read1, size):
+    def _gather(self, response: Any, read1: Callable[..., bytes],
+                size: int) -> bytes:
         """One read, topped up by the reads that would not wait."""
         wanted = self._piece_size(size)
         piece = read1(wanted, decode_content=True)
@@ -252,13 +259,13 @@ class VerifiedStream:
             have += len(more)
         return b''.join(parts)
 
-    def _piece_size(self, size):
+    def _piece_size(self, size: int) -> int:
         """``size``, or less while the format check is undecided."""
         if self._check is None:
             return size
         return self._check.wanted(size)
 
-    def _chunks(self):
+    def _chunks(self) -> Iterator[bytes]:
         hasher = (hashing.BackgroundHash(self._algo)
                   if self._algo and self._digest else None)
         readers = {algo: hashing.BackgroundHash(algo)
@@ -270,8 +277,11 @@ class VerifiedStream:
                 if h is not None:
                     h.close()
 
-    def _verified_chunks(self, hasher, readers):
-        held, held_size = [], 0
+    def _verified_chunks(self, hasher: hashing.BackgroundHash | None,
+                         readers: dict[str, hashing.BackgroundHash]
+                         ) -> Iterator[bytes]:
+        held: list[bytes] = []
+        held_size = 0
         last_sent = self._clock()
         for chunk in self._read():
             if not chunk:
@@ -300,7 +310,8 @@ class VerifiedStream:
         if hasher is not None and hasher.hexdigest() != self._digest:
             self._fail(http.CloudError(
                 'data %s does not match the source record (%s %s...)'
-                % (self._algo, hasher.hexdigest()[:12], self._digest[:12]),
+                % (self._algo, hasher.hexdigest()[:12],
+                   cast(str, self._digest)[:12]),
                 retriable=True))
         if self._check is not None:
             self._inspect(None, received)
@@ -312,8 +323,9 @@ class VerifiedStream:
             yield b''.join(held)
             self._count(held_size)
 
-    def _inspect(self, chunk, received):
+    def _inspect(self, chunk: bytes | None, received: int) -> None:
         """Feed the format check (``None``: the end); stop on a problem."""
+        assert self._check is not None  # only called with a check
         try:
             if chunk is None:
                 self._check.finish()
@@ -324,7 +336,7 @@ class VerifiedStream:
                 '%s (stopped after %d of %s bytes)'
                 % (e, received, self._size)))
 
-    def _count(self, n):
+    def _count(self, n: int) -> None:
         self.sent += n
         if self._on_bytes is not None:
             self._on_bytes(n)

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """The ``image migrate`` and ``image migrate plan`` commands."""
 
+import argparse
 import logging
+from typing import Any
 
 from osc_lib.command import command
 
@@ -17,6 +19,7 @@ from osc_image_migrate.planning import selection as selection_mod
 from osc_image_migrate.planning import sharding
 from osc_image_migrate.run import executor
 from osc_image_migrate.run import progress as progress_mod
+from osc_image_migrate.run import signals
 from osc_image_migrate.stream import bandwidth
 from osc_image_migrate.stream import options
 from osc_image_migrate.v1 import option_types
@@ -42,20 +45,39 @@ class _MigrateCommand(command.Lister):
         sessions.demote_discovery_warnings()
 
     def run(self, parsed_args):
-        """Report usage errors with status 2 and bulk failures after rows."""
+        """Report usage errors with status 2 and bulk failures after rows.
+
+        SIGTERM is Ctrl-C while the command runs (run/signals.py); outside
+        the copies (logging in, planning) it ends the command with one
+        line and 143.
+        """
         try:
-            with sessions.discovery_warnings_at_debug():
+            with signals.sigterm_as_interrupt(), \
+                    sessions.discovery_warnings_at_debug():
                 result = super().run(parsed_args)
         except model.UsageError as e:
             self.log.error(str(e))
             return e.exit_status
+        except signals.Terminated:
+            self.log.error(_('Terminated (SIGTERM)'))
+            return rows.EXIT_TERMINATED
         return result or self.exit_status
 
-    def clients(self, parsed_args):
+    def source_clients(self) -> sessions.CloudClients:
+        """The source cloud's clients, logged in by OSC on first use.
+
+        ``image_migrate`` is the attribute OSC's client manager gets from
+        this plugin (plugin.make_client), unknown to its type.
+        """
+        manager: Any = self.app.client_manager
         with http.translated('source cloud'):
-            source = self.app.client_manager.image_migrate
-        return source, sessions.dest_clients(self.app.cloud_config,
-                                             parsed_args.dest_cloud)
+            clients: sessions.CloudClients = manager.image_migrate
+        return clients
+
+    def clients(self, parsed_args: argparse.Namespace) -> tuple[
+            sessions.CloudClients, sessions.CloudClients]:
+        return self.source_clients(), sessions.dest_clients(
+            self.app.cloud_config, parsed_args.dest_cloud)
 
     def plan_listing(self, plan, long=False):
         columns = rows.PLAN_COLUMNS + (rows.PLAN_LONG_COLUMNS if long else ())
@@ -75,11 +97,9 @@ class PlanImageMigration(_MigrateCommand):
         )
         parser.add_argument(
             '--inspect', action='store_true', default=False,
-            help=_('Read the first MiB of each image to copy (one ranged '
-                   'download each) and block those whose data does not '
-                   'match their disk_format or fails the safety checks '
-                   'Glance applies (default: not read; migrate stops them '
-                   'after their first MiB)'),
+            help=_('Read the first MiB of each image to copy and block '
+                   'those whose data Glance would refuse (default: not '
+                   'read; migrate stops them after their first MiB)'),
         )
         parser.add_argument(
             '--shards', metavar='<count>', type=option_types.count(1),
@@ -90,21 +110,18 @@ class PlanImageMigration(_MigrateCommand):
         )
         parser.add_argument(
             '--detailed-exit-code', action='store_true', default=False,
-            help=_('Exit with 0 when the destination is in sync (every '
-                   'image skip), 3 when migrate has something to do, 4 when '
-                   'an image needs the operator (blocked, source deleted, '
-                   'a difference that cannot be synced, a destination '
-                   'quota it does not fit) (default: 0 whatever the '
-                   'plan)'),
+            help=_('Exit with 0 when the destination is in sync, 3 when '
+                   'migrate has something to do, 4 when an image needs the '
+                   'operator (default: 0 whatever the plan)'),
         )
         return parser
 
     def take_action(self, parsed_args):
         plan = self.plan(parsed_args)
         if parsed_args.inspect:
+            source = self.source_clients()
             with http.translated('source cloud'):
-                inspection.inspect_plan(self.app.client_manager.image_migrate,
-                                        plan)
+                inspection.inspect_plan(source, plan)
         if parsed_args.detailed_exit_code:
             self.exit_status = rows.plan_exit_status(plan)
         columns, listed = self.plan_listing(plan, parsed_args.long)
@@ -151,10 +168,8 @@ class MigrateImage(_MigrateCommand):
         parser.add_argument(
             '--shard', metavar='<index>/<count>', type=option_types.shard,
             help=_('With --plan-file, carry out only this shard of the '
-                   'plan: run the same command with 0/<count> .. '
-                   '<count-1>/<count> on as many hosts; the shards never '
-                   'overlap, keep kernel and ramdisk images with the images '
-                   'that use them, and are balanced by bytes'),
+                   'plan; run 0/<count> .. <count-1>/<count> on as many '
+                   'hosts (disjoint, balanced by bytes)'),
         )
         parser.add_argument(
             '--parallel', metavar='<count>', type=option_types.count(1),
@@ -288,13 +303,14 @@ class MigrateImage(_MigrateCommand):
     def carry_out(runner, plan):
         """``(results, interrupted)``: Ctrl-C stops the copies, not the rows.
 
-        The copies stopped by Ctrl-C are in the results as failed, so the
-        rows of the whole plan are printed before the exit status 130.
+        The copies stopped by Ctrl-C (or SIGTERM) are in the results as
+        failed, so the rows of the whole plan are printed before the exit
+        status 130 (143). ``interrupted``: False, or the interruption.
         """
         try:
             return runner.run(plan), False
-        except KeyboardInterrupt:
-            return runner.run_results(plan), True
+        except KeyboardInterrupt as interruption:
+            return runner.run_results(plan), interruption
 
     def _progress(self, parsed_args):
         stream = self.app.stderr

@@ -14,6 +14,7 @@ from osc_image_migrate.planning import columns
 from osc_image_migrate.planning import drift
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import planner
+from osc_image_migrate.run import signals
 
 PLAN_COLUMNS = columns.PLAN
 PLAN_LONG_COLUMNS = columns.PLAN_LONG
@@ -23,6 +24,7 @@ EXIT_IN_SYNC = 0
 EXIT_CHANGES = 3    # migrate has something to do
 EXIT_ATTENTION = 4  # an operator must act: blocked, source-deleted, fixed
 EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT
+EXIT_TERMINATED = 143  # SIGTERM (run/signals.py), as a shell reports it
 
 WHOLE_CLOUD = _('No image or project selected: that migrates every image '
                 'of the source cloud; add --all to confirm')
@@ -78,7 +80,13 @@ def missing_row(item):
 
 
 def run_exit_status(results, missing, interrupted):
-    """``migrate``'s exit status: 1 if an image was not migrated."""
+    """``migrate``'s exit status: 1 if an image was not migrated.
+
+    ``interrupted``: False, or what stopped the run (True or the
+    KeyboardInterrupt for Ctrl-C, signals.Terminated for SIGTERM).
+    """
+    if isinstance(interrupted, signals.Terminated):
+        return EXIT_TERMINATED
     if interrupted:
         return EXIT_INTERRUPTED
     if missing or not all(r.ok for r in results):

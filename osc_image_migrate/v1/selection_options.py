@@ -93,19 +93,15 @@ def add_selection_options(parser):
     parser.add_argument(
         '--map-secret', metavar='<source-secret>=<dest-secret>',
         action=parseractions.KeyValueAction, default={},
-        help=_('Use this secret of the destination\'s key manager (ID) '
-               'for a source image\'s signature certificate '
-               '(img_signature_certificate_uuid) or encryption key '
-               '(cinder_encryption_key_id) (repeat option to map several; '
-               'filter file key secret_map)'),
+        help=_('Use this destination secret (ID) for a source image\'s '
+               'signature certificate or encryption key (repeat option to '
+               'map several; filter file key secret_map)'),
     )
     parser.add_argument(
         '--drop-signatures', action='store_true', default=False,
         help=_('Copy signed images without their img_signature* '
-               'properties, so that the destination does not verify them '
-               '(default: a signed image whose certificate the '
-               'destination\'s key manager lacks is blocked; filter file '
-               'key drop_signatures)'),
+               'properties (default: block those whose certificate the '
+               'destination lacks; filter file key drop_signatures)'),
     )
     parser.add_argument(
         '--keep-ids', action='store_true', default=False,
@@ -113,7 +109,15 @@ def add_selection_options(parser):
                'destination is blocked by the plan or fails (default: a '
                'new ID, recorded on the copy)'),
     )
-    return upload_method.add_option(parser)
+    parser.add_argument(
+        '--upload-method', metavar='<method>', choices=upload_method.CHOICES,
+        default=upload_method.AUTO,
+        help=_('How the data is sent: "put" (direct upload), '
+               '"glance-direct" (stage, then import) or "auto": put, then '
+               'glance-direct for the rest of the run once the destination '
+               'forbids put (default: auto)'),
+    )
+    return parser
 
 
 def selection_from_args(parsed_args):

