@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Project lookups of an inventory: by name and key, without rescans."""
+"""model.py: an inventory's project lookups (no rescans), data hashes."""
 
+from osc_image_migrate import model
 from osc_image_migrate.planning import planner
 from tests.unit import fakes
 
@@ -85,3 +86,12 @@ def test_plan_maps_owners_without_scanning_projects_per_image():
             'status': 'accepted'}]
     assert source.projects.scans <= 1
     assert dest.projects.scans == 1
+
+
+def test_expected_digest_prefers_multihash():
+    image = {'os_hash_algo': 'sha512', 'os_hash_value': 'f' * 128,
+             'checksum': 'a' * 32}
+    assert model.data_hash(image) == ('sha512', 'f' * 128)
+    assert model.data_hash({'checksum': 'a' * 32}) == (
+        'md5', 'a' * 32)
+    assert model.data_hash({}) == (None, None)

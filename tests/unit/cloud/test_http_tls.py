@@ -1,18 +1,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """A certificate that does not verify is one short line, OpenSSL's reason."""
 
-import logging
-from unittest import mock
-
 from keystoneauth1 import exceptions as ks_exc
-from osc_lib.command import command
 from osc_lib import exceptions
 import pytest
 
 from osc_image_migrate.cloud import answers
 from osc_image_migrate.cloud import http
-from osc_image_migrate.cloud import sessions
-from osc_image_migrate.v1 import image_migrate
 
 # keystoneauth's words around the reason, as measured through HAProxy.
 WRAPPED = (
@@ -48,37 +42,3 @@ def test_other_connection_errors_stay_retriable():
     error = ks_exc.ConnectFailure('Unable to establish connection')
     assert answers.tls_cause(error) is None
     assert http.from_library(error).retriable
-
-
-def test_discovery_warning_is_kept_for_debug_only(caplog):
-    logger = logging.getLogger('keystoneauth.identity.generic.base')
-    with caplog.at_level(logging.DEBUG):
-        with sessions.discovery_warnings_at_debug():
-            logger.warning('Failed to discover available identity versions '
-                           'when contacting %s.', 'https://k')
-            logger.warning('Something else')
-    levels = {r.getMessage().split(' ')[0]: r.levelname
-              for r in caplog.records}
-    assert levels == {'Failed': 'DEBUG', 'Something': 'WARNING'}
-
-
-def test_osc_login_to_the_source_shows_no_discovery_warning(caplog):
-    """OSC logs in to the source between building the command and its run.
-
-    A cacert that does not verify the source's Keystone fails that login,
-    before the command runs: its discovery warning must not come first.
-    """
-    logger = logging.getLogger('keystoneauth.identity.generic.base')
-
-    def discovery_warning():
-        logger.warning('Failed to discover available identity versions '
-                       'when contacting %s.', 'https://k')
-
-    with caplog.at_level(logging.DEBUG):
-        cmd = image_migrate.PlanImageMigration(mock.Mock(), None)
-        discovery_warning()  # OSC's login, before the run
-        with mock.patch.object(command.Lister, 'run', return_value=0):
-            assert cmd.run(mock.Mock()) == 0
-        discovery_warning()  # after the run: the warning's own level
-    assert [r.levelname for r in caplog.records
-            if r.name == logger.name] == ['DEBUG', 'WARNING']

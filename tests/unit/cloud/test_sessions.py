@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The one seam that turns a cloud into clients."""
 
+import logging
 from unittest import mock
 
 from keystoneauth1 import session as ks_session
@@ -73,3 +74,15 @@ def test_source_clients_come_from_osc_session():
     assert src.image.interface == 'admin'
     manager.get_endpoint_for_service_type.assert_called_once_with(
         'image', region_name='One', interface='admin')
+
+
+def test_discovery_warning_is_kept_for_debug_only(caplog):
+    logger = logging.getLogger('keystoneauth.identity.generic.base')
+    with caplog.at_level(logging.DEBUG):
+        with sessions.discovery_warnings_at_debug():
+            logger.warning('Failed to discover available identity versions '
+                           'when contacting %s.', 'https://k')
+            logger.warning('Something else')
+    levels = {r.getMessage().split(' ')[0]: r.levelname
+              for r in caplog.records}
+    assert levels == {'Failed': 'DEBUG', 'Something': 'WARNING'}

@@ -1,9 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Upload method: direct upload, glance-direct import and the fall-back."""
 
-import argparse
 import hashlib
-import itertools
 import types
 
 import pytest
@@ -14,17 +12,9 @@ from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import image_copy
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate import model
-from osc_image_migrate.planning import import_state
 from osc_image_migrate.planning import planner
 from osc_image_migrate.stream import transfer
-from osc_image_migrate.v1 import selection_options
-from tests.unit import fakes
 from tests.unit.fakes import copying as copy_fakes
-from tests.unit.fakes.scene import copy_in_dest
-from tests.unit.fakes.scene import in_dst
-from tests.unit.fakes.scene import in_src
-from tests.unit.fakes.scene import plan_one
-from tests.unit.fakes.scene import S_DEMO
 
 DATA = copy_fakes.DATA
 
@@ -97,111 +87,6 @@ def test_plan_notes_the_method_of_data_copies_only(requested, reason):
             planner.PlanItem('b', action=planner.SKIP, reasons=['r'])]
     upload_method.annotate(plan, requested)
     assert [i.reason for i in plan] == [reason, 'r']
-
-
-# -- what a destination record says
-
-def test_staged_needs_the_size_glance_sets_at_the_end_of_a_stage():
-    assert import_state.is_staged({'status': 'uploading', 'size': 5}, 5)
-    assert not import_state.is_staged({'status': 'uploading', 'size': None}, 5)
-    assert not import_state.is_staged({'status': 'uploading', 'size': 4}, 5)
-    assert not import_state.is_staged({'status': 'queued', 'size': 5}, 5)
-
-
-def test_failed_import_left_importing_is_dead():
-    record = {'status': 'importing', 'os_glance_failed_import': 'fs,slow'}
-    assert import_state.failed_stores(record) == ['fs', 'slow']
-    assert import_state.is_dead(record)
-    assert not import_state.is_dead({'status': 'importing',
-                                     'os_glance_failed_import': ''})
-    assert not import_state.is_dead({'status': 'queued',
-                                     'os_glance_failed_import': 'fs'})
-
-
-# -- the plan of a record an earlier run left
-
-@pytest.mark.parametrize('left,action,words', [
-    ({'status': 'uploading', 'checksum': None, 'os_hash_value': None},
-     planner.RESUME, ('complete stage', 'import it')),
-    ({'status': 'importing', 'os_glance_failed_import': ''},
-     planner.RESUME, ('wait for the import',)),
-    ({'status': 'importing', 'os_glance_failed_import': 'fs'},
-     planner.BLOCKED, ('failed its import (stores fs)',
-                       'delete it and run again')),
-])
-def test_plan_of_what_an_import_left(left, action, words):
-    image = fakes.image('x', S_DEMO)
-    item = plan_one(in_src([image]), in_dst([copy_in_dest(image, **left)]))
-    assert item.action == action
-    for text in words:
-        assert text in item.reason
-
-
-# -- waiting for an import
-
-class Records:
-    """glanceclient's images.get, answering statuses in turn."""
-
-    def __init__(self, *records):
-        self.records = list(records)
-
-    def get(self, image_id):
-        return self.records.pop(0) if len(self.records) > 1 \
-            else self.records[0]
-
-
-def _waiting_dst(*records):
-    return types.SimpleNamespace(glance=types.SimpleNamespace(
-        images=Records(*records)))
-
-
-@pytest.fixture
-def quick_polls(monkeypatch):
-    monkeypatch.setattr(cancel, 'POLL_SECONDS', 0)
-
-
-def test_wait_returns_the_active_record(quick_polls):
-    seen = []
-    dst = _waiting_dst({'status': 'importing'}, {'status': 'active'})
-    record = glance_import.wait(dst, 'i', on_wait=lambda r, s: seen.append(
-        r['status']))
-    assert record['status'] == 'active' and seen == ['importing']
-
-
-def test_failed_stores_of_an_earlier_import_are_not_this_failure(
-        quick_polls):
-    dst = _waiting_dst(
-        {'status': 'uploading', 'os_glance_failed_import': 'fs'},
-        {'status': 'importing', 'os_glance_failed_import': ''},
-        {'status': 'active', 'os_glance_failed_import': ''})
-    assert glance_import.wait(dst, 'i')['status'] == 'active'
-
-
-def test_import_back_to_queued_is_retriable(quick_polls):
-    dst = _waiting_dst({'status': 'queued', 'os_glance_failed_import': 'fs'})
-    with pytest.raises(glance_import.ImportFailed) as raised:
-        glance_import.wait(dst, 'i')
-    assert raised.value.retriable
-    assert 'queued again' in str(raised.value)
-
-
-def test_import_left_importing_fails_for_good(quick_polls):
-    dst = _waiting_dst({'status': 'importing',
-                        'os_glance_failed_import': 'fs',
-                        'os_glance_import_task': 't1'})
-    with pytest.raises(glance_import.ImportFailed) as raised:
-        glance_import.wait(dst, 'i')
-    assert not raised.value.retriable
-    assert 'stores fs (task t1)' in str(raised.value)
-
-
-def test_import_that_takes_too_long_times_out(quick_polls):
-    ticks = itertools.count(0, 10)
-    dst = _waiting_dst({'status': 'importing'})
-    with pytest.raises(http.CloudError) as raised:
-        glance_import.wait(dst, 'i', timeout=25,
-                           clock=lambda: next(ticks))
-    assert 'not finished after 30 s' in str(raised.value)
 
 
 # -- one copy
@@ -323,14 +208,3 @@ def test_failed_import_found_by_a_copy_is_final(monkeypatch):
         copy.run({})
     assert not raised.value.retriable
     assert calls == []
-
-
-def test_option_is_shared_by_plan_and_migrate_and_checked():
-    parser = selection_options.add_selection_options(argparse.ArgumentParser())
-    assert parser.parse_args(['--dest-cloud', 'd']).upload_method == 'auto'
-    assert parser.parse_args(['--dest-cloud', 'd', '--upload-method',
-                              'glance-direct']).upload_method == \
-        'glance-direct'
-    with pytest.raises(SystemExit) as raised:
-        parser.parse_args(['--dest-cloud', 'd', '--upload-method', 'ftp'])
-    assert raised.value.code == 2

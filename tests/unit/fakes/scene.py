@@ -18,6 +18,7 @@ D_ADMIN, D_DEMO, D_ALT = (fakes.project(n, 'dst')
 D_RENAMED = fakes.project('demo-renamed', 'dst')
 SRC_PROJECTS = [S_ADMIN, S_DEMO, S_ALT]
 DST_PROJECTS = [D_ADMIN, D_DEMO, D_ALT, D_RENAMED]
+GONE = 'd' * 32  # a project deleted from the source Keystone
 
 
 def in_src(images, members=None, **kwargs):

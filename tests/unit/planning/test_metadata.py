@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
+"""The metadata a copy is created with, and the state it ends in."""
+
 import copy
 
 from hypothesis import given

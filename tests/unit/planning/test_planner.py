@@ -1,4 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
+"""The plan of each image: its action, destination ID and owner, and why."""
+
 import copy
 
 from hypothesis import given
@@ -385,18 +387,6 @@ def test_selected_image_gone_from_the_source():
         planner.BLOCKED, 'image is not in the source')
 
 
-def test_summary():
-    plan = [planner.PlanItem('a', action=planner.COPY, size=10),
-            planner.PlanItem('b', action=planner.RESUME, size=5),
-            planner.PlanItem('c', action=planner.NEW_ID, size=None),
-            planner.PlanItem('d', action=planner.SKIP, size=100),
-            planner.PlanItem('e', action=planner.COPY, size=1)]
-    assert survey.summary(plan) == {
-        'actions': {'copy': 2, 'resume': 1, 'new-id': 1, 'skip': 1},
-        'images': 5, 'bytes': 16}
-    assert survey.summary([]) == {'actions': {}, 'images': 0, 'bytes': 0}
-
-
 # -- properties
 
 _DATA = [None, b'', b'one', b'two', b'three']
@@ -515,3 +505,20 @@ def test_a_rows_reasons_are_notes_joined_only_for_the_row():
     assert item.reasons == ['source image is killed']
     item.reason = ''
     assert item.reasons == [] and item.reason == ''
+
+
+@pytest.mark.parametrize('left,action,words', [
+    ({'status': 'uploading', 'checksum': None, 'os_hash_value': None},
+     planner.RESUME, ('complete stage', 'import it')),
+    ({'status': 'importing', 'os_glance_failed_import': ''},
+     planner.RESUME, ('wait for the import',)),
+    ({'status': 'importing', 'os_glance_failed_import': 'fs'},
+     planner.BLOCKED, ('failed its import (stores fs)',
+                       'delete it and run again')),
+])
+def test_plan_of_what_an_import_left(left, action, words):
+    image = fakes.image('x', S_DEMO)
+    item = plan_one(in_src([image]), in_dst([copy_in_dest(image, **left)]))
+    assert item.action == action
+    for text in words:
+        assert text in item.reason

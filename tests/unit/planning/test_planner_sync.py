@@ -1,10 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Planning of re-runs (issue 10): drift, orphans, deleted source images."""
 
-import pytest
-
 from osc_image_migrate import model
-from osc_image_migrate.planning import filter_file
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import selection
 from osc_image_migrate.v1 import rows
@@ -13,14 +10,13 @@ from tests.unit.fakes.scene import copy_in_dest
 from tests.unit.fakes.scene import D_ADMIN
 from tests.unit.fakes.scene import D_ALT
 from tests.unit.fakes.scene import D_DEMO
+from tests.unit.fakes.scene import GONE
 from tests.unit.fakes.scene import in_dst
 from tests.unit.fakes.scene import in_src
 from tests.unit.fakes.scene import plan_all
 from tests.unit.fakes.scene import plan_one
 from tests.unit.fakes.scene import S_ALT
 from tests.unit.fakes.scene import S_DEMO
-
-GONE = 'd' * 32  # a project deleted from the source Keystone
 
 
 # -- drift
@@ -177,55 +173,3 @@ def test_a_copy_under_a_new_id_wins_over_the_same_id_record():
     bad[model.SOURCE_ID_PROPERTY] = source['id']
     for order in ([bad, good], [good, bad]):
         assert in_dst(order).images_by_source_id() == {source['id']: good}
-
-
-@pytest.mark.parametrize('actions, status', [
-    ([], 0), ([planner.SKIP], 0),
-    ([planner.SKIP, planner.UPDATE], 3), ([planner.COPY], 3),
-    ([planner.FINISH, planner.BLOCKED], 4),
-    ([planner.SOURCE_DELETED], 4)])
-def test_plan_exit_status(actions, status):
-    plan = [planner.PlanItem('s%d' % n, action=a)
-            for n, a in enumerate(actions)]
-    assert rows.plan_exit_status(plan) == status
-
-
-# -- selection of orphans
-
-def test_map_project_accepts_owner_and_member_ids_keystone_lost():
-    image = fakes.image('x', GONE, visibility='shared')
-    member_only = 'e' * 32
-    source = in_src([image])
-    resolved = selection.resolve(selection.Selection(
-        images=[image['id']], project_map={GONE: 'admin',
-                                           member_only: 'alt',
-                                           'f' * 32: 'alt'}), source)
-    assert resolved.project_map == {GONE: 'admin', member_only: 'alt',
-                                    'f' * 32: 'alt'}
-    assert resolved.unlisted_map == [member_only, 'f' * 32]
-    source.members[image['id']] = [fakes.member(member_only)]
-    with pytest.raises(selection.SelectionError) as excinfo:
-        selection.check_unlisted(source, resolved)
-    assert excinfo.value.problems == [
-        "no project '%s' in the source (neither in Keystone nor an owner "
-        "or member of a selected image)" % ('f' * 32)]
-
-
-def test_orphans_to_merges_and_must_agree():
-    merged = filter_file.merge(selection.Selection(orphans_to='a'),
-                               selection.Selection())
-    assert merged.orphans_to == 'a'
-    with pytest.raises(selection.SelectionError, match='orphans_to'):
-        filter_file.merge(selection.Selection(orphans_to='a'),
-                          selection.Selection(orphans_to='b'))
-
-
-def test_filter_file_orphans_to(tmp_path):
-    path = tmp_path / 'filter.yaml'
-    path.write_text('orphans_to: ops\nproject_map:\n  %s: ops\n' % GONE)
-    chosen = filter_file.load_filter_file(str(path))
-    assert (chosen.orphans_to, chosen.project_map) == ('ops', {GONE: 'ops'})
-    path.write_text('orphans_to: [ops]\n')
-    with pytest.raises(selection.SelectionError,
-                       match='orphans_to: must be a destination project'):
-        filter_file.load_filter_file(str(path))

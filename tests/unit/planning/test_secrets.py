@@ -5,15 +5,15 @@ import json
 
 import pytest
 
-from osc_image_migrate.planning import filter_file
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import secrets
-from osc_image_migrate.planning import selection
 from tests.unit import fakes
 from tests.unit.fakes import scene as tp
+from tests.unit.fakes.secret_ids import CERT
+from tests.unit.fakes.secret_ids import KEY
+from tests.unit.fakes.secret_ids import NEW_CERT
+from tests.unit.fakes.secret_ids import NEW_KEY
 
-CERT, NEW_CERT = 'c' * 8 + '-cert', 'n' * 8 + '-cert'
-KEY, NEW_KEY = 'k' * 8 + '-key', 'm' * 8 + '-key'
 SIGNATURE = {'img_signature': 'c2ln', 'img_signature_hash_method': 'SHA-256',
              'img_signature_key_type': 'RSA-PSS',
              'img_signature_certificate_uuid': CERT}
@@ -135,22 +135,6 @@ def test_snapshot_ids_survive_bad_mappings():
     assert secrets.snapshot_ids({'block_device_mapping': json.dumps(
         [{'snapshot_id': 'a'}, {'volume_id': 'v'}, {'snapshot_id': 'a'},
          'x'])}) == ['a']
-
-
-def test_secret_options_come_from_the_filter_file_and_the_options(tmp_path):
-    path = tmp_path / 'filter.yaml'
-    path.write_text('secret_map:\n  %s: %s\ndrop_signatures: true\n'
-                    % (CERT, NEW_CERT))
-    from_file = filter_file.load_filter_file(str(path))
-    assert from_file.secret_map == {CERT: NEW_CERT}
-    assert from_file.drop_signatures is True
-    merged = filter_file.merge(selection.Selection(secret_map={KEY: NEW_KEY}),
-                               from_file)
-    assert merged.secret_map == {CERT: NEW_CERT, KEY: NEW_KEY}
-    assert merged.drop_signatures is True
-    with pytest.raises(selection.SelectionError):
-        filter_file.merge(selection.Selection(secret_map={CERT: 'other'}),
-                          from_file)
 
 
 def test_base_image_ref_follows_a_new_id():

@@ -1,32 +1,21 @@
 # SPDX-License-Identifier: Apache-2.0
+"""The selection: its errors, dates, names resolved, images selected."""
+
 import datetime
-import textwrap
 
-from hypothesis import given
-from hypothesis import settings
-from hypothesis import strategies as st
 import pytest
-import yaml
 
-from osc_image_migrate.planning import filter_file
 from osc_image_migrate.planning import selection
 from tests.unit import fakes
+from tests.unit.fakes.scene import GONE
+from tests.unit.fakes.scene import in_src
+from tests.unit.fakes.selection_errors import problems as _problems
 
 UTC = datetime.timezone.utc
 ADMIN = fakes.project('admin')
 DEMO = fakes.project('demo')
 ALT = fakes.project('alt')
 OTHER = fakes.project('other')
-
-
-def _write(tmp_path, text, name='filter.yaml'):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return str(path)
-
-
-def _problems(excinfo):
-    return excinfo.value.problems
 
 
 # -- SelectionError
@@ -36,197 +25,6 @@ def test_error_is_one_line_joining_problems():
     assert str(error) == 'a b; c'
     assert error.problems == ['a b', 'c']
     assert str(selection.SelectionError('only')) == 'only'
-
-
-# -- filter file
-
-def test_cloudferry_file_unchanged(tmp_path):
-    path = _write(tmp_path, """\
-        tenants:
-          tenant_id:
-            - demo
-        instances:
-          id: [1b0a6e1c-3b5f-4b52-9b0e-9a6b3c2f6d1e]
-        images:
-          images_list:
-            - 6a3f1c9e-0d4c-4b6a-8f6e-2c1d0b9a8e7f
-          date: "2024-01-31"
-          dont_include_public_and_members_from_other_tenants: False
-        volumes:
-          volumes_list: []
-        """)
-    loaded = filter_file.load_filter_file(path)
-    assert loaded == selection.Selection(
-        images=['6a3f1c9e-0d4c-4b6a-8f6e-2c1d0b9a8e7f'],
-        projects=['demo'],
-        updated_since=datetime.datetime(2024, 1, 31, tzinfo=UTC),
-        include_public_and_shared=True)
-
-
-def test_file_with_project_map_exclusions_and_yaml_date(tmp_path):
-    path = _write(tmp_path, """\
-        images:
-          exclude_images_list: [a, b]
-          date: 2024-01-31
-          dont_include_public_and_members_from_other_tenants: true
-        project_map:
-          demo: demo-new
-        """)
-    loaded = filter_file.load_filter_file(path)
-    assert loaded.exclude_images == ['a', 'b']
-    assert loaded.updated_since == datetime.datetime(2024, 1, 31,
-                                                     tzinfo=UTC)
-    assert loaded.include_public_and_shared is False
-    assert loaded.project_map == {'demo': 'demo-new'}
-
-
-@pytest.mark.parametrize('text, expected', [
-    ('2024-01-31T10:00:00', datetime.datetime(2024, 1, 31, 10, tzinfo=UTC)),
-    ('"2024-01-31T10:00:00Z"',
-     datetime.datetime(2024, 1, 31, 10, tzinfo=UTC)),
-    ('2024-01-31 12:00:00+02:00',
-     datetime.datetime(2024, 1, 31, 10, tzinfo=UTC)),
-])
-def test_file_dates(tmp_path, text, expected):
-    path = _write(tmp_path, 'images:\n  date: %s\n' % text)
-    assert filter_file.load_filter_file(path).updated_since == expected
-
-
-def test_null_values_mean_defaults(tmp_path):
-    path = _write(tmp_path, """\
-        tenants:
-          tenant_id:
-        images:
-          images_list:
-          exclude_images_list: []
-          date:
-          dont_include_public_and_members_from_other_tenants:
-        project_map:
-        """)
-    assert filter_file.load_filter_file(path) == selection.Selection()
-
-
-def test_every_problem_at_once(tmp_path):
-    path = _write(tmp_path, """\
-        tenant:
-          tenant_id: [demo]
-        tenants:
-          tenant_id: demo
-          domain: x
-        images:
-          imagelist: [a]
-          images_list: [a, 7, ""]
-          exclude_images_list: [b]
-          date: "yesterday"
-          dont_include_public_and_members_from_other_tenants: "no"
-        project_map:
-          demo: [x]
-          "": y
-        """)
-    with pytest.raises(selection.SelectionError) as excinfo:
-        filter_file.load_filter_file(path)
-    assert _problems(excinfo) == [
-        'tenant: unknown key (did you mean tenants?)',
-        'tenants.tenant_id: must be a list of strings, not a string',
-        'tenants.domain: unknown key',
-        'images.imagelist: unknown key (did you mean images_list?)',
-        'images.images_list[1]: must be a string, not a number (quote it)',
-        'images.images_list[2]: must not be empty',
-        'images.date: not a date (a string); expected "YYYY-MM-DD" or an '
-        'ISO 8601 date and time',
-        'images.dont_include_public_and_members_from_other_tenants: must be '
-        'true or false, not a string',
-        'images: give images_list or exclude_images_list, not both',
-        'project_map.demo: destination project must be a non-empty string, '
-        'not a list',
-        'project_map.: source project must be a non-empty string',
-    ]
-    assert '\n' not in str(excinfo.value)
-
-
-@pytest.mark.parametrize('text, message', [
-    ('- a\n- b\n', 'the top level must be a mapping, not a list'),
-    ('just text\n', 'the top level must be a mapping, not a string'),
-    ('', 'is empty'),
-    ('# only a comment\n', 'is empty'),
-    ('images: [a\n', 'is not valid YAML'),
-    ('images: 2024-13-45\n', 'is not valid YAML'),
-    ('images: [a]\n', 'images: must be a mapping, not a list'),
-    ('tenants: 3\n', 'tenants: must be a mapping, not a number'),
-    ('project_map: [a]\n', 'project_map: must be a mapping, not a list'),
-    ('1: x\n', '1: unknown key'),
-])
-def test_bad_documents(tmp_path, text, message):
-    with pytest.raises(selection.SelectionError) as excinfo:
-        filter_file.load_filter_file(_write(tmp_path, text))
-    assert message in str(excinfo.value)
-
-
-def test_unreadable_files(tmp_path):
-    with pytest.raises(selection.SelectionError, match='cannot read'):
-        filter_file.load_filter_file(str(tmp_path / 'missing.yaml'))
-    with pytest.raises(selection.SelectionError, match='cannot read'):
-        filter_file.load_filter_file(str(tmp_path))
-    binary = tmp_path / 'binary.yaml'
-    binary.write_bytes(b'\xff\xfe\x00images')
-    with pytest.raises(selection.SelectionError, match='cannot read'):
-        filter_file.load_filter_file(str(binary))
-
-
-_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),
-                     st.text(max_size=8), st.dates(), st.datetimes())
-_keys = st.one_of(
-    st.sampled_from(['tenants', 'tenant_id', 'images', 'images_list',
-                     'exclude_images_list', 'date', 'project_map',
-                     'instances', 'volumes',
-                     'dont_include_public_and_members_from_other_tenants']),
-    st.text(max_size=6), st.integers())
-_structures = st.recursive(
-    _scalars, lambda children: st.one_of(
-        st.lists(children, max_size=4),
-        st.dictionaries(_keys, children, max_size=4)),
-    max_leaves=20)
-
-
-def _only_selection_or_error(path):
-    try:
-        result = filter_file.load_filter_file(path)
-    except selection.SelectionError as e:
-        assert str(e) and '\n' not in str(e)
-    else:
-        assert isinstance(result, selection.Selection)
-
-
-@settings(max_examples=300, deadline=None)
-@given(_structures)
-def test_random_structures_never_raise_other_errors(tmp_path_factory, doc):
-    path = tmp_path_factory.mktemp('f') / 'filter.yaml'
-    path.write_text(yaml.safe_dump(doc))
-    _only_selection_or_error(str(path))
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.one_of(
-    st.text(alphabet=':-[]{}&*!|>\'"%@`#,? \n\tabc01Z.T', max_size=60),
-    st.text(max_size=60)))
-def test_random_text_never_raises_other_errors(tmp_path_factory, text):
-    path = tmp_path_factory.mktemp('f') / 'filter.yaml'
-    path.write_text(text, encoding='utf-8')
-    _only_selection_or_error(str(path))
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.binary(max_size=60))
-def test_random_bytes_never_raise_other_errors(tmp_path_factory, data):
-    path = tmp_path_factory.mktemp('f') / 'filter.yaml'
-    path.write_bytes(data)
-    _only_selection_or_error(str(path))
-
-
-def test_deep_nesting_is_an_error_not_a_crash(tmp_path):
-    path = _write(tmp_path, '[' * 5000 + ']' * 5000)
-    with pytest.raises(selection.SelectionError):
-        filter_file.load_filter_file(path)
 
 
 # -- parse_date
@@ -250,56 +48,6 @@ def test_parse_date(text, expected):
 def test_parse_date_errors(text):
     with pytest.raises(selection.SelectionError, match='invalid date'):
         selection.parse_date(text)
-
-
-# -- merge
-
-def test_merge_concatenates_lists_without_duplicates():
-    merged = filter_file.merge(
-        selection.Selection(images=['a', 'b'], projects=['p'],
-                            exclude_images=['x']),
-        selection.Selection(images=['b', 'c'], projects=['q'],
-                            exclude_images=['y']))
-    assert merged.images == ['a', 'b', 'c']
-    assert merged.projects == ['p', 'q']
-    assert merged.exclude_images == ['x', 'y']
-
-
-def test_merge_dates_must_agree():
-    day = datetime.datetime(2024, 1, 31, tzinfo=UTC)
-    later = datetime.datetime(2024, 2, 1, tzinfo=UTC)
-    cli = selection.Selection(updated_since=day)
-    assert filter_file.merge(cli, selection.Selection()).updated_since == day
-    assert filter_file.merge(
-        selection.Selection(), cli).updated_since == day
-    assert filter_file.merge(cli, cli).updated_since == day
-    with pytest.raises(selection.SelectionError, match='differs'):
-        filter_file.merge(cli, selection.Selection(updated_since=later))
-
-
-def test_merge_project_maps():
-    merged = filter_file.merge(
-        selection.Selection(project_map={'a': 'x', 'b': 'y'}),
-        selection.Selection(project_map={'b': 'y', 'c': 'z'}))
-    assert merged.project_map == {'a': 'x', 'b': 'y', 'c': 'z'}
-    with pytest.raises(selection.SelectionError, match='mapped to both'):
-        filter_file.merge(selection.Selection(project_map={'a': 'x'}),
-                          selection.Selection(project_map={'a': 'y'}))
-
-
-@pytest.mark.parametrize('cli, from_file, expected', [
-    (True, True, True), (False, True, False), (True, False, False),
-    (None, True, True), (None, False, False)])
-def test_merge_public_and_shared_off_wins(cli, from_file, expected):
-    merged = filter_file.merge(
-        selection.Selection(include_public_and_shared=cli),
-        selection.Selection(include_public_and_shared=from_file))
-    assert merged.include_public_and_shared is expected
-
-
-def test_merge_without_file():
-    cli = selection.Selection(images=['a'])
-    assert filter_file.merge(cli, None) == cli
 
 
 # -- resolve
@@ -530,3 +278,22 @@ def test_select_does_not_mutate_the_inventory():
     before = repr(source)
     _select(source, projects=['demo'], exclude_images=['own'])
     assert repr(source) == before
+
+
+def test_map_project_accepts_owner_and_member_ids_keystone_lost():
+    image = fakes.image('x', GONE, visibility='shared')
+    member_only = 'e' * 32
+    source = in_src([image])
+    resolved = selection.resolve(selection.Selection(
+        images=[image['id']], project_map={GONE: 'admin',
+                                           member_only: 'alt',
+                                           'f' * 32: 'alt'}), source)
+    assert resolved.project_map == {GONE: 'admin', member_only: 'alt',
+                                    'f' * 32: 'alt'}
+    assert resolved.unlisted_map == [member_only, 'f' * 32]
+    source.members[image['id']] = [fakes.member(member_only)]
+    with pytest.raises(selection.SelectionError) as excinfo:
+        selection.check_unlisted(source, resolved)
+    assert excinfo.value.problems == [
+        "no project '%s' in the source (neither in Keystone nor an owner "
+        "or member of a selected image)" % ('f' * 32)]

@@ -2,10 +2,7 @@
 """--dest-store and --map-store: which store a copy is uploaded to."""
 
 import pytest
-import yaml
 
-from osc_image_migrate.planning import filter_file
-from osc_image_migrate.planning import selection
 from osc_image_migrate.planning import stores
 
 
@@ -32,25 +29,3 @@ def test_unknown_stores_are_named_with_the_ones_there_are():
         "store map b=nowhere: the destination has no store 'nowhere' (its "
         "stores: fast, slow)"]
     assert stores.check(['fast', 'slow'], 'slow', {'a': 'fast'}) == []
-
-
-def test_filter_file_store_map(tmp_path):
-    path = tmp_path / 'filter.yaml'
-    path.write_text(yaml.safe_dump({'store_map': {'ceph-hdd': 'slow'}}))
-    assert filter_file.load_filter_file(str(path)).store_map == {
-        'ceph-hdd': 'slow'}
-    path.write_text(yaml.safe_dump({'store_map': {'ceph-hdd': 3}}))
-    with pytest.raises(selection.SelectionError,
-                       match='destination store must be a non-empty string'):
-        filter_file.load_filter_file(str(path))
-
-
-def test_a_store_mapped_two_ways_is_an_error():
-    cli = selection.Selection(store_map={'a': 'fast'}, dest_store='slow')
-    from_file = selection.Selection(store_map={'a': 'slow', 'b': 'fast'})
-    with pytest.raises(selection.SelectionError,
-                       match='store a is mapped to both fast and slow'):
-        filter_file.merge(cli, from_file)
-    merged = filter_file.merge(cli, selection.Selection(store_map={'b': 'x'}))
-    assert (merged.store_map, merged.dest_store) == (
-        {'a': 'fast', 'b': 'x'}, 'slow')

@@ -3,16 +3,13 @@
 
 import hashlib
 import threading
-import types
 
 import pytest
+import requests
 
 from osc_image_migrate import cancel
-from osc_image_migrate.cloud import answers
-from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
-from osc_image_migrate.stream import transfer
 from osc_image_migrate.stream import verified
 from tests.unit.fakes.disk_images import qcow2
 from tests.unit.fakes.stream import consume
@@ -87,24 +84,6 @@ def test_stop_event_interrupts():
     assert isinstance(body.failure, cancel.Interrupted)
 
 
-def test_expected_digest_prefers_multihash():
-    image = {'os_hash_algo': 'sha512', 'os_hash_value': 'f' * 128,
-             'checksum': 'a' * 32}
-    assert model.data_hash(image) == ('sha512', 'f' * 128)
-    assert model.data_hash({'checksum': 'a' * 32}) == (
-        'md5', 'a' * 32)
-    assert model.data_hash({}) == (None, None)
-
-
-@pytest.mark.parametrize('status,retriable', [
-    (500, True), (503, True), (401, True), (403, False), (409, False),
-    (413, False), (415, False), (204, False)])
-def test_status_errors_say_whether_to_retry(status, retriable):
-    error = http.status_error('destination upload', status)
-    assert error.retriable is retriable
-    assert str(status) in str(error)
-
-
 class FakeClock:
     def __init__(self):
         self.now = 0.0
@@ -174,85 +153,23 @@ def test_format_check_passes_matching_data_through():
     assert b''.join(consume(body)) == b''.join(chunks)
 
 
-GLANCE_400 = '''<html>
- <head>
-  <title>400 Bad Request</title>
- </head>
- <body>
-  <h1>400 Bad Request</h1>
-  Signature verification failed: Unable to retrieve certificate with ID \
-1b2c: Key manager error<br /><br />
+# A source record with neither size nor hash.
+UNKNOWN = model.Expected(None, None, None)
 
 
-
- </body>
-</html>'''
-
-
-@pytest.mark.parametrize('body,reason', [
-    (GLANCE_400, 'Signature verification failed: Unable to retrieve '
-                 'certificate with ID 1b2c: Key manager error'),
-    ('{"message": "Image status transition from active to saving is not '
-     'allowed", "code": "409 Conflict", "title": "Conflict"}',
-     'Image status transition from active to saving is not allowed'),
-    ('{"error": {"code": 404, "message": "Could not find project: p.", '
-     '"title": "Not Found"}}', 'Could not find project: p'),
-    ('{"title": "Forbidden"}', 'Forbidden'),
-    (b'<html><body>&lt;x&gt; &amp; y</body></html>', '<x> & y'),
-    ('<html><head><title>418 Teapot</title></head><body><h1>418 Teapot'
-     '</h1></body></html>', None),
-    ('500 Internal Server Error', None),
-    ('', None), (None, None),
-])
-def test_the_reason_in_an_answers_body_is_read(body, reason):
-    assert answers.body_reason(body) == reason
+def test_len_is_the_size_to_send_so_the_upload_has_a_content_length():
+    assert len(stream_for([b'abc', b'de'])) == 5
+    unknown = verified.VerifiedStream(None, UNKNOWN)
+    assert len(unknown) == 0  # requests then sends it chunked
 
 
-def test_glances_reason_reaches_the_error_shortened():
-    error = http.status_error('destination upload', 400, GLANCE_400)
-    assert str(error) == (
-        'destination upload: HTTP 400, request refused: Signature '
-        'verification failed: Unable to retrieve certificate with ID 1b2c: '
-        'Key manager error')
-    assert not error.retriable
-    long = http.status_error('destination upload', 422, 'x ' * 500)
-    assert 'unexpected answer: x x' in str(long)
-    assert len(str(long)) < 60 + answers.REASON_LIMIT
-    assert str(long).endswith('...')
-    assert str(http.status_error('source download', 418)) == (
-        'source download: HTTP 418, unexpected answer')
-
-
-def test_glanceclient_http_errors_become_cloud_errors():
-    from glanceclient import exc as glance_exc
-
-    class Glance:
-        class http_client:
-            @staticmethod
-            def request(*args, **kwargs):
-                raise glance_exc.HTTPConflict(
-                    '409 Conflict: Image ID 1a2b already exists!')
-
-    glance = http.guard(Glance())
-    with pytest.raises(http.CloudError) as caught:
-        glance.http_client.request('/v2/images', 'POST')
-    assert caught.value.status == 409
-    assert str(caught.value) == 'HTTP 409 Image ID 1a2b already exists!'
-
-
-def test_an_upload_the_server_closed_keeps_the_cause_and_no_connection():
-    """upload_method tells a server's close from a stall by the cause."""
-    seen = {}
-
-    class Image:
-        def put(self, url, data=None, headers=None, **switches):
-            seen.update(headers)
-            raise http.CloudError('lost', retriable=True, cause='SSLError')
-
-    body = types.SimpleNamespace(failure=None, sent=0)
-    dst = types.SimpleNamespace(image=Image())
-    with pytest.raises(http.CloudError) as raised:
-        transfer.upload(dst, 'id', body, 5)
-    assert raised.value.cause == 'SSLError' and raised.value.retriable
-    assert 'broke off after 0 bytes (SSLError)' in str(raised.value)
-    assert seen['Connection'] == 'close'
+def test_requests_sends_a_sized_stream_with_content_length_only():
+    sized = requests.Request('PUT', 'http://127.0.0.1/x',
+                             data=stream_for([b'abc', b'de'])).prepare()
+    assert sized.headers['Content-Length'] == '5'
+    assert 'Transfer-Encoding' not in sized.headers
+    unknown = requests.Request(
+        'PUT', 'http://127.0.0.1/x',
+        data=verified.VerifiedStream(None, UNKNOWN)).prepare()
+    assert unknown.headers['Transfer-Encoding'] == 'chunked'
+    assert 'Content-Length' not in unknown.headers

@@ -1,9 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """A broken source download is resumed with Range inside the same stream."""
 
-import argparse
 import hashlib
-from unittest import mock
 
 import pytest
 from urllib3 import exceptions as urllib3_exc
@@ -11,47 +9,12 @@ from urllib3 import exceptions as urllib3_exc
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.stream import options
-from osc_image_migrate.stream import source
 from osc_image_migrate.stream import verified
-from osc_image_migrate.v1 import image_migrate
-from osc_image_migrate.v1 import option_types
+from tests.unit.fakes.download import FakeRaw
+from tests.unit.fakes.download import FakeResponse
 
 DATA = bytes(range(256)) * 64  # 16 KiB
 NO_WAIT = (0, 0, 0)
-
-
-class FakeRaw:
-    """urllib3's HTTPResponse body: ``read1``, broken after some bytes."""
-
-    def __init__(self, data, piece=1024, break_after=None,
-                 error=urllib3_exc.ProtocolError):
-        self.data = data
-        self.piece = piece
-        self.break_after = break_after
-        self.error = error
-        self.read = 0
-
-    def read1(self, amt, decode_content=None):
-        if self.break_after is not None and self.read >= self.break_after:
-            raise self.error('Connection broken')
-        size = min(amt, self.piece)
-        if self.break_after is not None:
-            size = min(size, self.break_after - self.read)
-        piece = self.data[self.read:self.read + size]
-        self.read += len(piece)
-        return piece
-
-
-class FakeResponse:
-    def __init__(self, raw, status=200, headers=None):
-        self.raw = raw
-        self.status_code = status
-        self.headers = headers or {}
-        self.text = ''
-        self.closed = False
-
-    def close(self):
-        self.closed = True
 
 
 class Source:
@@ -207,127 +170,3 @@ def test_waits_between_reopenings_follow_the_backoff(monkeypatch):
                              resume_backoff=(0, 0.25, 0.5), stop=Stop())
     assert b''.join(body) == DATA
     assert waited == [0, 0.25, 0.5]
-
-
-# -- open_source: what a resumed answer must be --------------------------
-
-class FakeImage:
-    def __init__(self, response):
-        self.response = response
-        self.calls = []
-
-    def get(self, url, **kwargs):
-        self.calls.append((url, kwargs))
-        return self.response
-
-
-class FakeClients:
-    def __init__(self, response):
-        self.image = FakeImage(response)
-        self.renewed = []
-
-    def refresh_token_if_expiring(self, margin):
-        self.renewed.append(('refresh', margin))
-
-    def reauthenticate(self):
-        self.renewed.append(('reauthenticate',))
-
-
-def opened(status, content_range=None, offset=4096, size_known=True,
-           **settings):
-    headers = {'Content-Range': content_range} if content_range else {}
-    response = FakeResponse(None, status, headers)
-    src = FakeClients(response)
-    result = source.open_source(src, 'img', offset,
-                                options.StreamOptions(**settings),
-                                size_known=size_known)
-    return result, src.image.calls[0]
-
-
-def test_a_resumed_download_asks_for_the_next_byte():
-    response, (url, kwargs) = opened(206, 'bytes 4096-16383/16384',
-                                     stall_timeout=2.5)
-    assert response.status_code == 206
-    assert url == '/v2/images/img/file'
-    assert kwargs['headers'] == {'Range': 'bytes=4096-'}
-    assert kwargs['timeout'] == (2.5, 2.5)
-    assert kwargs['allow_reauth'] is False
-
-
-@pytest.mark.parametrize('status,content_range', [
-    (200, None),                         # the source ignored Range
-    (206, 'bytes 0-16383/16384'),        # another start
-    (206, 'bytes 4095-16383/16384'),
-    (206, None),
-])
-def test_a_resumed_answer_from_elsewhere_is_refused(status, content_range):
-    with pytest.raises(verified.RangeRefused) as refused:
-        opened(status, content_range)
-    assert refused.value.retriable
-    assert 'asked for its bytes from 4096' in str(refused.value)
-
-
-def test_a_server_error_on_reopening_may_be_tried_again():
-    with pytest.raises(http.CloudError) as failed:
-        opened(503)
-    assert not isinstance(failed.value, verified.RangeRefused)
-    assert failed.value.retriable
-
-
-def test_the_first_download_sends_no_range():
-    _, (_, kwargs) = opened(200, offset=0)
-    assert kwargs['headers'] is None
-    assert kwargs['timeout'] == (http.STALL_TIMEOUT, http.STALL_TIMEOUT)
-
-
-def test_reopening_renews_tokens_like_an_attempt():
-    src = FakeClients(FakeResponse(None, 401))
-    reopen = source.Reopener(src, 'img', options.StreamOptions())
-    with pytest.raises(http.CloudError):
-        reopen(100)
-    src.image.response = FakeResponse(None, 206,
-                                      {'Content-Range': 'bytes 100-199/200'})
-    reopen(100)
-    assert src.renewed == [('refresh', 600), ('reauthenticate',)]
-
-
-# -- the option ----------------------------------------------------------
-
-def test_stall_timeout_must_be_positive():
-    assert option_types.positive_seconds('2.5') == 2.5
-    for bad in ('0', '-1', 'soon', 'nan'):
-        with pytest.raises(argparse.ArgumentTypeError):
-            option_types.positive_seconds(bad)
-
-
-def _parse(*args):
-    parser = image_migrate.MigrateImage(mock.Mock(), None).get_parser('x')
-    return parser.parse_args(['--dest-cloud', 'd', 'img'] + list(args))
-
-
-def test_stall_timeout_option_defaults_to_the_documented_value():
-    assert _parse().stall_timeout == http.STALL_TIMEOUT == 30
-    assert _parse('--stall-timeout', '2').stall_timeout == 2.0
-
-
-def test_stall_timeout_option_refuses_zero(capsys):
-    with pytest.raises(SystemExit) as stopped:
-        _parse('--stall-timeout', '0')
-    assert stopped.value.code == 2
-    assert 'must be more than 0 seconds' in capsys.readouterr().err
-
-
-def test_a_502_for_a_record_without_size_is_explained_not_retried():
-    # Glance sends "Content-Length: None"; HAProxy answers 502 for it.
-    with pytest.raises(http.CloudError) as failed:
-        opened(502, offset=0, size_known=False)
-    assert not failed.value.retriable
-    assert failed.value.status == 502
-    assert 'Content-Length: None' in str(failed.value)
-
-
-def test_a_502_for_a_record_with_a_size_may_be_tried_again():
-    with pytest.raises(http.CloudError) as failed:
-        opened(502, offset=0)
-    assert failed.value.retriable
-    assert 'Content-Length' not in str(failed.value)

@@ -2,12 +2,16 @@
 """The commands: parsers, selection from options, rows and exit status."""
 
 import io
+import logging
 from unittest import mock
 
 import fixtures
+from osc_lib.command import command
 from osc_lib.test import base
+import pytest
 import yaml
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import plan_file
 from osc_image_migrate.cloud import survey
 from osc_image_migrate import model
@@ -17,20 +21,7 @@ from osc_image_migrate.run import executor
 from osc_image_migrate.v1 import image_migrate
 from osc_image_migrate.v1 import rows
 from osc_image_migrate.v1 import selection_options
-
-
-def plan_item(source_id='s1', action=planner.COPY, **kwargs):
-    fields = dict(
-        source_id=source_id, name='img', owner='o', owner_name='demo',
-        visibility='private', size=10, status='active', disk_format='raw',
-        container_format='bare', action=action, dest_id=source_id,
-        dest_owner='d', dest_owner_name='demo', reasons=['why'],
-        selected=['named'], members=[], depends_on=[],
-        source_image={'id': source_id, 'hw_disk_bus': 'virtio',
-                      'tags': ['t']},
-        dest_image=None)
-    fields.update(kwargs)
-    return planner.PlanItem(**fields)
+from tests.unit.fakes.plan_rows import plan_item
 
 
 def parse_error(cmd, args):
@@ -167,8 +158,9 @@ class TestRunAndExitStatus(base.TestCommand):
         return status, output
 
     def result(self, outcome):
-        return executor.Result('s1', 's1', 'img', outcome, 10, 1.0,
-                               2 * 2 ** 20, '')
+        return executor.Result(source_id='s1', dest_id='s1', name='img',
+                               result=outcome, size=10, seconds=1.0,
+                               rate=2 * 2 ** 20, detail='')
 
     def test_all_migrated_exits_zero(self):
         status, output = self.run_cmd(['a'], [plan_item()],
@@ -263,8 +255,9 @@ class TestPlanFileRun(base.TestCommand):
         parsed = self.check_parser(self.cmd, [
             '--dest-cloud', 'd', '--plan-file', 'plan.json', '--shard',
             '0/3'] + list(args), [])
-        result = executor.Result('s1', 's1', 'img', 'migrated', 10, 1.0, 1,
-                                 '')
+        result = executor.Result(source_id='s1', dest_id='s1', name='img',
+                                 result='migrated', size=10, seconds=1.0,
+                                 rate=1, detail='')
         with mock.patch.object(plan_file, 'load_plan_file',
                                return_value=self.SAVED), \
                 mock.patch.object(plan_file, 'recheck_plan', return_value=(
@@ -303,33 +296,6 @@ class TestPlanFileRun(base.TestCommand):
         self.assertEqual(('gone', None, None, 'failed'), listed[1][:4])
 
 
-class TestExitStatus(base.TestCase):
-
-    def test_run_exit_status(self):
-        ok = mock.Mock(ok=True)
-        failed = mock.Mock(ok=False)
-        status = rows.run_exit_status
-        self.assertEqual(0, status([ok], [], False))
-        self.assertEqual(0, status([], [], False))
-        self.assertEqual(1, status([ok, failed], [], False))
-        self.assertEqual(1, status([ok], ['gone'], False))
-        self.assertEqual(130, status([ok], [], True))
-        self.assertEqual(130, status([failed], ['gone'], True))
-
-
-class TestPlanRows(base.TestCommand):
-
-    def test_long_row_has_structured_values(self):
-        row = rows.plan_row(plan_item(), long=True)
-        columns = rows.PLAN_COLUMNS + \
-            rows.PLAN_LONG_COLUMNS
-        values = dict(zip(columns, row))
-        self.assertEqual({'hw_disk_bus': 'virtio'},
-                         values['Properties'].machine_readable())
-        self.assertEqual(['t'], values['Tags'].machine_readable())
-        self.assertEqual(['named'], values['Selected'].machine_readable())
-
-
 class TestWaves(base.TestCase):
 
     def test_dependencies_run_in_earlier_waves(self):
@@ -338,3 +304,42 @@ class TestWaves(base.TestCase):
         waves = executor.waves(plan)
         self.assertEqual([['k', 'r', 'x'], ['s']],
                          [[i.source_id for i in w] for w in waves])
+
+
+def test_osc_login_to_the_source_shows_no_discovery_warning(caplog):
+    """OSC logs in to the source between building the command and its run.
+
+    A cacert that does not verify the source's Keystone fails that login,
+    before the command runs: its discovery warning must not come first.
+    """
+    logger = logging.getLogger('keystoneauth.identity.generic.base')
+
+    def discovery_warning():
+        logger.warning('Failed to discover available identity versions '
+                       'when contacting %s.', 'https://k')
+
+    with caplog.at_level(logging.DEBUG):
+        cmd = image_migrate.PlanImageMigration(mock.Mock(), None)
+        discovery_warning()  # OSC's login, before the run
+        with mock.patch.object(command.Lister, 'run', return_value=0):
+            assert cmd.run(mock.Mock()) == 0
+        discovery_warning()  # after the run: the warning's own level
+    assert [r.levelname for r in caplog.records
+            if r.name == logger.name] == ['DEBUG', 'WARNING']
+
+
+def _parse(*args):
+    parser = image_migrate.MigrateImage(mock.Mock(), None).get_parser('x')
+    return parser.parse_args(['--dest-cloud', 'd', 'img'] + list(args))
+
+
+def test_stall_timeout_option_defaults_to_the_documented_value():
+    assert _parse().stall_timeout == http.STALL_TIMEOUT == 30
+    assert _parse('--stall-timeout', '2').stall_timeout == 2.0
+
+
+def test_stall_timeout_option_refuses_zero(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        _parse('--stall-timeout', '0')
+    assert stopped.value.code == 2
+    assert 'must be more than 0 seconds' in capsys.readouterr().err
