@@ -17,17 +17,16 @@ from osc_image_migrate.planning import planner
 if TYPE_CHECKING:
     from osc_image_migrate.run import executor
 
-DATA_ACTIONS = (planner.COPY, planner.RESUME, planner.NEW_ID)
 REFRESH_SECONDS = 0.5
 
 
-# The loop always returns (at 'TiB'); mypy cannot tell.
-def human_bytes(n: float) -> str:  # type: ignore[return]
-    for unit in ('B', 'KiB', 'MiB', 'GiB', 'TiB'):
-        if abs(n) < 1024 or unit == 'TiB':
+def human_bytes(n: float) -> str:
+    for unit in ('B', 'KiB', 'MiB', 'GiB'):
+        if abs(n) < 1024:
             return ('%d %s' % (n, unit) if unit == 'B'
                     else '%.1f %s' % (n, unit))
         n /= 1024.0
+    return '%.1f TiB' % n
 
 
 def human_seconds(seconds: float) -> str:
@@ -56,7 +55,7 @@ class Progress:
     def start(self, plan: Sequence[planner.PlanItem]) -> None:
         self.total_images = len(plan)
         self.total_bytes = sum(i.size or 0 for i in plan
-                               if i.action in DATA_ACTIONS)
+                               if i.action in planner.DATA_ACTIONS)
         self.started = self.clock()
 
     def bytes_done(self, item: planner.PlanItem) -> Callable[[int], None]:

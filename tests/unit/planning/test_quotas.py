@@ -1,17 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Destination quotas: what Glance counts, refuses, and who ends over."""
 
-import threading
-import time
-
-import pytest
-
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import limits
-from osc_image_migrate.copying import image_copy
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
-from osc_image_migrate.run import executor
 from tests.unit.fakes.quota import ADMIN
 from tests.unit.fakes.quota import DEMO
 from tests.unit.fakes.quota import item
@@ -159,48 +152,3 @@ def test_glances_413_is_read_into_one_line():
         'request adds 2)')
     assert not error.retriable
     assert 'image_size_cap' in str(http.status_error('upload', 413))
-
-
-class Clients:
-    name = 'cloud'
-
-    def refresh_token_if_expiring(self, within_seconds):
-        return False
-
-
-@pytest.mark.parametrize('slots, expected', [(1, 1), (2, 2), (None, 4)])
-def test_uploads_in_flight_per_project_stay_within_the_slots(
-        monkeypatch, slots, expected):
-    lock = threading.Lock()
-    running = {ADMIN: 0, DEMO: 0}
-    most = {ADMIN: 0, DEMO: 0}
-
-    class Copy:
-        def __init__(self, src, dst, item, keep_ids, stream_options=None):
-            self.item = item
-            self.dest_id = None
-
-        def run(self, id_map, on_bytes=None, stop=None):
-            owner = self.item.dest_owner
-            if self.item.action not in planner.DATA_ACTIONS:
-                return image_copy.Outcome(image_copy.SKIPPED, 'd')
-            with lock:
-                running[owner] += 1
-                most[owner] = max(most[owner], running[owner])
-            time.sleep(0.05)
-            with lock:
-                running[owner] -= 1
-            return image_copy.Outcome(image_copy.MIGRATED, 'd', 1)
-
-    monkeypatch.setattr(image_copy, 'ImageCopy', Copy)
-    plan = [item('a%d' % n, ADMIN) for n in range(6)]
-    plan += [item('d%d' % n, DEMO) for n in range(4)]
-    plan += [item('s%d' % n, ADMIN, planner.SKIP) for n in range(4)]
-    runner = executor.Executor(
-        Clients(), Clients(), parallel=4,
-        upload_slots={} if slots is None else {ADMIN: slots})
-    results = runner.run(plan)
-    assert all(r.ok for r in results)
-    assert most[ADMIN] == expected
-    # Demo's images do not wait behind admin's busy slots.
-    assert most[DEMO] == 4 - expected if slots else most[DEMO] >= 1

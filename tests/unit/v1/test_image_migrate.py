@@ -296,16 +296,6 @@ class TestPlanFileRun(base.TestCommand):
         self.assertEqual(('gone', None, None, 'failed'), listed[1][:4])
 
 
-class TestWaves(base.TestCase):
-
-    def test_dependencies_run_in_earlier_waves(self):
-        plan = [plan_item('k'), plan_item('r'),
-                plan_item('s', depends_on=['k', 'r']), plan_item('x')]
-        waves = executor.waves(plan)
-        self.assertEqual([['k', 'r', 'x'], ['s']],
-                         [[i.source_id for i in w] for w in waves])
-
-
 def test_osc_login_to_the_source_shows_no_discovery_warning(caplog):
     """OSC logs in to the source between building the command and its run.
 
