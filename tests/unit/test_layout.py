@@ -72,6 +72,15 @@ def test_every_module_has_its_test_file():
     assert missing == [], 'no tests/unit/<layer>/test_<module>.py'
 
 
+def modules_by_layer():
+    """{layer: [module, ...]} of the package ('' for the top level)."""
+    by_layer = {}
+    for name in modules():
+        layer, module = split(name)
+        by_layer.setdefault(layer, []).append(module)
+    return by_layer
+
+
 def test_exceptions_are_still_needed():
     known = set(modules())
     tested = set(unit_test_files())
@@ -80,34 +89,26 @@ def test_exceptions_are_still_needed():
     assert stale == [], 'remove these from EXCEPTIONS'
 
 
-def test_every_test_file_is_named_after_a_module_of_its_layer():
-    by_layer = {}
-    for name in modules():
-        layer, module = split(name)
-        by_layer.setdefault(layer, []).append(module)
-    strays = []
+def named_after():
+    """(test file, layer, [modules of its layer its name may stand for])."""
+    by_layer = modules_by_layer()
     for name in unit_test_files():
         layer, stem = split(name)
-        if not layer and stem in NOT_A_MODULE:
-            continue
         tested = stem[len('test_'):]
-        if not any(tested == module or tested.startswith(module + '_')
-                   for module in by_layer.get(layer, ())):
-            strays.append(name)
+        yield name, layer, [m for m in by_layer.get(layer, ())
+                            if tested == m or tested.startswith(m + '_')]
+
+
+def test_every_test_file_is_named_after_a_module_of_its_layer():
+    strays = [name for name, layer, candidates in named_after()
+              if not candidates
+              and not (not layer and split(name)[1] in NOT_A_MODULE)]
     assert strays == [], 'name them test_<module>[_<concern>].py'
 
 
 def test_every_test_file_imports_the_module_it_is_named_after():
-    by_layer = {}
-    for name in modules():
-        layer, module = split(name)
-        by_layer.setdefault(layer, []).append(module)
     wrong = []
-    for name in unit_test_files():
-        layer, stem = split(name)
-        tested = stem[len('test_'):]
-        candidates = [m for m in by_layer.get(layer, ())
-                      if tested == m or tested.startswith(m + '_')]
+    for name, layer, candidates in named_after():
         if not candidates:
             continue  # named after no module: the test above says so
         names = imported(UNIT / (name + '.py'))

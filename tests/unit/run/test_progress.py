@@ -5,15 +5,8 @@ import io
 
 from osc_image_migrate.planning import planner
 from osc_image_migrate.run import progress
+from tests.unit.fakes.clock import FakeClock
 from tests.unit.fakes.plan_rows import plan_item
-
-
-class Clock:
-    def __init__(self):
-        self.now = 100.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_human_units():
@@ -26,14 +19,14 @@ def test_human_units():
 
 
 def test_only_data_copies_count_toward_the_total_bytes():
-    shown = progress.Progress(io.StringIO(), clock=Clock())
+    shown = progress.Progress(io.StringIO(), clock=FakeClock(100.0))
     shown.start([plan_item('a', size=10), plan_item('b', size=5),
                  plan_item('c', action=planner.SKIP, size=99)])
     assert (shown.total_images, shown.total_bytes) == (3, 15)
 
 
 def test_the_line_says_images_bytes_rate_eta_and_each_running_image():
-    clock = Clock()
+    clock = FakeClock(100.0)
     stream = io.StringIO()
     shown = progress.Progress(stream, clock=clock)
     big = plan_item('big', name='big-image', size=2 * 2 ** 20)
@@ -46,7 +39,7 @@ def test_the_line_says_images_bytes_rate_eta_and_each_running_image():
 
 
 def test_a_redraw_waits_unless_an_image_ends():
-    clock = Clock()
+    clock = FakeClock(100.0)
     stream = io.StringIO()
     shown = progress.Progress(stream, clock=clock)
     item = plan_item('a', size=100)

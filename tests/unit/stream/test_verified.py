@@ -11,6 +11,7 @@ from osc_image_migrate import cancel
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
 from osc_image_migrate.stream import verified
+from tests.unit.fakes.clock import FakeClock
 from tests.unit.fakes.disk_images import qcow2
 from tests.unit.fakes.stream import consume
 from tests.unit.fakes.stream import FakeResponse
@@ -82,14 +83,6 @@ def test_stop_event_interrupts():
     with pytest.raises(verified.AbortUpload):
         list(iterator)
     assert isinstance(body.failure, cancel.Interrupted)
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
 
 
 def test_small_reads_are_gathered_into_full_pieces():
