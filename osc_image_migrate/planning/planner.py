@@ -100,8 +100,15 @@ class _Blocked(Exception):
 
 
 _NOT_DONE = (_Blocked, matching.Conflict, owners.Unmapped)
-# The project map, keep_ids and orphans_to of make_plan.
-_PlanOptions = tuple[dict[str, str], bool, str | None]
+
+
+@dataclasses.dataclass(frozen=True)
+class OwnerOptions:
+    """How owners map and IDs are kept: make_plan's arguments, together."""
+
+    project_map: dict[str, str] = dataclasses.field(default_factory=dict)
+    keep_ids: bool = False
+    orphans_to: str | None = None
 
 
 def _check_rights(item: PlanItem, source: model.Inventory,
@@ -174,9 +181,11 @@ def _present(item: PlanItem, source: model.Inventory, dest: model.Inventory,
 
 
 def _decide(item: PlanItem, source: model.Inventory, dest: model.Inventory,
-            image: model.Record, plan_options: _PlanOptions,
+            image: model.Record, plan_options: OwnerOptions,
             by_source: dict[str, model.Record]) -> list[str]:
-    project_map, keep_ids, orphans_to = plan_options
+    project_map = plan_options.project_map
+    keep_ids = plan_options.keep_ids
+    orphans_to = plan_options.orphans_to
     if item.status not in COPYABLE_STATUSES:
         raise _Blocked('source image is %s' % item.status)
     target, item.members, notes = owners.owner_and_members(
@@ -241,7 +250,7 @@ def _decide(item: PlanItem, source: model.Inventory, dest: model.Inventory,
 
 
 def _plan_one(source: model.Inventory, dest: model.Inventory, image_id: str,
-              reasons: Iterable[str], plan_options: _PlanOptions,
+              reasons: Iterable[str], plan_options: OwnerOptions,
               by_source: dict[str, model.Record],
               secret_options: secrets.Options = secrets.Options()
               ) -> PlanItem:
@@ -324,9 +333,8 @@ def make_plan(source: model.Inventory, dest: model.Inventory,
     source image is gone, at the end. ``secret_options``: see
     :mod:`secrets` (signed and encrypted images, volume snapshots).
     """
-    project_map = dict(project_map or {})
     by_source = dest.images_by_source_id()
-    options = (project_map, keep_ids, orphans_to)
+    options = OwnerOptions(dict(project_map or {}), keep_ids, orphans_to)
     items = [_plan_one(source, dest, image_id, reasons, options, by_source,
                        secret_options)
              for image_id, reasons in selected.items()]
