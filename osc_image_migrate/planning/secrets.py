@@ -112,72 +112,93 @@ def check(image: model.Record, services: Collection[str] | None,
     is a list of what the operator must check (empty: nothing).
     """
     copy = dict(image)
-    notes, attention = [], []
+    notes: list[str] = []
+    attention: list[str] = []
     key_manager = services is not None and KEY_MANAGER in services
-    key: str | None  # a signature property, then the encryption key
     if is_signed(image):
-        cert: Any = image.get(CERTIFICATE)
-        mapped = options.secret_map.get(cert, cert)
-        if options.drop_signatures:
-            for key in SIGNATURE_KEYS:
-                copy.pop(key, None)
-            notes.append('signed image copied without its signature '
-                         'properties (--drop-signatures): the destination '
-                         'does not verify it')
-        elif not key_manager or not secrets.get(mapped):
-            where = ('the destination\'s key manager does not hold it'
-                     if key_manager else 'the destination\'s catalog has '
-                     'no key-manager service')
-            raise Blocked(
-                'signed image: the destination Glance verifies its '
-                'signature against certificate %s, and %s (Glance would '
-                'refuse the upload); store the '
-                'certificate in the destination\'s key manager and map it '
-                '(--map-secret %s=<destination certificate ID>), or copy '
-                'it without its signature properties (--drop-signatures)'
-                % (mapped, where, cert))
-        elif mapped != cert:
-            copy[CERTIFICATE] = mapped
-            notes.append('signature certificate %s mapped to %s'
-                         % (cert, mapped))
-    key = image.get(ENCRYPTION_KEY)
-    if key:
-        if key not in options.secret_map:
-            raise Blocked(
-                'encrypted image: its data is useless without key %s of '
-                'the source\'s key manager; map it to a key the '
-                'destination\'s key manager holds (--map-secret '
-                '%s=<destination key ID>)' % (key, key))
-        mapped = options.secret_map[key]
-        if key_manager and not secrets.get(mapped):
-            raise Blocked('encrypted image: key %s (mapped from %s) is not '
-                          'in the destination\'s key manager'
-                          % (mapped, key))
-        copy[ENCRYPTION_KEY] = mapped
-        if not key_manager:
-            notes.append('encryption key %s not checked: the destination\'s '
-                         'catalog has no key-manager service' % mapped)
-        if mapped == key and image.get(DELETION_POLICY) == DELETE_WITH_IMAGE:
-            copy[DELETION_POLICY] = KEEP_KEY
-            notes.append('encryption key %s is shared with the source: the '
-                         'copy gets %s=%s, so deleting it never deletes the '
-                         'source\'s key' % (key, DELETION_POLICY, KEEP_KEY))
-    needed = snapshot_ids(image)
-    if needed:
-        if has_volume_service(services):
-            missing = [s for s in needed if not snapshots.get(s)]
-            if missing:
-                raise Blocked(
-                    'volume-backed snapshot: it boots from Cinder snapshots '
-                    '%s, which the destination does not hold (or this '
-                    'credential cannot see: Cinder answers 404 for both); '
-                    'migrate them first, or plan with a credential of '
-                    'their project' % ', '.join(missing))
-            notes.append('volume-backed snapshot: Cinder snapshots %s are '
-                         'in the destination' % ', '.join(needed))
-        else:
-            attention.append(
-                'volume-backed snapshot: it boots only where Cinder '
-                'snapshots %s exist, and the destination\'s catalog has no '
-                'volume service to check' % ', '.join(needed))
+        _signature(image, copy, notes, key_manager, secrets, options)
+    if image.get(ENCRYPTION_KEY):
+        _encryption(image, copy, notes, key_manager, secrets, options)
+    if snapshot_ids(image):
+        _snapshots(image, notes, attention, services, snapshots)
     return copy, notes, attention
+
+
+def _signature(image: model.Record, copy: model.Record, notes: list[str],
+               key_manager: bool, secrets: Mapping[str, bool],
+               options: Options) -> None:
+    """A signed image: its certificate in the destination, or dropped."""
+    cert: Any = image.get(CERTIFICATE)
+    mapped = options.secret_map.get(cert, cert)
+    if options.drop_signatures:
+        for key in SIGNATURE_KEYS:
+            copy.pop(key, None)
+        notes.append('signed image copied without its signature '
+                     'properties (--drop-signatures): the destination '
+                     'does not verify it')
+    elif not key_manager or not secrets.get(mapped):
+        where = ('the destination\'s key manager does not hold it'
+                 if key_manager else 'the destination\'s catalog has '
+                 'no key-manager service')
+        raise Blocked(
+            'signed image: the destination Glance verifies its '
+            'signature against certificate %s, and %s (Glance would '
+            'refuse the upload); store the '
+            'certificate in the destination\'s key manager and map it '
+            '(--map-secret %s=<destination certificate ID>), or copy '
+            'it without its signature properties (--drop-signatures)'
+            % (mapped, where, cert))
+    elif mapped != cert:
+        copy[CERTIFICATE] = mapped
+        notes.append('signature certificate %s mapped to %s'
+                     % (cert, mapped))
+
+
+def _encryption(image: model.Record, copy: model.Record, notes: list[str],
+                key_manager: bool, secrets: Mapping[str, bool],
+                options: Options) -> None:
+    """An encrypted image: its key mapped to one the destination holds."""
+    key = image[ENCRYPTION_KEY]
+    if key not in options.secret_map:
+        raise Blocked(
+            'encrypted image: its data is useless without key %s of '
+            'the source\'s key manager; map it to a key the '
+            'destination\'s key manager holds (--map-secret '
+            '%s=<destination key ID>)' % (key, key))
+    mapped = options.secret_map[key]
+    if key_manager and not secrets.get(mapped):
+        raise Blocked('encrypted image: key %s (mapped from %s) is not '
+                      'in the destination\'s key manager'
+                      % (mapped, key))
+    copy[ENCRYPTION_KEY] = mapped
+    if not key_manager:
+        notes.append('encryption key %s not checked: the destination\'s '
+                     'catalog has no key-manager service' % mapped)
+    if mapped == key and image.get(DELETION_POLICY) == DELETE_WITH_IMAGE:
+        copy[DELETION_POLICY] = KEEP_KEY
+        notes.append('encryption key %s is shared with the source: the '
+                     'copy gets %s=%s, so deleting it never deletes the '
+                     'source\'s key' % (key, DELETION_POLICY, KEEP_KEY))
+
+
+def _snapshots(image: model.Record, notes: list[str], attention: list[str],
+               services: Collection[str] | None,
+               snapshots: Mapping[str, bool]) -> None:
+    """A volume-backed snapshot: its Cinder snapshots in the destination."""
+    needed = snapshot_ids(image)
+    if not has_volume_service(services):
+        attention.append(
+            'volume-backed snapshot: it boots only where Cinder '
+            'snapshots %s exist, and the destination\'s catalog has no '
+            'volume service to check' % ', '.join(needed))
+        return
+    missing = [s for s in needed if not snapshots.get(s)]
+    if missing:
+        raise Blocked(
+            'volume-backed snapshot: it boots from Cinder snapshots '
+            '%s, which the destination does not hold (or this '
+            'credential cannot see: Cinder answers 404 for both); '
+            'migrate them first, or plan with a credential of '
+            'their project' % ', '.join(missing))
+    notes.append('volume-backed snapshot: Cinder snapshots %s are '
+                 'in the destination' % ', '.join(needed))
