@@ -24,6 +24,9 @@ check() {  # check <name> <what to pip install>
         0.0.0|"") echo "$1: no real version ($version)" >&2; exit 1 ;;
     esac
     "$venv/bin/pip" check >/dev/null
+    "$venv/bin/python" -c 'import importlib.resources as r, sys
+sys.exit(not r.files("osc_image_migrate").joinpath("py.typed").is_file())' \
+        || { echo "$1: no py.typed in the installed package" >&2; exit 1; }
     "$venv/bin/openstack" image migrate --help >/dev/null
     "$venv/bin/openstack" image migrate plan --help >/dev/null
     local listed
