@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Clouds shaped as in production, and destinations whose TLS fails.
 
-A sandbox of its own, made as a real deployment is: MariaDB as the
-database, two uWSGI workers per API server, and HAProxy in front of each
-cloud terminating TLS with a private CA per cloud (its catalogs list the
-``https://`` endpoints; its clouds.yaml names each cloud's ``cacert``).
+A sandbox made as a real deployment is (the shared one, by default):
+MariaDB as the database, two uWSGI workers per API server, and HAProxy in
+front of each cloud terminating TLS with a private CA per cloud (its
+catalogs list the ``https://`` endpoints; its clouds.yaml names each
+cloud's ``cacert``).
 That clouds.yaml also has one destination per way TLS fails:
 ``dst-wrong-ca`` (the src CA as cacert), ``dst-wrong-host`` (a certificate
 for another host name, on its own HAProxy frontend), ``dst-expired`` (an
@@ -38,12 +39,22 @@ FERNET_PREFIX = 'gAAAAA'
 PORT_BASE = variants.PORT_BASE + 300
 
 
+PRODUCTION = {'database': 'mariadb', 'tls': True, 'workers': 2}
+
+
 @pytest.fixture(scope='module')
 def https_sandbox(sandbox):
-    with variants.extra_sandbox('production', PORT_BASE, database='mariadb',
-                                tls=True, workers=2) as box:
-        assert box.info['deployment'] == {
-            'database': 'mariadb', 'tls': True, 'workers': 2}
+    """The shared sandbox when it is deployed so (the default), else one.
+
+    Building a second sandbox of the default's kind cost minutes of the
+    suite for nothing; a lighter main sandbox (sqlite, http) still gets a
+    production-shaped one of its own here.
+    """
+    if sandbox.info['deployment'] == PRODUCTION:
+        yield sandbox
+        return
+    with variants.extra_sandbox('production', PORT_BASE, **PRODUCTION) as box:
+        assert box.info['deployment'] == PRODUCTION
         yield box
 
 
