@@ -51,8 +51,9 @@ def _uploads_since(bench, mark, image_id):
 
 def _copy(bench, image_id, size, cuts, directory):
     """One migrate through the proxy: (copy seconds, wall, uploads)."""
-    port = int(bench.clients('src').image.get_endpoint()
-               .rsplit(':', 1)[1].split('/')[0])
+    # The source Glance's own uWSGI port (plain HTTP): behind HAProxy the
+    # catalog's port speaks TLS, and a proxy must cut bytes, not records.
+    port = bench.info['backend_ports']['src-glance']
     if cuts:
         # Each connection is cut after this many bytes of its answer, so
         # the cuts spread over the image.
