@@ -119,8 +119,9 @@ def check(image: model.Record, services: Collection[str] | None,
         _signature(image, copy, notes, key_manager, secrets, options)
     if image.get(ENCRYPTION_KEY):
         _encryption(image, copy, notes, key_manager, secrets, options)
-    if snapshot_ids(image):
-        _snapshots(image, notes, attention, services, snapshots)
+    needed = snapshot_ids(image)
+    if needed:
+        _snapshots(needed, notes, attention, services, snapshots)
     return copy, notes, attention
 
 
@@ -181,11 +182,10 @@ def _encryption(image: model.Record, copy: model.Record, notes: list[str],
                      'source\'s key' % (key, DELETION_POLICY, KEEP_KEY))
 
 
-def _snapshots(image: model.Record, notes: list[str], attention: list[str],
+def _snapshots(needed: list[str], notes: list[str], attention: list[str],
                services: Collection[str] | None,
                snapshots: Mapping[str, bool]) -> None:
-    """A volume-backed snapshot: its Cinder snapshots in the destination."""
-    needed = snapshot_ids(image)
+    """A volume-backed snapshot: ``needed``, its Cinder snapshots, there."""
     if not has_volume_service(services):
         attention.append(
             'volume-backed snapshot: it boots only where Cinder '
