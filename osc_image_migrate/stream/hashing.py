@@ -21,24 +21,25 @@ BACKLOG = 4
 class BackgroundHash:
     """``hashlib.new(algo)`` fed by a thread; ``update`` does not wait.
 
-    Pieces must not change after ``update`` (bytes, as read from the
-    source). ``close`` ends the thread; ``hexdigest`` closes and returns
-    the digest of every piece given.
+    Pieces must not change after ``update`` (bytes, or a block of the
+    stream that is never written again). ``close`` ends the thread;
+    ``hexdigest`` closes and returns the digest of every piece given.
     """
 
     def __init__(self, algo: str) -> None:
         self._hasher = hashlib.new(algo)
-        self._pieces: queue.Queue[bytes | None] = queue.Queue(BACKLOG)
+        self._pieces: queue.Queue[bytes | bytearray | None] = queue.Queue(
+            BACKLOG)
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name='hash-%s' % algo)
         self._thread.start()
 
     def _run(self) -> None:
         update, get = self._hasher.update, self._pieces.get
-        for piece in iter(get, None):
+        while (piece := get()) is not None:
             update(piece)
 
-    def update(self, piece: bytes) -> None:
+    def update(self, piece: bytes | bytearray) -> None:
         self._pieces.put(piece)
 
     def close(self) -> None:

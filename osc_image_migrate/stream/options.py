@@ -15,6 +15,14 @@ from osc_image_migrate.stream import bandwidth
 # timeout (uWSGI's default: 4 s), so all of them together stay below that.
 RESUME_BACKOFF = (0, 0.25, 0.5, 1.0)
 
+# Seconds a source download may stay silent before it is asked again from
+# its next byte (one Range request), while the destination's upload is
+# still open: below the 4 s after which uWSGI drops an idle upload, so a
+# source stall costs a reopened download, not a new upload. Each further
+# silence in a row without a byte waits twice as long; --stall-timeout
+# stays the bound after which the attempt is given up.
+SOURCE_HEDGE = 2.0
+
 
 @dataclasses.dataclass(frozen=True)
 class StreamOptions:
@@ -26,7 +34,9 @@ class StreamOptions:
     ``stall_timeout``: seconds without progress on either side after which
     a data request is given up (the source's is then resumed);
     ``resume_backoff``: the waits before each reopening of the source
-    (empty: a broken source download fails the attempt).
+    (empty: a broken source download fails the attempt);
+    ``source_hedge``: seconds of silence after which the source download
+    is reopened (see SOURCE_HEDGE).
     """
 
     check_format: bool = True
@@ -35,6 +45,7 @@ class StreamOptions:
     method: Any = None
     stall_timeout: float = http.STALL_TIMEOUT
     resume_backoff: tuple[float, ...] = RESUME_BACKOFF
+    source_hedge: float = SOURCE_HEDGE
 
     def request_switches(self) -> dict[str, Any]:
         """keystoneauth switches of this run's data requests."""

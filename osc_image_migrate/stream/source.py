@@ -18,8 +18,8 @@ import requests
 
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import sessions
+from osc_image_migrate.stream import download
 from osc_image_migrate.stream import options as stream_options
-from osc_image_migrate.stream import verified
 
 
 def open_source(src: sessions.CloudClients, image_id: str, offset: int = 0,
@@ -29,7 +29,7 @@ def open_source(src: sessions.CloudClients, image_id: str, offset: int = 0,
 
     From an ``offset`` the answer must be a ``206`` whose Content-Range
     starts exactly there; a ``200`` (the source ignored ``Range``) or any
-    other start raises verified.RangeRefused. ``options``: the run's
+    other start raises download.RangeRefused. ``options``: the run's
     options.StreamOptions (its stall timeout). ``size_known``: False
     for a source record without a size.
     """
@@ -57,7 +57,7 @@ def open_source(src: sessions.CloudClients, image_id: str, offset: int = 0,
     start = served.partition(' ')[2].partition('-')[0]
     if response.status_code != 206 or start != str(offset):
         response.close()
-        raise verified.RangeRefused(
+        raise download.RangeRefused(
             'source download cannot be resumed: asked for its bytes from '
             '%d, got HTTP %s %s; this attempt stops and the next one reads '
             'from the first byte' % (

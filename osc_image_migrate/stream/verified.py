@@ -9,7 +9,6 @@ So the body refuses a second iteration, and aborts are raised as a
 non-``OSError`` exception (:class:`AbortUpload`).
 """
 
-import logging
 import threading
 import time
 from typing import Any
@@ -19,37 +18,26 @@ from typing import Iterable
 from typing import Iterator
 from typing import NoReturn
 
-import requests
-from urllib3 import exceptions as urllib3_exc
-
 from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
-from osc_image_migrate.stream import connection
+from osc_image_migrate.stream import download
 from osc_image_migrate.stream import hashing
 from osc_image_migrate.stream import options as stream_options
 
-LOG = logging.getLogger(__name__)
-
+# The source is read into blocks of CHUNK_SIZE (see
+# VerifiedStream._verified_chunks); a block goes out after FLUSH_SECONDS
+# even when not full. A destination Glance served by uWSGI fails an upload
+# (HTTP 500) that stays silent for its socket timeout (4 s by default),
+# which waiting for a full MiB from a slow source (< 256 KiB/s) used to
+# cause.
 CHUNK_SIZE = 1024 * 1024
-# The source is read as it arrives, in pieces of at most CHUNK_SIZE (see
-# VerifiedStream._read); a piece goes out after FLUSH_SECONDS even when not
-# full. A destination Glance served by uWSGI fails an upload (HTTP 500)
-# that stays silent for its socket timeout (4 s by default), which waiting
-# for a full MiB from a slow source (< 256 KiB/s) used to cause.
-# ITER_CONTENT_SIZE is the read size of responses that cannot hand over
-# what has arrived (see VerifiedStream._pieces).
-ITER_CONTENT_SIZE = 64 * 1024
 FLUSH_SECONDS = 1.0
 
-
-class RangeRefused(http.CloudError):
-    """The source did not answer a ranged request with the bytes asked.
-
-    Not worth asking again (the source ignores ``Range``, or its data
-    moved): the attempt fails, and its retry reads from the first byte.
-    """
+# What the body yields: a full block as read (a bytearray), a partial one
+# as bytes.
+Block = bytes | bytearray
 
 
 class AbortUpload(Exception):
@@ -62,12 +50,12 @@ class AbortUpload(Exception):
 class VerifiedStream:
     """A one-shot request body that checks size and hash before its end.
 
-    Iterating it reads the source response as it arrives, hashes it,
-    gathers it into pieces of up to ``chunk_size`` bytes, and yields
-    a gathered piece only once more data has been read after it, so the
-    final piece is released only when the whole stream has been verified.
-    A piece that is not full goes out anyway after ``FLUSH_SECONDS``, so a
-    slow source never leaves the destination waiting long for data.
+    Iterating it reads the source (a download.SourceDownload) into blocks
+    of up to ``chunk_size`` bytes, hashes each, and yields a block only
+    once the next one has been read, so the final block is released only
+    when the whole stream has been verified. A block that is not full goes
+    out anyway after ``FLUSH_SECONDS``, so a slow source never leaves the
+    destination waiting long for data.
     ``check`` (a format_check.FormatCheck) sees the first bytes, so data
     the destination would refuse is stopped before the rest is sent;
     ``limiter`` (a bandwidth.Limiter) paces the reads from the source.
@@ -82,12 +70,11 @@ class VerifiedStream:
     when the upload fails after that.
 
     ``reopen(offset)``, when given, answers a new source response that
-    starts at byte ``offset`` (or raises http.CloudError): a read that
-    breaks (reset, truncated body, read timeout) is resumed with it after
-    the next wait of the run's ``options.resume_backoff``, and the stream
-    goes on where it was, hashing on. Nothing about the check changes:
-    whatever the pieces came from, the last one goes out only when size
-    and hash match. ``options.limiter`` paces the reads.
+    starts at byte ``offset``: a read that breaks or falls silent is
+    resumed with it (see download.SourceDownload), and the stream goes on
+    where it was, hashing on. Nothing about the check changes: whatever
+    the blocks came from, the last one goes out only when size and hash
+    match. ``options.limiter`` paces the reads.
 
     ``chunk_size``, ``iter_size`` and ``clock`` are the unit tests' knobs.
     """
@@ -103,30 +90,39 @@ class VerifiedStream:
                  name: str | None = None,
                  read_algos: Iterable[str] = model.READ_ALGOS,
                  chunk_size: int = CHUNK_SIZE,
-                 iter_size: int = ITER_CONTENT_SIZE,
+                 iter_size: int = download.ITER_CONTENT_SIZE,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.response = source_response
         self._size = expected.size
         self._algo = expected.algo
         self._digest = expected.digest
         self._check = check
-        self._limiter = options.limiter
         self._on_bytes = on_bytes
         self._on_read = on_read
         self._stop = stop
         self._chunk_size = chunk_size
-        self._iter_size = iter_size
         self._clock = clock
-        self._reopen = reopen
-        self._resume_backoff = tuple(options.resume_backoff) if reopen else ()
-        self._name = name
         self._read_algos = () if self._digest else tuple(read_algos)
+        self.download = download.SourceDownload(
+            source_response, expected.size, options=options, reopen=reopen,
+            stop=stop, name=name, piece_size=self._piece_size,
+            chunk_size=chunk_size, iter_size=iter_size, clock=clock)
         self.data_read: model.DataRead | None = None
         self._started = False
         self.sent = 0
-        self.received = 0
-        self.resumes = 0
         self.failure: Exception | None = None
+
+    @property
+    def response(self) -> Any:
+        """The source response being read (the last one opened)."""
+        return self.download.response
+
+    @property
+    def received(self) -> int:
+        return self.download.received
+
+    @property
+    def resumes(self) -> int:
+        return self.download.resumes
 
     def __len__(self) -> int:
         """The size to send, 0 if unknown (then the upload is chunked).
@@ -146,7 +142,7 @@ class VerifiedStream:
         """
         return True
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[Block]:
         if self._started:
             # A replayed body must never look like a (short) valid upload.
             self.failure = http.CloudError(
@@ -159,105 +155,12 @@ class VerifiedStream:
         self.failure = error
         raise AbortUpload(str(error))
 
-    def _read(self) -> Iterator[bytes]:
-        """The source's bytes, resumed from the next byte after a break.
-
-        A break is an error while reading, or a body that ends short of
-        the record's size. Each reopening takes the next wait of
-        ``resume_backoff``; a byte read starts the waits over, so a long
-        download may be resumed any number of times, but never loops on a
-        source that answers and breaks at once.
-        """
-        tries = 0
-        while True:
-            try:
-                for piece in self._pieces(self.response):
-                    tries = 0
-                    self.received += len(piece)
-                    yield piece
-                if (self._reopen is None or self._size is None
-                        or self.received >= self._size):
-                    return
-                why = 'the body ended early'
-            except (requests.RequestException, OSError,
-                    urllib3_exc.HTTPError) as e:
-                why = type(e).__name__
-            connection.close_response(self.response)
-            while True:
-                if tries >= len(self._resume_backoff):
-                    self._fail(http.CloudError(
-                        'source download broke off after %d bytes: %s'
-                        % (self.received, why), retriable=True))
-                delay = self._resume_backoff[tries]
-                tries += 1
-                LOG.warning('Image %s: source download broke off after %d '
-                            'bytes (%s); resuming from there%s',
-                            self._name, self.received, why,
-                            ' in %ss' % delay if delay else '')
-                self._wait(delay)
-                # Not None: without reopen, resume_backoff is empty and
-                # _fail above has raised.
-                assert self._reopen is not None
-                try:
-                    self.response = self._reopen(self.received)
-                    self.resumes += 1
-                    break
-                except RangeRefused as e:
-                    self._fail(e)
-                except http.CloudError as e:
-                    if not e.retriable:
-                        self._fail(e)
-                    why = str(e)
-
-    def _wait(self, delay: float) -> None:
+    def _read_into(self, view: memoryview) -> int:
+        """The source's next bytes into ``view`` (0 at its end)."""
         try:
-            cancel.pause(self._stop, delay)
-        except cancel.Interrupted as e:
+            return self.download.readinto(view)
+        except (http.CloudError, cancel.Interrupted) as e:
             self._fail(e)
-
-    def _pieces(self, response: Any) -> Iterator[bytes]:
-        """One response's bytes as they arrive, ``chunk_size`` at most.
-
-        ``raw.read1`` hands over what the connection holds without waiting
-        to fill a piece, so a slow source is forwarded as it comes. Over
-        TLS one read gives at most one TLS record (~16 KiB): reads are
-        gathered into one piece while more is already there (see
-        :func:`connection.waiting`), so a fast source is handled in few
-        large pieces whatever carries it (each piece costs the hash and
-        the checks their own CPU: see doc/source/performance.rst).
-        Responses without ``read1`` (test fakes, older urllib3) are read
-        ``iter_size`` at a time.
-        """
-        size = self._chunk_size
-        if self._limiter is not None:
-            size = min(size, self._limiter.piece)
-        read1 = getattr(getattr(response, 'raw', None), 'read1', None)
-        if read1 is not None:
-            pieces = iter(lambda: self._gather(response, read1, size), b'')
-        else:
-            pieces = response.iter_content(min(self._iter_size, size))
-        for piece in pieces:
-            if self._limiter is not None and not self._limiter.take(
-                    len(piece), self._stop):
-                self._fail(cancel.Interrupted())
-            yield piece
-
-    def _gather(self, response: Any, read1: Callable[..., bytes],
-                size: int) -> bytes:
-        """One read, topped up by the reads that would not wait."""
-        wanted = self._piece_size(size)
-        piece = read1(wanted, decode_content=True)
-        if (not piece or len(piece) >= wanted
-                or not connection.waiting(response)):
-            return piece
-        parts, have = [piece], len(piece)
-        while have < wanted and connection.waiting(response):
-            more = read1(wanted - have, decode_content=True)
-            if not more:
-                break
-            parts.append(more)
-            have += len(more)
-        return b''.join(parts)
 
     def _piece_size(self, size: int) -> int:
         """``size``, or less while the format check is undecided."""
@@ -265,7 +168,7 @@ class VerifiedStream:
             return size
         return self._check.wanted(size)
 
-    def _chunks(self) -> Iterator[bytes]:
+    def _chunks(self) -> Iterator[Block]:
         hasher = (hashing.BackgroundHash(self._algo)
                   if self._algo and self._digest else None)
         readers = {algo: hashing.BackgroundHash(algo)
@@ -279,30 +182,44 @@ class VerifiedStream:
 
     def _verified_chunks(self, hasher: hashing.BackgroundHash | None,
                          readers: dict[str, hashing.BackgroundHash]
-                         ) -> Iterator[bytes]:
-        held: list[bytes] = []
-        held_size = 0
+                         ) -> Iterator[Block]:
+        """The source's bytes in blocks, the last one once verified.
+
+        The source is read straight into blocks of ``chunk_size`` bytes; a
+        block is sealed (and hashed) when full, or when ``FLUSH_SECONDS``
+        have passed since the last piece went out, and goes out once the
+        next one is sealed.
+        """
+        held: Block | None = None
+        block, filled = bytearray(self._chunk_size), 0
+        view = memoryview(block)
         last_sent = self._clock()
-        for chunk in self._read():
-            if not chunk:
-                continue
+        while True:
             if self._stop is not None and self._stop.is_set():
                 self._fail(cancel.Interrupted())
-            if hasher is not None:
-                hasher.update(chunk)
-            for reader in readers.values():
-                reader.update(chunk)
-            if self._check is not None and not self._check.done:
-                self._inspect(chunk, self.sent + held_size + len(chunk))
-            if held and (held_size + len(chunk) > self._chunk_size or
-                         self._clock() - last_sent >= FLUSH_SECONDS):
-                yield b''.join(held)
-                self._count(held_size)
-                held, held_size = [], 0
-                last_sent = self._clock()
-            held.append(chunk)
-            held_size += len(chunk)
-        received = self.sent + held_size
+            want = self._chunk_size - filled
+            checking = self._check is not None and not self._check.done
+            if checking:
+                want = self._piece_size(want)
+            n = self._read_into(view[filled:filled + want])
+            if not n:
+                break
+            if checking:
+                self._inspect(bytes(view[filled:filled + n]),
+                              self.sent + len(held or b'') + filled + n)
+            filled += n
+            if (filled == self._chunk_size
+                    or self._clock() - last_sent >= FLUSH_SECONDS):
+                sealed = self._seal(block, filled, hasher, readers)
+                if held is not None:
+                    yield held
+                    self._count(len(held))
+                    last_sent = self._clock()
+                held = sealed
+                block, filled = bytearray(self._chunk_size), 0
+                view = memoryview(block)
+        last = self._seal(block, filled, hasher, readers) if filled else None
+        received = self.sent + len(held or b'') + len(last or b'')
         if self._size is not None and received != self._size:
             self._fail(http.CloudError(
                 'source sent %d bytes, its record says %d'
@@ -319,9 +236,23 @@ class VerifiedStream:
             algo: reader.hexdigest() for algo, reader in readers.items()})
         if self._on_read is not None:
             self._on_read(self.data_read)
-        if held:
-            yield b''.join(held)
-            self._count(held_size)
+        for piece in (held, last):
+            if piece is not None:
+                yield piece
+                self._count(len(piece))
+
+    def _seal(self, block: bytearray, filled: int,
+              hasher: hashing.BackgroundHash | None,
+              readers: dict[str, hashing.BackgroundHash]) -> Block:
+        """The block's ``filled`` bytes, handed to the hashes."""
+        # A full block goes out as it is (never changed again).
+        sealed: Block = (block if filled == len(block)
+                         else bytes(memoryview(block)[:filled]))
+        if hasher is not None:
+            hasher.update(sealed)
+        for reader in readers.values():
+            reader.update(sealed)
+        return sealed
 
     def _inspect(self, chunk: bytes | None, received: int) -> None:
         """Feed the format check (``None``: the end); stop on a problem."""

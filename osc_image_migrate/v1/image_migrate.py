@@ -218,9 +218,9 @@ class MigrateImage(_MigrateCommand):
             type=option_types.positive_seconds,
             default=http.STALL_TIMEOUT,
             help=_('Give up a data connection on which no byte moved for '
-                   'this long: a stalled source download is resumed from '
-                   'its next byte, a stalled upload fails the attempt '
-                   '(retried per --retries) (default: %s)')
+                   'this long (a source silent for 2 s is already asked '
+                   'again from its next byte); a stalled upload fails the '
+                   'attempt (default: %s)')
             % http.STALL_TIMEOUT,
         )
         parser.add_argument(

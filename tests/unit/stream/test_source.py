@@ -4,9 +4,9 @@
 import pytest
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.stream import download
 from osc_image_migrate.stream import options
 from osc_image_migrate.stream import source
-from osc_image_migrate.stream import verified
 from tests.unit.fakes.download import FakeResponse
 
 
@@ -60,7 +60,7 @@ def test_a_resumed_download_asks_for_the_next_byte():
     (206, None),
 ])
 def test_a_resumed_answer_from_elsewhere_is_refused(status, content_range):
-    with pytest.raises(verified.RangeRefused) as refused:
+    with pytest.raises(download.RangeRefused) as refused:
         opened(status, content_range)
     assert refused.value.retriable
     assert 'asked for its bytes from 4096' in str(refused.value)
@@ -69,7 +69,7 @@ def test_a_resumed_answer_from_elsewhere_is_refused(status, content_range):
 def test_a_server_error_on_reopening_may_be_tried_again():
     with pytest.raises(http.CloudError) as failed:
         opened(503)
-    assert not isinstance(failed.value, verified.RangeRefused)
+    assert not isinstance(failed.value, download.RangeRefused)
     assert failed.value.retriable
 
 

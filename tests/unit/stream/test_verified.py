@@ -10,6 +10,7 @@ import requests
 from osc_image_migrate import cancel
 from osc_image_migrate import model
 from osc_image_migrate.planning import format_check
+from osc_image_migrate.stream import download
 from osc_image_migrate.stream import verified
 from tests.unit.fakes.clock import FakeClock
 from tests.unit.fakes.disk_images import qcow2
@@ -120,8 +121,8 @@ def test_source_is_read_in_small_pieces():
     digest = hashlib.md5(b'abc').hexdigest()
     consume(verified.VerifiedStream(Recording([b'abc']),
                                     model.Expected(3, 'md5', digest)))
-    assert seen == [verified.ITER_CONTENT_SIZE]
-    assert verified.ITER_CONTENT_SIZE < verified.CHUNK_SIZE
+    assert seen == [download.ITER_CONTENT_SIZE]
+    assert download.ITER_CONTENT_SIZE < verified.CHUNK_SIZE
 
 
 def test_format_problem_stops_the_stream_before_the_rest_is_sent():

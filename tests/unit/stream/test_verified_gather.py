@@ -51,7 +51,7 @@ def test_what_has_arrived_is_one_piece_not_one_per_record():
     body, raw, writer = source(data)
     writer.sendall(data)  # all of it is in the socket before any read
     writer.close()
-    pieces = list(body._pieces(body.response))
+    pieces = list(body.download._pieces(body.response))
     assert pieces == [data]  # one piece, not eight
     assert raw.reads >= 8
 
@@ -59,7 +59,7 @@ def test_what_has_arrived_is_one_piece_not_one_per_record():
 def test_a_slow_source_is_forwarded_without_waiting_for_more():
     first, rest = b'a' * RECORD, b'b' * RECORD
     body, raw, writer = source(first + rest)
-    pieces = body._pieces(body.response)
+    pieces = body.download._pieces(body.response)
     writer.sendall(first)
     # Nothing more has arrived: the first record comes out alone, at once
     # (were it gathered, this would wait for bytes not yet sent).

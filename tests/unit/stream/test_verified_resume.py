@@ -8,6 +8,7 @@ from urllib3 import exceptions as urllib3_exc
 
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
+from osc_image_migrate.stream import download
 from osc_image_migrate.stream import options
 from osc_image_migrate.stream import verified
 from tests.unit.fakes.download import FakeRaw
@@ -107,7 +108,7 @@ def test_other_bytes_after_a_resume_never_release_the_last_piece():
 
 
 def test_a_refused_range_ends_the_attempt_without_asking_again():
-    refused = verified.RangeRefused('ignored', retriable=True, status=200)
+    refused = download.RangeRefused('ignored', retriable=True, status=200)
     body, source, _ = stream(5000, [refused, None])
     out, error = consume(body)
     assert error is refused
