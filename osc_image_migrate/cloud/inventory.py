@@ -120,12 +120,20 @@ def read_inventory(clients: sessions.CloudClients,
     ``members_wanted`` narrows which shared images' members are read (the
     destination needs only those of images that may be copies).
     """
+    listing = read_listing(clients)
+    listing.members.update(
+        read_members(clients, listing.images, members_wanted))
+    return listing
+
+
+def read_listing(clients: sessions.CloudClients) -> model.Inventory:
+    """One cloud's images and projects, without members (see above)."""
     access = clients.access()
     images = read_images(clients)
     projects, complete = read_projects(clients, access)
     return model.Inventory(
         images=images,
-        members=read_members(clients, images, members_wanted),
+        members={},
         projects=projects,
         project_id=access.project_id,
         is_admin='admin' in (access.role_names or []),

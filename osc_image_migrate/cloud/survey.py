@@ -6,6 +6,7 @@ are pure functions of what was read.
 """
 
 import logging
+import threading
 from typing import Any
 from typing import cast
 from typing import Mapping
@@ -71,13 +72,57 @@ def select(src_clients: sessions.CloudClients, source: model.Inventory,
 def read_dest(dst_clients: sessions.CloudClients,
               selected: Mapping[str, list[str]]) -> model.Inventory:
     """Read the destination, with members only of possible copies."""
-    def may_be_copy(image: model.Record) -> bool:
-        return (image['id'] in selected
-                or image.get(model.SOURCE_ID_PROPERTY) in selected)
+    return DestinationRead(dst_clients, background=False).inventory(
+        selected)
 
-    with http.translated('destination cloud %s' % dst_clients.name):
-        return inventory.read_inventory(dst_clients,
-                                        members_wanted=may_be_copy)
+
+class DestinationRead:
+    """The destination's inventory, its listing read beside the source's.
+
+    The two clouds answer at once: with ``background``, the destination's
+    login, images and projects are read in a thread of its own while the
+    source is read and the selection resolved, which takes a second or
+    more off every command's start (figures in doc/source/performance.rst).
+    The thread is a daemon: a command that fails on the source does not
+    wait for it. Members are read once the selection is known, only those
+    of images that may be copies.
+    """
+
+    def __init__(self, dst_clients: sessions.CloudClients,
+                 background: bool = True) -> None:
+        self._clients = dst_clients
+        self._listing: model.Inventory | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Event()
+        if background:
+            threading.Thread(target=self._read, daemon=True,
+                             name='read-destination').start()
+        else:
+            self._read()
+
+    def _read(self) -> None:
+        try:
+            self._listing = inventory.read_listing(self._clients)
+        except BaseException as e:  # handed to the caller of inventory()
+            self._error = e
+        finally:
+            self._done.set()
+
+    def inventory(self, selected: Mapping[str, list[str]]
+                  ) -> model.Inventory:
+        """The inventory, with the members of possible copies."""
+        def may_be_copy(image: model.Record) -> bool:
+            return (image['id'] in selected
+                    or image.get(model.SOURCE_ID_PROPERTY) in selected)
+
+        self._done.wait()
+        with http.translated('destination cloud %s' % self._clients.name):
+            if self._error is not None:
+                raise self._error
+            listing = cast(model.Inventory, self._listing)
+            listing.members.update(inventory.read_members(
+                self._clients, listing.images, may_be_copy))
+            return listing
 
 
 def _deleted_in(resolved: selection_mod.ResolvedSelection
@@ -96,10 +141,18 @@ def plan_selected(src_clients: sessions.CloudClients,
                   dst_clients: sessions.CloudClients,
                   source: model.Inventory,
                   resolved: selection_mod.ResolvedSelection,
-                  keep_ids: bool) -> list[planner.PlanItem]:
-    """The plan for a resolved selection; logs a summary."""
+                  keep_ids: bool,
+                  dest_read: DestinationRead | None = None
+                  ) -> list[planner.PlanItem]:
+    """The plan for a resolved selection; logs a summary.
+
+    ``dest_read``: the destination's read, if already started.
+    """
     selected = select(src_clients, source, resolved)
-    dest = read_dest(dst_clients, selected)
+    if dest_read is None:
+        dest = read_dest(dst_clients, selected)
+    else:
+        dest = dest_read.inventory(selected)
     secret_options = secrets.Options(resolved.secret_map,
                                      resolved.drop_signatures)
     with http.translated('destination cloud %s' % dst_clients.name):
@@ -199,7 +252,8 @@ def compute_plan(src_clients: sessions.CloudClients,
 
     Selection problems raise :class:`model.UsageError` listing them all.
     """
+    dest_read = DestinationRead(dst_clients)
     source = read_source(src_clients)
     resolved = resolve(selection, source)
     return plan_selected(src_clients, dst_clients, source, resolved,
-                         keep_ids), resolved
+                         keep_ids, dest_read), resolved
