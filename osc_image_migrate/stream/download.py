@@ -120,7 +120,12 @@ class SourceDownload:
                 if n:
                     self.received += n
                     self._last_byte = self._clock()
-                    self._hedge_after = self._source_hedge
+                    if (self._source_hedge is not None
+                            and self._hedge_after != self._source_hedge):
+                        # The next silence is hedged early again.
+                        self._hedge_after = self._source_hedge
+                        body_readers.set_timeout(self.response,
+                                                 self._hedge_after)
                     return n
                 if (self._reopen is None or self._size is None
                         or self.received >= self._size):

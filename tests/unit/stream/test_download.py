@@ -133,6 +133,24 @@ def test_a_stall_timeout_below_the_hedge_fails_at_the_first_silence(
     assert 'ReadTimeoutError after 2 s without a byte' in str(failed.value)
 
 
+def test_after_a_byte_the_next_silence_is_hedged_early_again(monkeypatch):
+    clock, timeouts = FakeClock(), []
+    monkeypatch.setattr(body_readers, 'set_timeout',
+                        lambda response, seconds: timeouts.append(seconds))
+    answers = [FakeResponse(SilentRaw(clock, lambda: timeouts[-1])),
+               FakeResponse(FakeRaw(b'abcd', break_after=2)),
+               FakeResponse(FakeRaw(b'cd'))]
+    reading = download.SourceDownload(
+        FakeResponse(SilentRaw(clock, lambda: timeouts[-1])), 4,
+        reopen=lambda offset: answers.pop(0),
+        options=options.StreamOptions(resume_backoff=(0,)), chunk_size=4,
+        clock=clock)
+    assert read_all(reading, 4) == b'abcd'
+    # Silent twice (after 2 s, then 4 s); the third connection (given 8 s)
+    # sends bytes, and its timeout goes back to 2 s, as does the fourth's.
+    assert timeouts == [2.0, 4.0, 8.0, 2.0, 2.0]
+
+
 def test_without_reopen_nothing_is_hedged(monkeypatch):
     timeouts = []
     monkeypatch.setattr(body_readers, 'set_timeout',
