@@ -132,17 +132,18 @@ class SourceDownload:
                     return 0
                 why = 'the body ended early'
             except SILENCES as e:
-                silence = self._clock() - self._last_byte
-                if (self._reopen is not None and silent(e)
-                        and silence < self._stall_timeout
-                        and self._hedge(silence)):
-                    continue
                 why = type(e).__name__
-                if silent(e):
-                    # The source is broken: resumed as any break, each
-                    # new connection given the whole stall timeout.
-                    why += ' after %.0f s without a byte' % silence
-                    self._hedge_after = self._stall_timeout
+                silence = self._clock() - self._last_byte
+                if self._reopen is not None and silent(e):
+                    if silence < self._stall_timeout:
+                        if self._hedge(silence):
+                            continue
+                        why = 'silent, then %s' % self._why_not
+                    else:
+                        # The source is broken: resumed as any break,
+                        # each new connection given the whole timeout.
+                        why += ' after %.0f s without a byte' % silence
+                        self._hedge_after = self._stall_timeout
             except (requests.RequestException, OSError,
                     urllib3_exc.HTTPError) as e:
                 why = type(e).__name__

@@ -151,6 +151,29 @@ def test_after_a_byte_the_next_silence_is_hedged_early_again(monkeypatch):
     assert timeouts == [2.0, 4.0, 8.0, 2.0, 2.0]
 
 
+def test_a_hedge_the_source_refuses_goes_on_as_a_resumption(
+        monkeypatch, caplog):
+    clock, timeouts = FakeClock(), []
+    monkeypatch.setattr(body_readers, 'set_timeout',
+                        lambda response, seconds: timeouts.append(seconds))
+    answers = [http.CloudError('HTTP 503', retriable=True, status=503),
+               FakeResponse(FakeRaw(b'abcd'))]
+
+    def reopen(offset):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    reading = download.SourceDownload(
+        FakeResponse(SilentRaw(clock, lambda: timeouts[-1])), 4,
+        reopen=reopen, options=options.StreamOptions(resume_backoff=(0,)),
+        chunk_size=4, clock=clock)
+    assert read_all(reading, 4) == b'abcd'
+    assert (reading.hedges, reading.resumes) == (1, 1)
+    assert 'broke off after 0 bytes (silent, then HTTP 503)' in caplog.text
+
+
 def test_without_reopen_nothing_is_hedged(monkeypatch):
     timeouts = []
     monkeypatch.setattr(body_readers, 'set_timeout',
