@@ -4,6 +4,7 @@
 import pytest
 from urllib3 import exceptions as urllib3_exc
 
+from osc_image_migrate import cancel
 from osc_image_migrate.stream import body_readers
 from tests.unit.fakes.https_source import HttpsSource
 from tests.unit.fakes.https_source import RECORD
@@ -137,3 +138,35 @@ def test_fakes_have_no_socket_body():
 
     assert body_readers.socket_body(Fake()) is None
     body_readers.set_timeout(Fake(), 1)  # nothing to set: no error
+
+
+class Limiter:
+    """Records what was taken; refuses once ``refuse_after`` is reached."""
+
+    piece = 1000
+
+    def __init__(self, refuse_after=None):
+        self.taken = []
+        self.refuse_after = refuse_after
+
+    def take(self, size, stop=None):
+        self.taken.append(size)
+        return self.refuse_after is None or len(self.taken) < self.refuse_after
+
+
+def test_reads_are_paced_by_the_limiter_piece_by_piece():
+    limiter = Limiter()
+    with HttpsSource(DATA) as source:
+        body = body_readers.socket_body(source.fetch(), limiter=limiter)
+        data, reads = read_all(body, 1024 * 1024)
+    assert data == DATA
+    assert max(limiter.taken) <= Limiter.piece
+    assert sum(limiter.taken) == len(DATA)
+
+
+def test_a_stopped_limiter_interrupts_the_read():
+    with HttpsSource(DATA) as source:
+        body = body_readers.socket_body(source.fetch(),
+                                        limiter=Limiter(refuse_after=3))
+        with pytest.raises(cancel.Interrupted):
+            read_all(body, 1024 * 1024)
