@@ -14,6 +14,8 @@ OWNER = 'Owner'
 VISIBILITY = 'Visibility'
 SIZE = 'Size'
 ACTION = 'Action'
+# How the row's data moves (planning/data_paths.py); '-' for none.
+PATH = 'Path'
 DEST_ID = 'Dest ID'
 DEST_OWNER = 'Dest Owner'
 REASON = 'Reason'
@@ -34,7 +36,7 @@ SECONDS = 'Seconds'
 RATE = 'Rate'
 DETAIL = 'Detail'
 
-PLAN = (SOURCE_ID, NAME, OWNER, VISIBILITY, SIZE, ACTION, DEST_ID,
+PLAN = (SOURCE_ID, NAME, OWNER, VISIBILITY, SIZE, ACTION, PATH, DEST_ID,
         DEST_OWNER, REASON, SELECTED)
 PLAN_LONG = (STATUS, DISK_FORMAT, CONTAINER_FORMAT, MEMBERS, TAGS,
              PROPERTIES, DEPENDS_ON, CHANGES, DEST_STORE)

@@ -17,6 +17,7 @@ from typing import Mapping
 from osc_image_migrate import model
 from osc_image_migrate.planning import comparison
 from osc_image_migrate.planning import conversion
+from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import drift
 from osc_image_migrate.planning import import_state
 from osc_image_migrate.planning import matching
@@ -83,6 +84,14 @@ class PlanItem:
     attention: list[str] = dataclasses.field(default_factory=list)
     source_image: dict[str, Any] | None = None
     dest_image: dict[str, Any] | None = None
+    # The path the data takes when the action moves any (data_paths.py).
+    data_path: str = data_paths.STREAM
+
+    @property
+    def path(self) -> str:
+        """The row's Path: ``data_path``, or '-' when no data moves."""
+        return self.data_path if self.action in DATA_ACTIONS else (
+            data_paths.NONE)
 
     @property
     def reason(self) -> str:
@@ -319,7 +328,8 @@ def make_plan(source: model.Inventory, dest: model.Inventory,
               project_map: Mapping[str, str] | None = None,
               keep_ids: bool = False, orphans_to: str | None = None,
               deleted_in: Iterable[str] | None = None,
-              secret_options: secrets.Options = secrets.Options()
+              secret_options: secrets.Options = secrets.Options(),
+              data_path: str = data_paths.STREAM
               ) -> list[PlanItem]:
     """One :class:`PlanItem` per selected image, dependencies first.
 
@@ -332,12 +342,16 @@ def make_plan(source: model.Inventory, dest: model.Inventory,
     ``deleted_in`` (see :func:`source_deleted`) adds the copies whose
     source image is gone, at the end. ``secret_options``: see
     :mod:`secrets` (signed and encrypted images, volume snapshots).
+    ``data_path`` is the path the data of every copied image takes (see
+    :mod:`data_paths`).
     """
     by_source = dest.images_by_source_id()
     options = OwnerOptions(dict(project_map or {}), keep_ids, orphans_to)
     items = [_plan_one(source, dest, image_id, reasons, options, by_source,
                        secret_options)
              for image_id, reasons in selected.items()]
+    for one in items:
+        one.data_path = data_path
     plan = order.dependencies_first(items)
     blocked: set[str]
     moving: set[str]

@@ -32,7 +32,7 @@ WHOLE_CLOUD = _('No image or project selected: that migrates every image '
 
 def plan_row(item, long=False):
     row = (item.source_id, item.name, item.owner, item.visibility,
-           item.size, item.action, item.dest_id, item.dest_owner,
+           item.size, item.action, item.path, item.dest_id, item.dest_owner,
            item.reason, format_columns.ListColumn(item.selected))
     if not long:
         return row

@@ -10,6 +10,7 @@ from osc_lib.cli import parseractions
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate.i18n import _
 from osc_image_migrate import model
+from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import filter_file
 from osc_image_migrate.planning import selection as selection_mod
 
@@ -116,6 +117,14 @@ def add_selection_options(parser):
                '"glance-direct" (stage, then import) or "auto": put, then '
                'glance-direct for the rest of the run once the destination '
                'forbids put (default: auto)'),
+    )
+    parser.add_argument(
+        '--data-path', metavar='<path>', choices=data_paths.CHOICES,
+        default=data_paths.AUTO,
+        help=_('How the data travels, shown in the plan\'s Path column: '
+               '"stream" (from the source download into the destination '
+               'upload, through this host) or "auto": the best path the '
+               'two clouds allow, today always stream (default: auto)'),
     )
     return parser
 

@@ -43,3 +43,28 @@ def test_a_saved_row_is_read_back_by_the_plan_file_and_the_shards():
     assert sharding.saved_plan_shards(saved, {}, 2) == \
         sharding.plan_shards([item, planner.PlanItem(
             source_id='img-2', size=1, action=planner.COPY)], 2)
+
+
+def test_path_follows_action_in_the_plan_rows():
+    assert columns.PLAN.index(columns.PATH) == (
+        columns.PLAN.index(columns.ACTION) + 1)
+    row = saved_row(planner.PlanItem(source_id='img-1', size=5,
+                                     action=planner.COPY, dest_id='img-1'))
+    assert (row[columns.ACTION], row[columns.PATH]) == ('copy', 'stream')
+    row = saved_row(planner.PlanItem(source_id='img-1',
+                                     action=planner.SKIP))
+    assert row[columns.PATH] == '-'
+
+
+def test_a_plan_saved_before_the_path_column_still_loads(tmp_path):
+    item = planner.PlanItem(
+        source_id='img-1', name='web', size=5, action=planner.COPY,
+        dest_id='img-1', dest_owner='q-1', selected=['--project demo'])
+    old = {k: v for k, v in saved_row(item).items() if k != columns.PATH}
+    path = tmp_path / 'plan.json'
+    path.write_text(json.dumps([old]))
+    saved = plan_file.load_plan_file(str(path))
+    assert list(saved) == ['img-1']
+    back = plan_file.missing_item('img-1', saved['img-1'])
+    assert (back.name, back.dest_id, back.path) == ('web', 'img-1', '-')
+    assert sharding.saved_plan_shards(saved, {}, 2) == {'img-1': 0}

@@ -333,3 +333,20 @@ def test_stall_timeout_option_refuses_zero(capsys):
         _parse('--stall-timeout', '0')
     assert stopped.value.code == 2
     assert 'must be more than 0 seconds' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('command', [image_migrate.PlanImageMigration,
+                                     image_migrate.MigrateImage])
+def test_data_path_is_auto_unless_chosen(command):
+    parser = command(mock.Mock(), None).get_parser('image migrate')
+    assert parser.parse_args(['--dest-cloud', 'd']).data_path == 'auto'
+    assert parser.parse_args(['--dest-cloud', 'd', '--data-path',
+                              'stream']).data_path == 'stream'
+
+
+def test_an_unknown_data_path_is_a_usage_error():
+    status, stderr = parse_error(
+        image_migrate.MigrateImage(mock.Mock(), None),
+        ['--dest-cloud', 'd', '--data-path', 'rsync'])
+    assert status == 2
+    assert "argument --data-path: invalid choice: 'rsync'" in stderr
