@@ -3,7 +3,8 @@
 
 The layers, in the order the data flows (``tox -e pep8`` checks with
 import-linter that each imports only those below it in the import order
-``v1 > run > copying > stream > cloud > planning > model > cancel``, and
+``v1 > run > copying > bundle > stream > cloud > planning > model >
+cancel``, and
 that ``planning`` and ``model`` import no HTTP library)::
 
     cancel       the run's cancellation signal: ``Interrupted`` and the
@@ -17,10 +18,17 @@ that ``planning`` and ``model`` import no HTTP library)::
     planning/    what to do with each image, data in, plan out (pure):
                  selection, filter_file, owners, comparison, matching,
                  drift, metadata, conversion, import_state, secrets,
-                 quotas, stores, sharding, format_check, order, planner
+                 quotas, stores, sharding, format_check, order,
+                 data_paths, planner
     copying/     one image's copy as named steps (I/O): image_copy runs
                  record -> send (upload_method, glance_import) -> verify
-                 -> apply; what the steps share is its journal
+                 -> apply; what the steps share is its journal;
+                 bundle_copy runs the same into a bundle
+    bundle/      a bundle directory as a destination (I/O): reader (the
+                 bundle as an inventory), plan (the export's plan and
+                 free space), export (one image's data, chunk-hashed and
+                 resumable), documents and writer (metadata documents,
+                 manifest), verify (a bundle checked with no cloud)
     stream/      one image's bytes (I/O): transfer opens source.py's
                  download into verified.py's checking body and uploads it,
                  under the run's options; hashing, bandwidth, connection

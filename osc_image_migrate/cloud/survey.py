@@ -125,8 +125,8 @@ class DestinationRead:
             return listing
 
 
-def _deleted_in(resolved: selection_mod.ResolvedSelection
-                ) -> list[str] | str | None:
+def deleted_in(resolved: selection_mod.ResolvedSelection
+               ) -> list[str] | str | None:
     """Whose copies of deleted source images the plan lists (see planning).
 
     Those of the selected projects, or all with a whole-cloud selection;
@@ -163,7 +163,7 @@ def plan_selected(src_clients: sessions.CloudClients,
                              project_map=resolved.project_map,
                              keep_ids=keep_ids,
                              orphans_to=resolved.orphans_to,
-                             deleted_in=_deleted_in(resolved),
+                             deleted_in=deleted_in(resolved),
                              secret_options=secret_options)
     if resolved.dest_store or resolved.store_map:
         _choose_stores(dst_clients, plan, resolved)

@@ -13,6 +13,8 @@ import dataclasses
 import logging
 import threading
 import time
+from typing import Any
+from typing import Callable
 from typing import Mapping
 from typing import Sequence
 
@@ -77,13 +79,15 @@ class Executor:
     """Runs plan items with a thread pool; collects one Result each."""
 
     def __init__(self, src: sessions.CloudClients,
-                 dst: sessions.CloudClients, parallel: int = 4,
+                 dst: sessions.CloudClients | None, parallel: int = 4,
                  retries: int = 3, keep_ids: bool = False,
                  stream_options: options.StreamOptions = (
                      options.StreamOptions()),
                  progress: progress_mod.Progress | None = None,
                  backoff: Sequence[float] = BACKOFF,
-                 upload_slots: Mapping[str, int] | None = None) -> None:
+                 upload_slots: Mapping[str, int] | None = None,
+                 make_copy: Callable[[planner.PlanItem], Any] | None = None
+                 ) -> None:
         self.src = src
         self.dst = dst
         self.parallel = parallel
@@ -101,6 +105,9 @@ class Executor:
         # image_count_uploading, see quotas.upload_slots).
         self.free_slots = dict(upload_slots or {})
         self._slot_freed = threading.Condition(self._lock)
+        # Another destination's copy (a bundle's: copying/bundle_copy.py),
+        # with ImageCopy's run() and dest_id; then ``dst`` may be None.
+        self.make_copy = make_copy
 
     def run(self, plan: list[planner.PlanItem]) -> list[Result]:
         """Execute the plan; return Results in plan order."""
@@ -248,9 +255,15 @@ class Executor:
         if outcome is not None:
             self._record(item, outcome, started)
 
-    def _attempts(self, item):
-        copy = image_copy.ImageCopy(self.src, self.dst, item, self.keep_ids,
+    def _copy(self, item):
+        if self.make_copy is not None:
+            return self.make_copy(item)
+        assert self.dst is not None  # only a bundle's run has none
+        return image_copy.ImageCopy(self.src, self.dst, item, self.keep_ids,
                                     self.stream_options)
+
+    def _attempts(self, item):
+        copy = self._copy(item)
         self.running[item.source_id] = copy
         on_bytes = (self.progress.bytes_done(item)
                     if self.progress is not None else None)
@@ -258,7 +271,7 @@ class Executor:
         renew = False
         while True:
             try:
-                for clients in (self.src, self.dst):
+                for clients in filter(None, (self.src, self.dst)):
                     with http.translated('cloud %s' % clients.name):
                         sessions.ready_token(clients, renew)
                 return copy.run(dict(self.id_map), on_bytes=on_bytes,

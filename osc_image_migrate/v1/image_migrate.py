@@ -25,6 +25,7 @@ from osc_image_migrate.stream import options
 from osc_image_migrate.v1 import option_types
 from osc_image_migrate.v1 import rows
 from osc_image_migrate.v1 import selection_options
+from osc_image_migrate.v1 import to_bundle
 
 LOG = logging.getLogger(__name__)
 
@@ -117,7 +118,10 @@ class PlanImageMigration(_MigrateCommand):
         return parser
 
     def take_action(self, parsed_args):
-        plan = self.plan(parsed_args)
+        if parsed_args.to_bundle:
+            plan = to_bundle.plan(self, parsed_args).plan
+        else:
+            plan = self.plan(parsed_args)
         if parsed_args.inspect:
             source = self.source_clients()
             with http.translated('source cloud'):
@@ -230,6 +234,8 @@ class MigrateImage(_MigrateCommand):
         return parser
 
     def take_action(self, parsed_args):
+        if parsed_args.to_bundle:
+            return to_bundle.migrate(self, parsed_args)
         selection = self.selection(parsed_args)
         source, dest = self.clients(parsed_args)
         plan, missing = self.plan_to_carry_out(parsed_args, selection,

@@ -21,9 +21,19 @@ def add_selection_options(parser):
         'images', metavar='<image>', nargs='*', default=[],
         help=_('Image to migrate (name or ID); same as --image'),
     )
-    parser.add_argument(
-        '--dest-cloud', metavar='<cloud>', required=True,
-        help=_('Destination cloud, by its name in clouds.yaml (required)'),
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        '--dest-cloud', metavar='<cloud>',
+        help=_('Destination cloud, by its name in clouds.yaml (required '
+               'unless --to-bundle)'),
+    )
+    target.add_argument(
+        '--to-bundle', metavar='<directory>',
+        help=_('Write the images into this bundle directory instead of a '
+               'cloud (made if missing): their '
+               'records, their data and a manifest of sizes, hashes and '
+               'per-chunk sha256, checked with "image migrate bundle '
+               'verify"; a re-run resumes and refreshes it'),
     )
     parser.add_argument(
         '--image', metavar='<image>', dest='more_images', action='append',

@@ -1,0 +1,51 @@
+# SPDX-License-Identifier: Apache-2.0
+"""plan and migrate --to-bundle: their options, checked before any read."""
+
+from unittest import mock
+
+import pytest
+
+from osc_image_migrate import model
+from osc_image_migrate.v1 import image_migrate
+from osc_image_migrate.v1 import to_bundle
+
+
+def parsed(command, *args):
+    parser = command(mock.Mock(), None).get_parser('image migrate')
+    return parser.parse_args(list(args))
+
+
+@pytest.mark.parametrize('command', [image_migrate.PlanImageMigration,
+                                     image_migrate.MigrateImage])
+def test_a_bundle_replaces_the_destination_cloud(command):
+    args = parsed(command, '--to-bundle', '/b')
+    assert (args.to_bundle, args.dest_cloud) == ('/b', None)
+    to_bundle.check_options(args)
+    with pytest.raises(SystemExit):
+        parsed(command, '--to-bundle', '/b', '--dest-cloud', 'd')
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--data-path', 'stream'], '--data-path stream: not with --to-bundle'),
+    (['--upload-method', 'put'], '--upload-method put: not with'),
+    (['--plan-file', 'p.json', '--shard', '0/2'],
+     '--plan-file, --shard: not with'),
+])
+def test_options_of_other_paths_are_one_usage_error(args, message):
+    with pytest.raises(model.UsageError) as e:
+        to_bundle.check_options(parsed(image_migrate.MigrateImage,
+                                       '--to-bundle', '/b', *args))
+    assert str(e.value).startswith(message)
+    assert e.value.exit_status == 2 and '\n' not in str(e.value)
+
+
+def test_the_command_reports_them_before_reading_a_cloud(caplog):
+    app = mock.Mock()
+    cmd = image_migrate.MigrateImage(app, None)
+    args = cmd.get_parser('image migrate').parse_args(
+        ['--to-bundle', '/b', '--data-path', 'stream'])
+    assert cmd.run(args) == 2
+    assert not app.client_manager.mock_calls
+    assert caplog.messages == [
+        '--data-path stream: not with --to-bundle (a bundle is its own '
+        'data path, written from a fresh plan)']
