@@ -18,6 +18,7 @@ from osc_image_migrate.cloud import inventory
 from osc_image_migrate.cloud import limits as limits_mod
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
+from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
 from osc_image_migrate.planning import secrets
@@ -42,17 +43,34 @@ def resolve(selection: selection_mod.Selection, source: model.Inventory
         raise model.UsageError(str(e))
 
 
-def select(src_clients: sessions.CloudClients, source: model.Inventory,
+def select(src_clients: sessions.CloudClients | None,
+           source: model.Inventory,
            resolved: selection_mod.ResolvedSelection
            ) -> dict[str, list[str]]:
     """Select images, reading member lists only where they matter.
 
     Members decide the selection only when projects are selected together
     with the images shared with them; otherwise only the selected shared
-    images' members are read (the plan maps them).
+    images' members are read (the plan maps them). ``src_clients`` None:
+    a source that holds its members already (a bundle), nothing read.
     """
     by_member = bool(resolved.project_ids
                      and resolved.include_public_and_shared)
+    if src_clients is None:
+        selected = selection_mod.select(source, resolved)
+    else:
+        selected = _select_reading(src_clients, source, resolved, by_member)
+    try:
+        selection_mod.check_unlisted(source, resolved)
+    except selection_mod.SelectionError as e:
+        raise model.UsageError(str(e))
+    return selected
+
+
+def _select_reading(src_clients: sessions.CloudClients,
+                    source: model.Inventory,
+                    resolved: selection_mod.ResolvedSelection,
+                    by_member: bool) -> dict[str, list[str]]:
     with http.translated('source cloud'):
         if by_member:
             source.members.update(
@@ -62,10 +80,6 @@ def select(src_clients: sessions.CloudClients, source: model.Inventory,
             source.members.update(inventory.read_members(
                 src_clients, source.images,
                 lambda image: image['id'] in selected))
-    try:
-        selection_mod.check_unlisted(source, resolved)
-    except selection_mod.SelectionError as e:
-        raise model.UsageError(str(e))
     return selected
 
 
@@ -137,16 +151,19 @@ def deleted_in(resolved: selection_mod.ResolvedSelection
     return resolved.project_ids or selection_mod.ALL
 
 
-def plan_selected(src_clients: sessions.CloudClients,
+def plan_selected(src_clients: sessions.CloudClients | None,
                   dst_clients: sessions.CloudClients,
                   source: model.Inventory,
                   resolved: selection_mod.ResolvedSelection,
                   keep_ids: bool,
-                  dest_read: DestinationRead | None = None
+                  dest_read: DestinationRead | None = None,
+                  data_path: str = data_paths.STREAM
                   ) -> list[planner.PlanItem]:
     """The plan for a resolved selection; logs a summary.
 
-    ``dest_read``: the destination's read, if already started.
+    ``dest_read``: the destination's read, if already started;
+    ``src_clients`` None: a source read already (see select);
+    ``data_path``: the path of every copy's data (planning/data_paths).
     """
     selected = select(src_clients, source, resolved)
     if dest_read is None:
@@ -164,7 +181,8 @@ def plan_selected(src_clients: sessions.CloudClients,
                              keep_ids=keep_ids,
                              orphans_to=resolved.orphans_to,
                              deleted_in=deleted_in(resolved),
-                             secret_options=secret_options)
+                             secret_options=secret_options,
+                             data_path=data_path)
     if resolved.dest_store or resolved.store_map:
         _choose_stores(dst_clients, plan, resolved)
     _check_quotas(dst_clients, dest, plan)

@@ -62,12 +62,16 @@ class ImageCopy:
     the ``journal`` the steps write to (journal.CopyJournal).
     """
 
-    def __init__(self, src: sessions.CloudClients,
+    def __init__(self, src: sessions.CloudClients | None,
                  dst: sessions.CloudClients, item: planner.PlanItem,
                  keep_ids: bool = False,
                  stream_options: options.StreamOptions = (
-                     options.StreamOptions())) -> None:
+                     options.StreamOptions()),
+                 data_source: send.DataSource | None = None) -> None:
         self.src = src
+        # Where the data comes from instead of ``src`` (a bundle's files:
+        # send.DataSource); the other steps are the same.
+        self.data_source = data_source
         self.dst = dst
         self.item = item
         self.keep_ids = keep_ids
@@ -104,7 +108,8 @@ class ImageCopy:
             sending = send.Send(self.src, self.dst, item, self.dest_id,
                                 journal=self.journal,
                                 options=self.stream_options,
-                                on_bytes=on_bytes, stop=stop)
+                                on_bytes=on_bytes, stop=stop,
+                                data_source=self.data_source)
             if status == model.Status.QUEUED:
                 sent = sending.data(self.chooser)
             elif status in (model.Status.UPLOADING, model.Status.IMPORTING):

@@ -13,8 +13,11 @@ started, an upload that broke off, and what the stream read.
 
 import logging
 import threading
+from typing import Any
 from typing import Callable
 from typing import cast
+from typing import Mapping
+from typing import Protocol
 
 from osc_lib import exceptions
 
@@ -36,17 +39,40 @@ LOG = logging.getLogger(__name__)
 IMPORT_LOG_SECONDS = 30
 
 
-class Send:
-    """One attempt at sending ``item``'s data into record ``dest_id``."""
+class DataSource(Protocol):
+    """Where a copy's verified data comes from, if not the source cloud.
 
-    def __init__(self, src: sessions.CloudClients,
+    transfer.copy_data's arguments after ``src`` and its result (a
+    bundle's data file: bundle/source.py BundleSource).
+    """
+
+    def copy_data(self, dst: sessions.CloudClients,
+                  source_image: Mapping[str, Any], dest_id: str, *,
+                  options: stream_options.StreamOptions,
+                  target: str, store: str | None,
+                  on_bytes: Callable[[int], None] | None,
+                  on_read: Callable[[model.DataRead], None] | None,
+                  stop: threading.Event | None) -> transfer.Copied:
+        ...
+
+
+class Send:
+    """One attempt at sending ``item``'s data into record ``dest_id``.
+
+    The data is the source cloud's download (``src``), or ``data_source``'s
+    when given (then ``src`` may be None).
+    """
+
+    def __init__(self, src: sessions.CloudClients | None,
                  dst: sessions.CloudClients, item: planner.PlanItem,
                  dest_id: str, journal: copy_journal.CopyJournal,
                  options: stream_options.StreamOptions = (
                      stream_options.StreamOptions()),
                  on_bytes: Callable[[int], None] | None = None,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None,
+                 data_source: DataSource | None = None) -> None:
         self.src = src
+        self.data_source = data_source
         self.dst = dst
         self.item = item
         self.dest_id = dest_id
@@ -150,10 +176,17 @@ class Send:
 
     def _stream(self, target: str) -> int:
         """The source's verified stream into the record's ``target``."""
+        image = cast(model.Record, self.item.source_image)
         try:
+            if self.data_source is not None:
+                return self.data_source.copy_data(
+                    self.dst, image, self.dest_id, options=self.options,
+                    target=target, store=self.item.dest_store,
+                    on_bytes=self.on_bytes,
+                    on_read=self.journal.stream_read, stop=self.stop).sent
             return transfer.copy_data(
-                self.src, self.dst,
-                cast(model.Record, self.item.source_image), self.dest_id,
+                cast(sessions.CloudClients, self.src), self.dst, image,
+                self.dest_id,
                 options=self.options, target=target,
                 store=self.item.dest_store, on_bytes=self.on_bytes,
                 on_read=self.journal.stream_read, stop=self.stop).sent

@@ -78,7 +78,7 @@ def waves(plan: list[planner.PlanItem]) -> list[list[planner.PlanItem]]:
 class Executor:
     """Runs plan items with a thread pool; collects one Result each."""
 
-    def __init__(self, src: sessions.CloudClients,
+    def __init__(self, src: sessions.CloudClients | None,
                  dst: sessions.CloudClients | None, parallel: int = 4,
                  retries: int = 3, keep_ids: bool = False,
                  stream_options: options.StreamOptions = (
@@ -105,8 +105,9 @@ class Executor:
         # image_count_uploading, see quotas.upload_slots).
         self.free_slots = dict(upload_slots or {})
         self._slot_freed = threading.Condition(self._lock)
-        # Another destination's copy (a bundle's: copying/bundle_copy.py),
-        # with ImageCopy's run() and dest_id; then ``dst`` may be None.
+        # Another copy (into a bundle: copying/bundle_copy.py; from one:
+        # an ImageCopy with its data_source), with ImageCopy's run() and
+        # dest_id; then ``dst`` (into a bundle) or ``src`` may be None.
         self.make_copy = make_copy
 
     def run(self, plan: list[planner.PlanItem]) -> list[Result]:
