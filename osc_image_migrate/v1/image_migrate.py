@@ -22,6 +22,7 @@ from osc_image_migrate.run import progress as progress_mod
 from osc_image_migrate.run import signals
 from osc_image_migrate.stream import bandwidth
 from osc_image_migrate.stream import options
+from osc_image_migrate.v1 import from_bundle
 from osc_image_migrate.v1 import option_types
 from osc_image_migrate.v1 import rows
 from osc_image_migrate.v1 import selection_options
@@ -44,6 +45,16 @@ class _MigrateCommand(command.Lister):
         # OSC logs in to the source cloud between building and running the
         # command: a discovery warning there would come before its error.
         sessions.demote_discovery_warnings()
+
+    @property
+    def auth_required(self):
+        """OSC logs in to the source cloud, unless it is a bundle.
+
+        Read by OSC before the arguments are parsed: from its words
+        (from_bundle.named); the destination is logged in to all the same.
+        """
+        return not from_bundle.named(
+            getattr(self.app, 'command_options', None))
 
     def run(self, parsed_args):
         """Report usage errors with status 2 and bulk failures after rows.
@@ -118,7 +129,9 @@ class PlanImageMigration(_MigrateCommand):
         return parser
 
     def take_action(self, parsed_args):
-        if parsed_args.to_bundle:
+        if parsed_args.from_bundle:
+            plan = from_bundle.plan(self, parsed_args).plan
+        elif parsed_args.to_bundle:
             plan = to_bundle.plan(self, parsed_args).plan
         else:
             plan = self.plan(parsed_args)
@@ -234,6 +247,8 @@ class MigrateImage(_MigrateCommand):
         return parser
 
     def take_action(self, parsed_args):
+        if parsed_args.from_bundle:
+            return from_bundle.migrate(self, parsed_args)
         if parsed_args.to_bundle:
             return to_bundle.migrate(self, parsed_args)
         selection = self.selection(parsed_args)

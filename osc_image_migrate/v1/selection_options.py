@@ -36,6 +36,13 @@ def add_selection_options(parser):
                'verify"; a re-run resumes and refreshes it'),
     )
     parser.add_argument(
+        '--from-bundle', metavar='<directory>',
+        help=_('Read the images from this bundle directory instead of the '
+               'source cloud, which is not logged in to (with '
+               '--dest-cloud); each data file is verified against the '
+               'manifest, chunk by chunk, on its way to the destination'),
+    )
+    parser.add_argument(
         '--image', metavar='<image>', dest='more_images', action='append',
         default=[],
         help=_('Migrate only this image (name or ID) and the kernel and '

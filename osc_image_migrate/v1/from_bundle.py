@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: Apache-2.0
+"""``plan --from-bundle`` and ``migrate --from-bundle``: a bundle as source.
+
+The bundle's manifest and documents are the source inventory
+(bundle/source.py), planned against the destination cloud by the same
+planner as between two clouds; each copy is the same ImageCopy, its data
+step streaming the bundle's file instead of a source download. No source
+cloud is logged in to: the commands tell OSC so before it would
+(``auth_required``, see named()).
+"""
+
+import dataclasses
+
+from osc_image_migrate.bundle import layout
+from osc_image_migrate.bundle import source as bundle_source
+from osc_image_migrate.cloud import sessions
+from osc_image_migrate.cloud import survey
+from osc_image_migrate.copying import image_copy
+from osc_image_migrate.copying import upload_method
+from osc_image_migrate import model
+from osc_image_migrate.planning import data_paths
+from osc_image_migrate.planning import planner
+from osc_image_migrate.v1 import rows
+from osc_image_migrate.v1 import selection_options
+
+OPTION = '--from-bundle'
+# The shortest prefix argparse takes for it (no other option starts so).
+_SHORTEST = '--fr'
+
+
+def named(argv) -> bool:
+    """True when a command line names ``--from-bundle`` (or a prefix).
+
+    OSC decides whether to log in (the command's ``auth_required``)
+    before the command's arguments are parsed, so this reads the words
+    as OSC's shell keeps them (``command_options``); ``--`` ends options.
+    """
+    for word in argv or ():
+        if word == '--':
+            return False
+        option = word.split('=', 1)[0]
+        if option.startswith(_SHORTEST) and OPTION.startswith(option):
+            return True
+    return False
+
+
+def check_options(parsed_args):
+    """Options that have no meaning for a bundle source: one line, exit 2."""
+    refused = []
+    if parsed_args.to_bundle:
+        refused.append('--to-bundle (copy the directory instead)')
+    if parsed_args.data_path != data_paths.AUTO:
+        refused.append('--data-path %s' % parsed_args.data_path)
+    for option in ('plan_file', 'shard', 'inspect'):
+        if getattr(parsed_args, option, None):
+            refused.append('--' + option.replace('_', '-'))
+    if refused:
+        raise model.UsageError(
+            '%s: not with --from-bundle (a bundle is its own data path, '
+            'read with a fresh plan)' % ', '.join(refused))
+
+
+@dataclasses.dataclass
+class ImportPlan:
+    """An import's plan, with what it was made of."""
+
+    plan: list
+    resolved: object
+    bundle: bundle_source.BundleSource
+    dest: sessions.CloudClients
+
+
+def load(root):
+    """The bundle at ``root``, read; a usage error if it is not one."""
+    try:
+        return bundle_source.BundleSource(root).load()
+    except layout.BundleError as e:
+        raise model.UsageError(str(e))
+
+
+def block_missing(plan, bundle):
+    """Rows whose data the bundle lacks (an unfinished export): blocked."""
+    for item in plan:
+        if item.action not in planner.DATA_ACTIONS:
+            continue
+        reason = bundle.missing_data(item.source_id)
+        if reason:
+            item.action, item.reason = planner.BLOCKED, reason
+
+
+def plan(cmd, parsed_args, selection=None):
+    """The import's plan (ImportPlan), read from the bundle and dest."""
+    check_options(parsed_args)
+    if selection is None:
+        selection = selection_options.selection_from_args(parsed_args)
+    bundle = load(parsed_args.from_bundle)
+    dest = sessions.dest_clients(cmd.app.cloud_config,
+                                 parsed_args.dest_cloud)
+    dest_read = survey.DestinationRead(dest)
+    source = bundle.inventory()
+    resolved = survey.resolve(selection, source)
+    items = survey.plan_selected(None, dest, source, resolved,
+                                 parsed_args.keep_ids, dest_read,
+                                 data_path=data_paths.BUNDLE)
+    block_missing(items, bundle)
+    items = upload_method.annotate_plan(items, parsed_args.upload_method,
+                                        dest)
+    return ImportPlan(items, resolved, bundle, dest)
+
+
+def migrate(cmd, parsed_args):
+    """``migrate --from-bundle``: ``(columns, rows)``; sets the exit status."""
+    planned = plan(cmd, parsed_args, cmd.selection(parsed_args))
+    cmd.check_whole_cloud(parsed_args, planned.resolved)
+    if parsed_args.dry_run:
+        return cmd.plan_listing(planned.plan, parsed_args.long)
+    runner = cmd.executor(parsed_args, None, planned.dest)
+    runner.make_copy = lambda item: image_copy.ImageCopy(
+        None, planned.dest, item, parsed_args.keep_ids,
+        runner.stream_options, data_source=planned.bundle)
+    results, interrupted = cmd.carry_out(runner, planned.plan)
+    cmd.exit_status = rows.run_exit_status(results, [], interrupted)
+    return rows.RESULT_COLUMNS, [rows.result_row(r) for r in results]
