@@ -22,6 +22,7 @@ from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import planner
 from osc_image_migrate.v1 import rows
 from osc_image_migrate.v1 import selection_options
+from osc_image_migrate.v1 import to_bundle
 
 OPTION = '--from-bundle'
 # The shortest prefix argparse takes for it (no other option starts so).
@@ -46,14 +47,9 @@ def named(argv) -> bool:
 
 def check_options(parsed_args):
     """Options that have no meaning for a bundle source: one line, exit 2."""
-    refused = []
+    refused = to_bundle.other_paths_options(parsed_args)
     if parsed_args.to_bundle:
-        refused.append('--to-bundle (copy the directory instead)')
-    if parsed_args.data_path != data_paths.AUTO:
-        refused.append('--data-path %s' % parsed_args.data_path)
-    for option in ('plan_file', 'shard', 'inspect'):
-        if getattr(parsed_args, option, None):
-            refused.append('--' + option.replace('_', '-'))
+        refused.insert(0, '--to-bundle (copy the directory instead)')
     if refused:
         raise model.UsageError(
             '%s: not with --from-bundle (a bundle is its own data path, '

@@ -22,16 +22,26 @@ from osc_image_migrate.v1 import rows
 from osc_image_migrate.v1 import selection_options
 
 
-def check_options(parsed_args):
-    """Options that have no meaning for a bundle: one line, exit 2."""
+def other_paths_options(parsed_args):
+    """The options given that a bundle, either way, has no use for.
+
+    A bundle is its own data path, read or written with a fresh plan.
+    """
     refused = []
     if parsed_args.data_path != data_paths.AUTO:
         refused.append('--data-path %s' % parsed_args.data_path)
-    if parsed_args.upload_method != upload_method.AUTO:
-        refused.append('--upload-method %s' % parsed_args.upload_method)
     for option in ('plan_file', 'shard', 'inspect'):
         if getattr(parsed_args, option, None):
             refused.append('--' + option.replace('_', '-'))
+    return refused
+
+
+def check_options(parsed_args):
+    """Options that have no meaning for a bundle: one line, exit 2."""
+    refused = other_paths_options(parsed_args)
+    if parsed_args.upload_method != upload_method.AUTO:
+        refused.insert(1 if parsed_args.data_path != data_paths.AUTO else 0,
+                       '--upload-method %s' % parsed_args.upload_method)
     if refused:
         raise model.UsageError(
             '%s: not with --to-bundle (a bundle is its own data path, '
