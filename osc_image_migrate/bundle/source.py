@@ -26,6 +26,7 @@ from typing import Callable
 from typing import Mapping
 
 from osc_image_migrate.bundle import data_reader
+from osc_image_migrate.bundle import documents
 from osc_image_migrate.bundle import layout
 from osc_image_migrate.bundle import verify
 from osc_image_migrate.cloud import http
@@ -35,8 +36,6 @@ from osc_image_migrate.planning import format_check
 from osc_image_migrate.stream import options as stream_options
 from osc_image_migrate.stream import transfer
 from osc_image_migrate.stream import verified
-
-DOCUMENT_FORMAT = layout.FORMAT + '-image'
 
 
 def _document(root: str, image_id: str,
@@ -55,7 +54,7 @@ def _document(root: str, image_id: str,
             'bundle verify %s")' % (name, root))
     document = layout.load(path)
     if (not isinstance(document, dict)
-            or document.get('format') != DOCUMENT_FORMAT
+            or document.get('format') != documents.DOCUMENT_FORMAT
             or document.get('id') != image_id
             or not isinstance(document.get('image'), dict)):
         raise layout.BundleError('%s: not a metadata document of this '

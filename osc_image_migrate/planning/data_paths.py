@@ -6,7 +6,7 @@ would move whatever the destination is:
 
     stream   the source download piped into the destination upload,
              through this host (stream/transfer.py)
-    bundle   into (or, later, out of) a bundle directory (bundle/)
+    bundle   into or out of a bundle directory (bundle/)
     -        the row moves no data (skip, sync, metadata only, blocked...)
 
 ``--data-path`` chooses among the cloud-to-cloud paths; ``auto`` picks the
