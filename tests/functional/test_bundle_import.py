@@ -64,6 +64,13 @@ def test_a_mixed_selection_is_imported_with_no_source_login(
         made['shared']['id']: ('copy', 'bundle'),
         made['nohash']['id']: ('copy', 'bundle'),
         made['empty']['id']: ('metadata-only', '-')}
+    # Owners map by the names recorded at export, or as --map-project says.
+    demo = sandbox.project_id('dst', 'demo')
+    alt = sandbox.project_id('dst', 'alt_demo')
+    assert {r['Dest Owner'] for r in rows.values()} == {demo}
+    rows, _ = import_json(sandbox, root, '--map-project', 'demo=alt_demo',
+                          *names, plan=True)
+    assert {r['Dest Owner'] for r in rows.values()} == {alt}
     rows, run = import_json(sandbox, root, *names)
     assert run.stderr == ''
     assert {i: (r['Result'], r['Dest ID']) for i, r in rows.items()} == {
@@ -71,7 +78,6 @@ def test_a_mixed_selection_is_imported_with_no_source_login(
         made['shared']['id']: ('migrated', made['shared']['id']),
         made['nohash']['id']: ('migrated', made['nohash']['id']),
         made['empty']['id']: ('metadata-only', made['empty']['id'])}
-    demo = sandbox.project_id('dst', 'demo')
     shared = sandbox.image('dst', made['shared']['id'])
     source = sandbox.image('src', made['shared']['id'])
     assert shared['owner'] == demo != source['owner']
@@ -83,7 +89,7 @@ def test_a_mixed_selection_is_imported_with_no_source_login(
     members = sandbox.clients('dst').glance.image_members.list(
         made['shared']['id'])
     assert [(m['member_id'], m['status']) for m in members] == [
-        (sandbox.project_id('dst', 'alt_demo'), 'accepted')]
+        (alt, 'accepted')]
     for kind in ('kernel', 'nohash'):
         image_id = made[kind]['id']
         copy = sandbox.image('dst', image_id)
