@@ -127,11 +127,20 @@ class BundleSource:
                                projects_complete=True)
 
     def missing_data(self, image_id: str) -> str | None:
-        """Why an image with data cannot be imported (None: it can)."""
-        if self.data_entry(image_id) is None:
+        """Why an image with data cannot be imported (None: it can).
+
+        Checked at plan time, before a destination record is made: the
+        manifest lists the data, and its file is there. Its bytes are
+        checked as they stream (copy_data).
+        """
+        entry = self.data_entry(image_id)
+        if entry is None:
             return ('its data is not in the bundle (%s: the export of it '
                     'did not finish): export it again'
                     % layout.data_name(image_id))
+        if not os.path.isfile(os.path.join(self.root, entry['file'])):
+            return ('%s is missing from the bundle (see "openstack image '
+                    'migrate bundle verify %s")' % (entry['file'], self.root))
         return None
 
     def copy_data(self, dst: sessions.CloudClients,

@@ -80,9 +80,14 @@ def test_a_directory_without_manifest_is_not_a_bundle(tmp_path):
     assert 'no manifest' in str(e.value)
 
 
-def test_an_image_whose_data_was_not_exported_is_named(bundle):
-    loaded = bundle_source.BundleSource(str(bundle)).load()
+def test_an_image_whose_data_was_not_exported_is_named(bundle, tmp_path):
+    copied = copy_of(bundle, tmp_path)
+    os.unlink(copied / layout.data_name('img-2'))
+    loaded = bundle_source.BundleSource(str(copied)).load()
     assert loaded.missing_data('img-1') is None
+    assert loaded.missing_data('img-2') == (
+        'images/img-2.data is missing from the bundle (see "openstack '
+        'image migrate bundle verify %s")' % copied)
     loaded.manifest['images']['img-1']['data'] = None
     assert loaded.missing_data('img-1') == (
         'its data is not in the bundle (images/img-1.data: the export of '
