@@ -24,14 +24,20 @@ that ``planning`` and ``model`` import no HTTP library)::
                  record -> send (upload_method, glance_import) -> verify
                  -> apply; what the steps share is its journal;
                  bundle_copy runs the same into a bundle
-    bundle/      a bundle directory as a destination (I/O): reader (the
-                 bundle as an inventory), plan (the export's plan and
-                 free space), export (one image's data, chunk-hashed and
-                 resumable), documents and writer (metadata documents,
-                 manifest), verify (a bundle checked with no cloud)
+    bundle/      a bundle directory as a destination or a source (I/O):
+                 reader (the bundle as the destination's inventory), plan
+                 (the export's plan and free space), export (one image's
+                 data, chunk-hashed and resumable), documents and writer
+                 (metadata documents, manifest), source (the bundle as
+                 the source's inventory), data_reader (a data file fed to
+                 the stream, chunk by chunk checked), verify (a bundle
+                 checked with no cloud)
     stream/      one image's bytes (I/O): transfer opens source.py's
-                 download into verified.py's checking body and uploads it,
-                 under the run's options; hashing, bandwidth, connection
+                 download, which download.py reads on across breaks and
+                 silences through body_readers.py (the socket itself where
+                 it can), into verified.py's checking body, and uploads
+                 it under the run's options; hashing, bandwidth,
+                 connection
     run/         many images (I/O): executor (parallel, retries, Ctrl-C),
                  progress
     v1/          the ``image migrate`` commands: options in, rows out

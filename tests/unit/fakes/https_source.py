@@ -8,50 +8,17 @@ on an event before the rest (silence). ``fetch`` GETs it with requests, as
 the stream's source download is made.
 """
 
-import datetime
 import http.server
-import ipaddress
-import os
 import socket
 import ssl
 import tempfile
 import threading
 
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives import serialization
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 import requests
 
+from tests import certificates
+
 RECORD = 16 * 1024  # the most a TLS record carries
-
-
-def _certificate(folder):
-    """A self-signed certificate for 127.0.0.1; returns (cert, key) paths."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, '127.0.0.1')])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]),
-                critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None),
-                           critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path = os.path.join(folder, 'cert.pem')
-    key_path = os.path.join(folder, 'key.pem')
-    with open(cert_path, 'wb') as f:
-        f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_path, 'wb') as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM,
-                                  serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 def _pump(src, dst, most, client):
@@ -102,7 +69,8 @@ class HttpsSource:
         self.silent = threading.Event()
         self.requests_seen = []
         self._folder = tempfile.TemporaryDirectory()
-        self.cafile, key = _certificate(self._folder.name)
+        self.cafile, key = certificates.self_signed(self._folder.name,
+                                                    'source')
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cafile, key)
         self._server = http.server.ThreadingHTTPServer(
