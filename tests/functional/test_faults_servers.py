@@ -4,7 +4,9 @@
 A destination Glance restarted mid-upload, Keystone tokens that expire
 during a run, and a destination that refuses data (413 over its size cap,
 415 for data that does not match its disk_format). These change or stop
-servers, so they run on the extra sandboxes of ``fixtures/faults.py``.
+servers, so they run on the extra sandboxes of ``fixtures/faults.py``; the
+short tokens on the variant sandbox (``token_expiration``), which is set
+back to the stock lifetime for the next test that asks for it.
 """
 
 import threading
@@ -14,10 +16,15 @@ from tests.functional.fixtures import faults as fs
 from tests.functional.fixtures import proxy
 
 MiB = fs.MiB
+# Keystone's token lifetime in the token test: short, so that one copy
+# outlives its token in little time. keystoneauth renews every token with
+# less than 120 s left (MIN_TOKEN_LIFE_SECONDS) before each request, so
+# any lifetime under that is renewed as often as a 60 s one.
+TOKEN_SECONDS = 20
 
 
-def test_destination_glance_restarted_mid_upload(token_box, tmp_path):
-    box = token_box
+def test_destination_glance_restarted_mid_upload(restart_box, tmp_path):
+    box = restart_box
     images = fs.Images(box)
     big = images.make('a-big', 48 * MiB)
     later = images.make('b-later', MiB)
@@ -77,15 +84,16 @@ def test_destination_glance_restarted_mid_upload(token_box, tmp_path):
     fs.assert_one_good_copy(box, big, images.data[big['id']])
 
 
-def test_tokens_expire_during_a_long_run(token_box, tmp_path):
-    """60 s tokens: one copy outlives its tokens, the next ones need new.
+def test_tokens_expire_during_a_long_run(variant_sandbox, tmp_path):
+    """20 s tokens: one copy outlives its tokens, the next ones need new.
 
     Glance checks a token when a request arrives, so a stream outliving
     its token goes on; every later request needs a new token.
     """
-    box = token_box
+    box = variant_sandbox(token_expiration=TOKEN_SECONDS)
     images = fs.Images(box)
-    long = images.make('a-long', 64 * MiB)
+    # At 1 MiB/s, the copy lasts a few seconds longer than a token.
+    long = images.make('a-long', (TOKEN_SECONDS + 4) * MiB)
     after = [images.make('%s-after' % letter, MiB) for letter in 'bc']
     # (Much slower, and uWSGI's 4 s socket timeout makes the source Glance
     # itself cut the download: "OSError: write error" in its log.)
@@ -98,12 +106,12 @@ def test_tokens_expire_during_a_long_run(token_box, tmp_path):
     finally:
         slow.close()
     assert run.returncode == 0, run.stderr[-3000:]
-    assert rows[long['id']]['Seconds'] > 61, rows[long['id']]
+    assert rows[long['id']]['Seconds'] > TOKEN_SECONDS + 1, rows[long['id']]
     for image in [long] + after:
         assert rows[image['id']]['Result'] == 'migrated'
         fs.assert_one_good_copy(box, image, images.data[image['id']])
     # Tokens were renewed along the way (keystoneauth renews any token
-    # with less than 120 s left, so a 60 s token before every request),
+    # with less than 120 s left, so a 20 s token before every request),
     # and no request was refused for an expired token.
     logins = run.stderr.count('POST /v3/auth/tokens HTTP/1.1" 201')
     assert logins > 2 * len(rows), logins
