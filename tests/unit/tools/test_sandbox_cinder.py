@@ -1,11 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """The sandbox's opt-in Cinder API: ports, configuration, without servers."""
 
+import threading
+
 from tests import sandbox_tool
 
 cloudsandbox = sandbox_tool.load()
+from cloudsandbox import barbican  # noqa: E402
 from cloudsandbox import cinder  # noqa: E402
 from cloudsandbox import common  # noqa: E402
+from cloudsandbox import lifecycle  # noqa: E402
 from cloudsandbox import processes  # noqa: E402
 from cloudsandbox import state  # noqa: E402
 
@@ -54,3 +58,43 @@ def test_uwsgi_serves_cinder_from_its_own_venv(tmp_path, monkeypatch):
         'OS_CINDER_CONFIG_DIR', str(tmp_path / 'dst' / 'cinder'))
     module = (tmp_path / 'dst' / 'cinder' / 'sandbox_wsgi.py').read_text()
     assert 'cinder.conf' in module and 'sys.argv' in module
+
+
+def fake_installs(monkeypatch, barrier=None):
+    """Barbican's and Cinder's ensure_venv replaced; returns what ran."""
+    installed = []
+
+    def install(name):
+        def ensure_venv(state):
+            if barrier:
+                barrier.wait()  # returns only once the other one waits too
+            installed.append(name)
+        return ensure_venv
+
+    monkeypatch.setattr(barbican, 'ensure_venv', install('barbican'))
+    monkeypatch.setattr(cinder, 'ensure_venv', install('cinder'))
+    return installed
+
+
+def test_barbican_and_cinder_venvs_install_side_by_side(tmp_path,
+                                                        monkeypatch):
+    monkeypatch.setenv('OSC_IMAGE_MIGRATE_SANDBOX_TLS', '0')
+    box = lifecycle.Sandbox(str(tmp_path))
+    box.settle(port_base=30000, src_barbican=True, dst_cinder=True)
+    # One after the other, the first install would wait here for good.
+    installed = fake_installs(monkeypatch, threading.Barrier(2, timeout=10))
+    box.ensure_optional_venvs()
+    assert sorted(installed) == ['barbican', 'cinder']
+
+
+def test_only_the_venvs_the_variants_ask_for_are_installed(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv('OSC_IMAGE_MIGRATE_SANDBOX_TLS', '0')
+    box = lifecycle.Sandbox(str(tmp_path))
+    box.settle(port_base=30000)
+    installed = fake_installs(monkeypatch)
+    box.ensure_optional_venvs()
+    assert installed == []
+    box.settle(dst_cinder=True)
+    box.ensure_optional_venvs()
+    assert installed == ['cinder']
