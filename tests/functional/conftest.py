@@ -8,4 +8,5 @@ run loads none of them (nor openstacksdk, nor the sandbox tooling).
 from tests.functional.fixtures.faults import caps_box  # noqa: F401
 from tests.functional.fixtures.faults import restart_box  # noqa: F401
 from tests.functional.fixtures.sandbox import sandbox  # noqa: F401
+from tests.functional.fixtures.variants import services_box  # noqa: F401
 from tests.functional.fixtures.variants import variant_sandbox  # noqa: F401

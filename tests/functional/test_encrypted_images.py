@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Encrypted images between two clouds that each have a real Barbican.
 
+Both run on the ``services_box`` (fixtures/variants.py), which the
+signed-image and volume-snapshot tests share.
+
 Cinder uploads an encrypted volume as an image whose data is ciphertext
 and whose ``cinder_encryption_key_id`` names the key in the source's key
 manager. The key cannot follow the image (Barbican chooses a new UUID, and
@@ -17,16 +20,14 @@ import pytest
 from osc_image_migrate.planning import secrets
 from tests.functional.fixtures import faults as fs
 from tests.functional.fixtures import signing
-from tests.functional.fixtures.variants import GlanceVariant
 
 MiB = 1024 * 1024
-WITH_BARBICAN = GlanceVariant(barbican=True)
 
 
 @pytest.fixture(scope='module')
-def encrypted(variant_sandbox):
+def encrypted(services_box):
     """A source image encrypted with a key of the source's Barbican."""
-    box = variant_sandbox(src=WITH_BARBICAN, dst=WITH_BARBICAN)
+    box = services_box
     key = signing.store_key(box, 'src')
     data = os.urandom(2 * MiB + 5)
     image = box.create_image(

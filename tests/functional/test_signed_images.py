@@ -1,13 +1,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Signed images between two clouds that each have a real Barbican.
 
-Both clouds run Barbican from PyPI (``GlanceVariant(barbican=True)``) and
-their Glance verifies ``img_signature*`` with it. The source image is
-signed here (RSA-PSS, SHA-256) with a self-signed certificate stored in
-the source's Barbican, and the source Glance verifies it on upload. In the
-destination Barbican the certificate can only get a new UUID (Barbican
-chooses them), so the plan blocks the image until ``--map-secret``
-names it, or until the operator drops the signature.
+Both clouds run Barbican from PyPI (``GlanceVariant(barbican=True)``, on
+the ``services_box`` these tests share with the encrypted-image and
+volume-snapshot ones) and their Glance verifies ``img_signature*`` with
+it. The source image is signed here (RSA-PSS, SHA-256) with a self-signed
+certificate stored in the source's Barbican, and the source Glance
+verifies it on upload. In the destination Barbican the certificate can
+only get a new UUID (Barbican chooses them), so the plan blocks the image
+until ``--map-secret`` names it, or until the operator drops the
+signature.
 """
 
 import os
@@ -17,20 +19,18 @@ import pytest
 from osc_image_migrate.planning import secrets
 from tests.functional.fixtures import faults as fs
 from tests.functional.fixtures import signing
-from tests.functional.fixtures.variants import GlanceVariant
 
 MiB = 1024 * 1024
 # Fits in one write: sent before the server has parsed the headers.
 SMALL_BODY = 4096
-WITH_BARBICAN = GlanceVariant(barbican=True)
 VERIFIED = 'Successfully verified signature for image %s'
 OCTETS = {'Content-Type': 'application/octet-stream'}
 
 
 @pytest.fixture(scope='module')
-def signed(variant_sandbox):
+def signed(services_box):
     """Two source images signed with one certificate of the source."""
-    box = variant_sandbox(src=WITH_BARBICAN, dst=WITH_BARBICAN)
+    box = services_box
     signer = signing.Signer()
     certificate = signing.store_certificate(box, 'src', signer.pem)
     images = {}

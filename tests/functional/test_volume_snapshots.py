@@ -6,10 +6,12 @@ whose ``block_device_mapping`` names the Cinder snapshots it boots from
 (``bdm_v2``, ``root_device_name``): made here through the source Glance's
 API the way Nova makes it (an empty upload, so the record is ``active``
 with size 0). The destination runs the Cinder API from PyPI
-(``GlanceVariant(cinder=True)``), in its catalog as ``block-storage`` and
-``volumev3``; its snapshots are rows written into its database
-(fixtures/volumes.py), since it has no volume backend. The plan asks that
-Cinder for each snapshot, as the admin of the destination's clouds.yaml.
+(``GlanceVariant(cinder=True)``, on the ``services_box`` these tests share
+with the signed-image and encrypted-image ones), in its catalog as
+``block-storage`` and ``volumev3``; its snapshots are rows written into
+its database (fixtures/volumes.py), since it has no volume backend. The
+plan asks that Cinder for each snapshot, as the admin of the destination's
+clouds.yaml.
 """
 
 import json
@@ -20,10 +22,8 @@ import pytest
 
 from tests.functional.fixtures import faults as fs
 from tests.functional.fixtures import signing
-from tests.functional.fixtures.variants import GlanceVariant
 from tests.functional.fixtures import volumes
 
-WITH_CINDER = GlanceVariant(cinder=True)
 EMPTY = b''
 
 
@@ -51,8 +51,8 @@ def nova_snapshot(box, root, data):
 
 
 @pytest.fixture(scope='module')
-def snapshot_image(variant_sandbox):
-    box = variant_sandbox(dst=WITH_CINDER)
+def snapshot_image(services_box):
+    box = services_box
     root, data = str(uuid.uuid4()), str(uuid.uuid4())
     image = nova_snapshot(box, root, data)
     assert (image['status'], image['size']) == ('active', 0)
