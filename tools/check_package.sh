@@ -29,9 +29,11 @@ sys.exit(not r.files("osc_image_migrate").joinpath("py.typed").is_file())' \
         || { echo "$1: no py.typed in the installed package" >&2; exit 1; }
     "$venv/bin/openstack" image migrate --help >/dev/null
     "$venv/bin/openstack" image migrate plan --help >/dev/null
+    "$venv/bin/openstack" image migrate bundle verify --help >/dev/null
     local listed
     listed=$("$venv/bin/openstack" help image | grep -c '^  image migrate' || true)
-    [ "$listed" -eq 2 ] || {
+    # image migrate, image migrate plan, image migrate bundle verify
+    [ "$listed" -eq 3 ] || {
         echo "$1: 'openstack help image' lists $listed migrate commands" >&2
         exit 1
     }
