@@ -21,7 +21,6 @@ is unknown, so a ``Range`` from there could not be asked).
 """
 
 import dataclasses
-import hashlib
 import os
 import threading
 from typing import Any
@@ -183,15 +182,8 @@ class Export:
         them; the second read comes from the page cache.
         """
         start = f.tell()
-        chunk_hash = hashlib.sha256()
-        size = 0
-        while size < length:
-            piece = f.read(min(self.block_size, length - size))
-            if not piece:
-                return False
-            chunk_hash.update(piece)
-            size += len(piece)
-        if chunk_hash.hexdigest() != wanted:
+        digest, size = layout.chunk_sha256(f, length, self.block_size)
+        if size < length or digest != wanted:
             return False
         f.seek(start)
         while size:

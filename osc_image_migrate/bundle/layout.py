@@ -28,9 +28,11 @@ on block boundaries. The size is recorded per image: a reader never
 assumes it.
 """
 
+import hashlib
 import json
 import os
 from typing import Any
+from typing import BinaryIO
 
 FORMAT = 'osc-image-migrate-bundle'
 VERSION = 1
@@ -70,6 +72,24 @@ def part_name(image_id: str) -> str:
 
 def sums_name(image_id: str) -> str:
     return part_name(image_id) + '.sha256'
+
+
+def chunk_sha256(f: BinaryIO, length: int,
+                 block_size: int = BLOCK_SIZE) -> tuple[str, int]:
+    """The sha256 of the next ``length`` bytes of ``f``, and how many.
+
+    Fewer than ``length`` bytes are read only at the file's end. The
+    export's resumption and ``bundle verify`` check chunks with it.
+    """
+    chunk = hashlib.sha256()
+    got = 0
+    while got < length:
+        piece = f.read(min(block_size, length - got))
+        if not piece:
+            break
+        chunk.update(piece)
+        got += len(piece)
+    return chunk.hexdigest(), got
 
 
 def fsync_dir(path: str) -> None:

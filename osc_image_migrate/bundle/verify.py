@@ -77,20 +77,13 @@ def check_data(root: str, data: dict[str, Any],
     differ, short = [], None
     with f:
         for index, wanted in enumerate(listed):
-            chunk = hashlib.sha256()
-            got = 0
-            while got < chunk_size:
-                piece = f.read(min(block_size, chunk_size - got))
-                if not piece:
-                    break
-                chunk.update(piece)
-                got += len(piece)
+            digest, got = layout.chunk_sha256(f, chunk_size, block_size)
             start = index * chunk_size
             if got < min(chunk_size, data['size'] - start):
                 short = '%s ends at byte %d, in chunk %d: truncated' % (
                     name, start + got, index)
                 break
-            if chunk.hexdigest() != wanted:
+            if digest != wanted:
                 differ.append('%d (bytes %d-%d)' % (index, start,
                                                     start + got - 1))
         extra = f.read(1)

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """A bundle's file names, and files that are whole or absent."""
 
+import hashlib
+import io
 import os
 
 import pytest
@@ -33,3 +35,15 @@ def test_a_file_is_replaced_whole_and_leaves_no_temporary(tmp_path):
     (tmp_path / 'bad.json').write_text('{')
     with pytest.raises(layout.BundleError, match='bad.json'):
         layout.load(str(tmp_path / 'bad.json'))
+
+
+def test_chunk_sha256_reads_one_chunk_and_stops_at_the_end():
+    data = bytes(range(256)) * 40  # 10240 bytes
+    f = io.BytesIO(data)
+    assert layout.chunk_sha256(f, 4096, block_size=1000) == (
+        hashlib.sha256(data[:4096]).hexdigest(), 4096)
+    assert f.tell() == 4096
+    layout.chunk_sha256(f, 4096, block_size=1000)
+    # The last chunk is short: what was there, and how much.
+    assert layout.chunk_sha256(f, 4096, block_size=1000) == (
+        hashlib.sha256(data[8192:]).hexdigest(), 2048)
