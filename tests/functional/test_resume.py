@@ -18,11 +18,6 @@ from tests.functional.fixtures import proxy
 MiB = fs.MiB
 
 
-def source_proxy(sandbox, tmp_path, **fault):
-    cutter = proxy.FaultProxy(fs.glance_port(sandbox, 'src'), **fault)
-    return cutter, fs.bent_env(sandbox, tmp_path, src=cutter.url)
-
-
 def one_upload_done(image_id, count):
     """uWSGI logs a request when it ends: wait for the last line."""
     assert fs.wait_for(lambda: fs.uploads(image_id) >= count, timeout=30)
@@ -38,8 +33,8 @@ def test_source_cut_three_times_completes_with_one_upload(sandbox,
                                                           tmp_path):
     images = fs.Images(sandbox)
     huge = images.make('a-huge', 256 * MiB)
-    cutter, env = source_proxy(sandbox, tmp_path, mode='cut',
-                               after_bytes=48 * MiB, max_faults=3)
+    cutter, env = fs.source_proxy(sandbox, tmp_path, mode='cut',
+                                  after_bytes=48 * MiB, max_faults=3)
     try:
         rows, run = fs.migrate(sandbox, '--parallel', '1',
                                *fs.image_args(huge), env=env)
@@ -65,9 +60,9 @@ def test_stalled_source_is_detected_and_resumed(sandbox, tmp_path):
     image = images.make('a-stalled', 32 * MiB)
     # Held far longer than the stall timeout: only the client's own
     # detection can end it (counted as "abandoned"), not the proxy.
-    staller, env = source_proxy(sandbox, tmp_path, mode='stall',
-                                after_bytes=8 * MiB, max_faults=1,
-                                stall_seconds=300)
+    staller, env = fs.source_proxy(sandbox, tmp_path, mode='stall',
+                                   after_bytes=8 * MiB, max_faults=1,
+                                   stall_seconds=300)
     try:
         rows, run = fs.migrate(sandbox, '--parallel', '1',
                                '--stall-timeout', '2',
@@ -88,8 +83,8 @@ def test_other_bytes_after_a_cut_never_become_active(sandbox, tmp_path):
     images = fs.Images(sandbox)
     image = images.make('a-changed', 32 * MiB)
     # The first download is cut, the resumed one serves other bytes.
-    changer, env = source_proxy(sandbox, tmp_path, after_bytes=8 * MiB,
-                                plan=['cut', 'flip'])
+    changer, env = fs.source_proxy(sandbox, tmp_path, after_bytes=8 * MiB,
+                                   plan=['cut', 'flip'])
     try:
         rows, run = fs.migrate(sandbox, '--parallel', '1', '--retries', '0',
                                *fs.image_args(image), env=env)
@@ -117,9 +112,9 @@ def test_source_that_ignores_range_fails_the_attempt_cleanly(sandbox,
                                                              tmp_path):
     images = fs.Images(sandbox)
     image = images.make('a-norange', 32 * MiB)
-    cutter, env = source_proxy(sandbox, tmp_path, mode='cut',
-                               after_bytes=8 * MiB, max_faults=1,
-                               strip_range=True)
+    cutter, env = fs.source_proxy(sandbox, tmp_path, mode='cut',
+                                  after_bytes=8 * MiB, max_faults=1,
+                                  strip_range=True)
     try:
         rows, run = fs.migrate(sandbox, '--parallel', '1', '--retries', '0',
                                *fs.image_args(image), env=env)

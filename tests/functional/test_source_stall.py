@@ -13,16 +13,8 @@ the clock.
 """
 
 from tests.functional.fixtures import faults as fs
-from tests.functional.fixtures import proxy
 
 MiB = fs.MiB
-
-
-def tls_source_proxy(sandbox, tmp_path, **fault):
-    """A FaultProxy in front of the source Glance's HTTPS frontend."""
-    through = proxy.FaultProxy(sandbox.info['ports']['src-glance'], **fault)
-    through.scheme = 'https'  # TLS passes through, end to end
-    return through, fs.bent_env(sandbox, tmp_path, src=through.url)
 
 
 def test_a_source_silent_for_good_keeps_the_upload_by_default(sandbox,
@@ -32,8 +24,8 @@ def test_a_source_silent_for_good_keeps_the_upload_by_default(sandbox,
     # The first download falls silent after 8 MiB and stays silent until
     # the run has ended: longer than the copy, and so far longer than the
     # destination's idle timeout. No option changed.
-    pauser, env = tls_source_proxy(sandbox, tmp_path, mode='pause',
-                                   after_bytes=8 * MiB, max_faults=1)
+    pauser, env = fs.source_proxy(sandbox, tmp_path, tls=True, mode='pause',
+                                  after_bytes=8 * MiB, max_faults=1)
     try:
         rows, run = fs.migrate(sandbox, '--parallel', '1',
                                *fs.image_args(image), env=env)
@@ -58,8 +50,8 @@ def test_a_slow_steady_source_is_never_asked_again(sandbox, tmp_path):
     image = images.make('a-slow', 3 * MiB // 2)
     # 256 KiB/s in pieces of at most 64 KiB: about 6 s in all, three
     # times the silence that would make the stream ask again.
-    slow, env = tls_source_proxy(sandbox, tmp_path, mode=None,
-                                 rate=256 * 1024)
+    slow, env = fs.source_proxy(sandbox, tmp_path, tls=True, mode=None,
+                                rate=256 * 1024)
     try:
         rows, run = fs.migrate(sandbox, '--parallel', '1',
                                *fs.image_args(image), env=env)
