@@ -30,6 +30,7 @@ HTTPS, HTTP = 'migrate https', 'migrate http'
 CURL_HTTPS, CURL_HTTP = 'curl pipe https', 'curl pipe http'
 SMALL = 'migrate https, 1 MiB image'
 LIST = {'src': 'openstack image list, src', 'dst': 'openstack image list, dst'}
+LISTED_CLOUD = {case: cloud for cloud, case in LIST.items()}
 CASES = (HTTPS, CURL_HTTPS, SMALL, LIST['src'], LIST['dst'], HTTP, CURL_HTTP)
 COPY_TARGET, WHOLE_TARGET = 0.95, 0.9
 
@@ -117,7 +118,7 @@ def tls(bench, size, repeat, log):
             transfers.check_copies(bench, dest_ids, size)
             copy_s = None
         else:
-            run, copy_s = image_list(bench, name[-3:]), None
+            run, copy_s = image_list(bench, LISTED_CLOUD[name]), None
         bench.delete('dst', dest_ids)
         results[name].add(run, copy_s)
         log('%s round %d/%d: %.1f s, %.2f CPU s'
