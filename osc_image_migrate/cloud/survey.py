@@ -16,9 +16,11 @@ from osc_image_migrate.cloud import dependencies
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import inventory
 from osc_image_migrate.cloud import limits as limits_mod
+from osc_image_migrate.cloud import path_offers
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 from osc_image_migrate.planning import data_paths
+from osc_image_migrate.planning import path_choice
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
 from osc_image_migrate.planning import secrets
@@ -157,13 +159,15 @@ def plan_selected(src_clients: sessions.CloudClients | None,
                   resolved: selection_mod.ResolvedSelection,
                   keep_ids: bool,
                   dest_read: DestinationRead | None = None,
-                  data_path: str = data_paths.STREAM
+                  data_path: str | None = None
                   ) -> list[planner.PlanItem]:
     """The plan for a resolved selection; logs a summary.
 
     ``dest_read``: the destination's read, if already started;
     ``src_clients`` None: a source read already (see select);
-    ``data_path``: the path of every copy's data (planning/data_paths).
+    ``data_path``: the path of every copy's data (planning/data_paths);
+    None: each copy's own, chosen by ``resolved.data_path`` among the
+    paths the two clouds allow (cloud/path_offers.py).
     """
     selected = select(src_clients, source, resolved)
     if dest_read is None:
@@ -182,7 +186,12 @@ def plan_selected(src_clients: sessions.CloudClients | None,
                              orphans_to=resolved.orphans_to,
                              deleted_in=deleted_in(resolved),
                              secret_options=secret_options,
-                             data_path=data_path)
+                             data_path=data_path or data_paths.STREAM)
+    if data_path is None:
+        path_choice.choose_paths(
+            plan, resolved.data_path,
+            path_offers.offerers(src_clients, dst_clients)
+            if src_clients is not None else [])
     if resolved.dest_store or resolved.store_map:
         _choose_stores(dst_clients, plan, resolved)
     _check_quotas(dst_clients, dest, plan)

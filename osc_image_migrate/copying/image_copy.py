@@ -7,7 +7,8 @@
                          settle a record a broken upload left ``saving``,
                          moving the copy to a new record if it was lost
     send.Send            send the data: direct upload or stage + import,
-                         or finish an import an earlier run left
+                         or finish an import an earlier run left; or
+    offload.Offloads     have the clouds move it (glance-download, rbd)
     verify.check_copy    verify the destination's record; accept a checked
                          conversion, deactivate other data
     apply.apply          the source's metadata, members and status
@@ -28,6 +29,7 @@ from typing import cast
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import apply
 from osc_image_migrate.copying import journal
+from osc_image_migrate.copying import offload
 from osc_image_migrate.copying import record
 from osc_image_migrate.copying import send
 from osc_image_migrate.copying import upload_method
@@ -67,13 +69,16 @@ class ImageCopy:
                  keep_ids: bool = False,
                  stream_options: options.StreamOptions = (
                      options.StreamOptions()),
-                 data_source: send.DataSource | None = None) -> None:
+                 data_source: send.DataSource | None = None,
+                 offloads: offload.Offloads = offload.Offloads()) -> None:
         self.src = src
         # Where the data comes from instead of ``src`` (a bundle's files:
         # send.DataSource); the other steps are the same.
         self.data_source = data_source
         self.dst = dst
         self.item = item
+        # The paths other than the stream (offload.py), by Path name.
+        self.offloads = offloads
         self.keep_ids = keep_ids
         self.stream_options = stream_options
         self.chooser: upload_method.Chooser = (
@@ -111,7 +116,10 @@ class ImageCopy:
                                 on_bytes=on_bytes, stop=stop,
                                 data_source=self.data_source)
             if status == model.Status.QUEUED:
-                sent = sending.data(self.chooser)
+                moved = self.offloads.send(item, self.dest_id, self.journal,
+                                           stop)
+                sent = (sending.data(self.chooser) if moved is None
+                        else moved)
             elif status in (model.Status.UPLOADING, model.Status.IMPORTING):
                 sending.finish_import()
             self.journal.note(verify.check_copy(

@@ -237,7 +237,8 @@ def merge(cli: selection.Selection,
         dest_store=cli.dest_store,
         secret_map=secret_map,
         drop_signatures=bool(cli.drop_signatures
-                             or from_file.drop_signatures))
+                             or from_file.drop_signatures),
+        data_path=cli.data_path)
 
 
 def _merged_map(what: str, from_file: Mapping[str, str],

@@ -18,6 +18,7 @@ from typing import Mapping
 from typing import TypeVar
 
 from osc_image_migrate import model
+from osc_image_migrate.planning import data_paths
 
 
 ALL = 'all'
@@ -62,6 +63,8 @@ class Selection:
     dest_store: str | None = None
     secret_map: dict[str, str] = dataclasses.field(default_factory=dict)
     drop_signatures: bool = False
+    # --data-path: ``auto`` or a path named (planning/data_paths.py).
+    data_path: str = data_paths.AUTO
 
 
 @dataclasses.dataclass
@@ -87,6 +90,8 @@ class ResolvedSelection:
     dest_store: str | None = None
     secret_map: dict[str, str] = dataclasses.field(default_factory=dict)
     drop_signatures: bool = False
+    # --data-path: ``auto`` or a path named (planning/data_paths.py).
+    data_path: str = data_paths.AUTO
 
 
 def looks_like_id(ref: object) -> bool:
@@ -195,7 +200,8 @@ def resolve(selection: Selection,
         store_map=dict(selection.store_map),
         dest_store=selection.dest_store,
         secret_map=dict(selection.secret_map),
-        drop_signatures=bool(selection.drop_signatures))
+        drop_signatures=bool(selection.drop_signatures),
+        data_path=selection.data_path)
     owners = {image.get('owner') for image in source.images.values()}
 
     def deleted(ref: str) -> bool:

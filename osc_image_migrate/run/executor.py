@@ -22,6 +22,7 @@ from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import image_copy
+from osc_image_migrate.copying import offload
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
 from osc_image_migrate.run import progress as progress_mod
@@ -86,7 +87,8 @@ class Executor:
                  progress: progress_mod.Progress | None = None,
                  backoff: Sequence[float] = BACKOFF,
                  upload_slots: Mapping[str, int] | None = None,
-                 make_copy: Callable[[planner.PlanItem], Any] | None = None
+                 make_copy: Callable[[planner.PlanItem], Any] | None = None,
+                 offloads: offload.Offloads = offload.Offloads()
                  ) -> None:
         self.src = src
         self.dst = dst
@@ -109,6 +111,8 @@ class Executor:
         # an ImageCopy with its data_source), with ImageCopy's run() and
         # dest_id; then ``dst`` (into a bundle) or ``src`` may be None.
         self.make_copy = make_copy
+        # The data paths other than the stream (copying/offload.py).
+        self.offloads = offloads
 
     def run(self, plan: list[planner.PlanItem]) -> list[Result]:
         """Execute the plan; return Results in plan order."""
@@ -261,7 +265,8 @@ class Executor:
             return self.make_copy(item)
         assert self.dst is not None  # only a bundle's run has none
         return image_copy.ImageCopy(self.src, self.dst, item, self.keep_ids,
-                                    self.stream_options)
+                                    self.stream_options,
+                                    offloads=self.offloads)
 
     def _attempts(self, item):
         copy = self._copy(item)

@@ -164,6 +164,7 @@ def selection_from_args(parsed_args):
             dest_store=parsed_args.dest_store,
             secret_map=dict(parsed_args.map_secret),
             drop_signatures=parsed_args.drop_signatures,
+            data_path=getattr(parsed_args, 'data_path', data_paths.AUTO),
         )
         if not parsed_args.filter_file:
             return from_cli

@@ -123,7 +123,7 @@ def test_a_rejected_token_is_renewed_before_the_retry(monkeypatch):
     class FlakyCopy:
         dest_id = 'dest'
 
-        def __init__(self, *args):
+        def __init__(self, *args, **kwargs):
             pass
 
         def run(self, id_map, on_bytes=None, stop=None):

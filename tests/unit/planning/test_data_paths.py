@@ -41,3 +41,40 @@ def test_make_plan_gives_every_copy_the_path_chosen():
     plan = planner.make_plan(source, dest, selected,
                              data_path=data_paths.BUNDLE)
     assert (plan[0].action, plan[0].path) == (planner.COPY, 'bundle')
+
+
+RBD_OK = data_paths.PathOffer(data_paths.RBD)
+RBD_NO = data_paths.PathOffer(data_paths.RBD, 'no Ceph settings for dst')
+GD_OK = data_paths.PathOffer(data_paths.GLANCE_DOWNLOAD)
+
+
+def test_auto_takes_the_first_offer_without_a_refusal():
+    assert data_paths.choose('auto', [RBD_NO, GD_OK]) == data_paths.Choice(
+        'glance-download')
+    assert data_paths.choose('auto', [RBD_OK, GD_OK]).path == 'rbd'
+
+
+def test_auto_streams_and_says_why_when_every_offer_is_refused():
+    choice = data_paths.choose('auto', [RBD_NO])
+    assert choice == data_paths.Choice(
+        'stream', 'stream, not rbd: no Ceph settings for dst')
+    assert data_paths.choose('auto', []) == data_paths.Choice('stream')
+
+
+def test_stream_asked_for_is_taken_even_when_another_path_is_offered():
+    assert data_paths.choose('stream', [RBD_OK]) == data_paths.Choice(
+        'stream')
+
+
+def test_a_path_asked_for_by_name_is_refused_never_replaced():
+    assert data_paths.choose('rbd', [RBD_OK, GD_OK]).path == 'rbd'
+    assert data_paths.choose('rbd', [RBD_NO, GD_OK]) == data_paths.Choice(
+        'rbd', 'rbd: no Ceph settings for dst', refused=True)
+    assert data_paths.choose('glance-download', []) == data_paths.Choice(
+        'glance-download',
+        'glance-download: not possible between these clouds', refused=True)
+
+
+def test_offers_for_leaves_out_the_paths_not_in_play():
+    offerers = [lambda item: None, lambda item: RBD_NO]
+    assert data_paths.offers_for(object(), offerers) == [RBD_NO]

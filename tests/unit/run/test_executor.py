@@ -38,7 +38,8 @@ def test_uploads_in_flight_per_project_stay_within_the_slots(
     most = {ADMIN: 0, DEMO: 0}
 
     class Copy:
-        def __init__(self, src, dst, item, keep_ids, stream_options=None):
+        def __init__(self, src, dst, item, keep_ids, stream_options=None,
+                     offloads=None):
             self.item = item
             self.dest_id = None
 

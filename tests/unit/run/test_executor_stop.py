@@ -46,7 +46,8 @@ def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch,
     came_back = threading.Event()  # the stuck copy returned
 
     class Copy:
-        def __init__(self, src, dst, item, keep_ids, stream_options=None):
+        def __init__(self, src, dst, item, keep_ids, stream_options=None,
+                     offloads=None):
             self.item = item
             self.dest_id = None
 
@@ -84,7 +85,8 @@ def test_ctrl_c_abandons_a_stuck_copy_after_the_grace(monkeypatch,
 
 def test_a_bug_in_one_copy_stops_the_run_and_is_raised(monkeypatch):
     class Copy:
-        def __init__(self, src, dst, item, keep_ids, stream_options=None):
+        def __init__(self, src, dst, item, keep_ids, stream_options=None,
+                     offloads=None):
             self.dest_id = None
 
         def run(self, id_map, on_bytes=None, stop=None):

@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The seam for data paths that do not stream through this host.
+
+A path such as ``glance-download`` or ``rbd`` moves an image's data into
+the destination record the copy created, by asking the clouds to move it.
+It is an :class:`Offload`; the copy (image_copy.ImageCopy) calls it in
+place of the stream for rows whose Path names it, then verifies and
+applies the record exactly as after a stream. A path that finds it
+cannot take the image after all raises :class:`PathRefused` *before*
+anything reached the record's data: the stream then carries the image
+into the same record in the same attempt, and the row says why, unless
+the operator named the path with ``--data-path`` (:attr:`Offloads.forced`).
+"""
+
+import dataclasses
+import threading
+from typing import Mapping
+from typing import Protocol
+
+from osc_image_migrate.cloud import http
+from osc_image_migrate.copying import journal as copy_journal
+from osc_image_migrate.planning import planner
+
+
+class PathRefused(Exception):
+    """The path cannot carry this image; the stream still can.
+
+    The message says why, worded for the row (e.g. "the destination
+    refused the import: HTTP 403").
+    """
+
+
+class Offload(Protocol):
+    """One offloaded data path (see the module docstring)."""
+
+    def send(self, item: planner.PlanItem, dest_id: str,
+             journal: copy_journal.CopyJournal,
+             stop: threading.Event | None) -> int:
+        """Move ``item``'s data into ``dest_id``; bytes through this host.
+
+        Raises PathRefused (see above), or http.CloudError on a failure
+        that a retry of the image may mend.
+        """
+        ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Offloads:
+    """The offloaded paths of one run, by Path name.
+
+    ``forced``: ``--data-path`` named a path, so a refusal fails the row
+    instead of falling back to the stream.
+    """
+
+    paths: Mapping[str, Offload] = dataclasses.field(default_factory=dict)
+    forced: bool = False
+
+    def send(self, item: planner.PlanItem, dest_id: str,
+             journal: copy_journal.CopyJournal,
+             stop: threading.Event | None) -> int | None:
+        """The bytes the row's path moved, or None: stream it instead."""
+        offload = self.paths.get(item.path)
+        if offload is None:
+            return None
+        try:
+            return offload.send(item, dest_id, journal, stop)
+        except PathRefused as e:
+            if self.forced:
+                raise http.CloudError('%s: %s' % (item.path, e)) from e
+            journal.note('stream, not %s: %s' % (item.path, e))
+            return None
