@@ -36,7 +36,8 @@ RESERVE = 1024 * 1024
 _MAPPINGS = (('project_map', '--map-project'), ('orphans_to', '--orphans-to'),
              ('store_map', '--map-store'), ('dest_store', '--dest-store'),
              ('secret_map', '--map-secret'),
-             ('drop_signatures', '--drop-signatures'))
+             ('drop_signatures', '--drop-signatures'),
+             ('reuse_identical', '--reuse-identical'))
 
 
 def refuse_mappings(selection: selection_mod.Selection) -> None:
@@ -45,8 +46,9 @@ def refuse_mappings(selection: selection_mod.Selection) -> None:
              if getattr(selection, attr, None)]
     if given:
         raise model.UsageError(
-            '%s: a bundle keeps the source\'s projects, stores and '
-            'secrets as they are; map them when the bundle is imported'
+            '%s: a bundle keeps the source\'s projects, stores, '
+            'secrets and data as they are; map them (or reuse identical '
+            'data) when the bundle is imported'
             % ', '.join(given))
 
 

@@ -103,6 +103,10 @@ def recheck_plan(src_clients: sessions.CloudClients,
         unchanged = (planner.BLOCKED, planner.SKIP)
         progress = (row.get(columns.ACTION) in PROGRESS.get(item.action, ())
                     and row.get(columns.DEST_OWNER) == item.dest_owner)
+        if (changes and row.get(columns.ACTION) == planner.REUSE
+                and not selection.reuse_identical):
+            changes.append('the plan reused identical data: give '
+                           '--reuse-identical as when it was made')
         if changes and item.action not in unchanged and not progress:
             item.action = planner.BLOCKED
             item.reason = 'changed since the plan: ' + '; '.join(changes)

@@ -23,6 +23,7 @@ from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import path_choice
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
+from osc_image_migrate.planning import reuse
 from osc_image_migrate.planning import secrets
 from osc_image_migrate.planning import selection as selection_mod
 from osc_image_migrate.planning import stores
@@ -186,7 +187,8 @@ def plan_selected(src_clients: sessions.CloudClients | None,
                              orphans_to=resolved.orphans_to,
                              deleted_in=deleted_in(resolved),
                              secret_options=secret_options,
-                             data_path=data_path or data_paths.STREAM)
+                             data_path=data_path or data_paths.STREAM,
+                             reuse_scope=reuse_scope(resolved))
     if data_path is None:
         path_choice.choose_paths(
             plan, resolved.data_path,
@@ -202,6 +204,13 @@ def plan_selected(src_clients: sessions.CloudClients | None,
                  totals['actions'].items())) or 'nothing to do',
              totals['bytes'])
     return plan
+
+
+def reuse_scope(resolved: selection_mod.ResolvedSelection) -> str | None:
+    """The scope of --reuse-identical (planning/reuse.py); None when off."""
+    if not resolved.reuse_identical:
+        return None
+    return resolved.reuse_scope or reuse.PUBLIC
 
 
 def summary(plan: Sequence[planner.PlanItem]) -> dict[str, Any]:

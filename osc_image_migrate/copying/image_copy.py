@@ -44,6 +44,7 @@ SKIPPED = 'skipped'
 FINISHED = 'finished'
 UPDATED = 'updated'
 KEPT = 'kept'
+REUSED = 'reused'
 FAILED = 'failed'
 BLOCKED = 'blocked'
 

@@ -2,8 +2,9 @@
 """The CloudFerry-style YAML filter file, checked, read and merged.
 
 CloudFerry users reuse their filter files unchanged; ``project_map``,
-``orphans_to`` and ``store_map`` are our additions. Every problem in a
-file is collected and reported at once.
+``orphans_to``, ``store_map``, ``secret_map``, ``drop_signatures``,
+``reuse_identical`` and ``reuse_scope`` are our additions. Every problem
+in a file is collected and reported at once.
 """
 
 import datetime
@@ -15,6 +16,7 @@ from typing import Sequence
 
 import yaml
 
+from osc_image_migrate.planning import reuse
 from osc_image_migrate.planning import selection
 
 LOG = logging.getLogger(__name__)
@@ -109,7 +111,8 @@ _IMAGE_KEYS = ('images_list', 'exclude_images_list', 'date',
 _IGNORED_SECTIONS = ('instances', 'volumes')
 _TOP_KEYS = ('tenants', 'images', 'project_map',
              'orphans_to', 'store_map', 'secret_map',
-             'drop_signatures') + _IGNORED_SECTIONS
+             'drop_signatures', 'reuse_identical',
+             'reuse_scope') + _IGNORED_SECTIONS
 
 
 def _from_document(doc: object) -> selection.Selection:
@@ -155,6 +158,15 @@ def _from_document(doc: object) -> selection.Selection:
         elif key == 'drop_signatures':
             chosen.drop_signatures = _boolean(value, 'drop_signatures',
                                               problems)
+        elif key == 'reuse_identical':
+            chosen.reuse_identical = _boolean(value, 'reuse_identical',
+                                              problems)
+        elif key == 'reuse_scope':
+            if value in reuse.SCOPES:
+                chosen.reuse_scope = value
+            else:
+                problems.append('reuse_scope: must be %s, not %r'
+                                % (' or '.join(reuse.SCOPES), value))
         elif key == 'orphans_to':
             if isinstance(value, str) and value.strip():
                 chosen.orphans_to = value
@@ -220,6 +232,11 @@ def merge(cli: selection.Selection,
         problems.append('--orphans-to %s differs from the filter file '
                         'orphans_to %s' % (cli.orphans_to,
                                            from_file.orphans_to))
+    if (cli.reuse_scope and from_file.reuse_scope
+            and cli.reuse_scope != from_file.reuse_scope):
+        problems.append('--reuse-scope %s differs from the filter file '
+                        'reuse_scope %s' % (cli.reuse_scope,
+                                            from_file.reuse_scope))
     if problems:
         raise selection.SelectionError(problems)
     return selection.Selection(
@@ -238,7 +255,10 @@ def merge(cli: selection.Selection,
         secret_map=secret_map,
         drop_signatures=bool(cli.drop_signatures
                              or from_file.drop_signatures),
-        data_path=cli.data_path)
+        data_path=cli.data_path,
+        reuse_identical=bool(cli.reuse_identical
+                             or from_file.reuse_identical),
+        reuse_scope=cli.reuse_scope or from_file.reuse_scope)
 
 
 def _merged_map(what: str, from_file: Mapping[str, str],

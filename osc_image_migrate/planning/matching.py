@@ -60,14 +60,20 @@ def find(image: model.Record, dest: model.Inventory,
 
 def dependency_ids(source: model.Inventory, dest: model.Inventory,
                    by_source_id: Mapping[str, model.Record],
-                   image: model.Record) -> dict[str, str]:
+                   image: model.Record,
+                   reused: Mapping[str, str] | None = None
+                   ) -> dict[str, str]:
     """Source ID -> destination ID of the image's kernel and ramdisk.
 
-    Only those whose data is (or can still go) in the destination record.
+    Only those whose data is (or can still go) in the destination record,
+    or that are ``reused`` (source ID -> the identical image's ID).
     """
     found_ids: dict[str, str] = {}
     for key in metadata.DEPENDENCY_KEYS:
         ref = image.get(key)
+        if reused and ref and ref in reused:
+            found_ids[ref] = reused[ref]
+            continue
         if ref not in source.images:
             continue
         try:

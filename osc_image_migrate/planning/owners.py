@@ -88,6 +88,16 @@ def _map_owner(source: model.Inventory, dest: model.Inventory, owner: str,
     return target
 
 
+def map_owner(source: model.Inventory, dest: model.Inventory,
+              image: model.Record, project_map: Mapping[str, str],
+              orphans_to: str | None = None) -> model.Project:
+    """The image's destination owner; raises :class:`Unmapped` if none."""
+    owner = image.get('owner')
+    if not owner:
+        raise Unmapped('source image has no owner')
+    return _map_owner(source, dest, owner, project_map, orphans_to)
+
+
 def owner_and_members(
         source: model.Inventory, dest: model.Inventory, image: model.Record,
         project_map: Mapping[str, str], orphans_to: str | None = None
@@ -97,10 +107,7 @@ def owner_and_members(
     Raises :class:`Unmapped` when the owner or a member that still exists
     has no destination project.
     """
-    owner = image.get('owner')
-    if not owner:
-        raise Unmapped('source image has no owner')
-    target = _map_owner(source, dest, owner, project_map, orphans_to)
+    target = map_owner(source, dest, image, project_map, orphans_to)
     members: list[model.Record] = []
     if image.get('visibility') != 'shared':
         return target, members, []

@@ -24,6 +24,7 @@ from osc_image_migrate.planning import matching
 from osc_image_migrate.planning import metadata
 from osc_image_migrate.planning import order
 from osc_image_migrate.planning import owners
+from osc_image_migrate.planning import reuse
 from osc_image_migrate.planning import secrets
 from osc_image_migrate.planning import selection
 
@@ -36,8 +37,9 @@ SOURCE_DELETED = 'source-deleted'  # a copy whose source image is gone: kept
 RESUME = 'resume'                # a queued destination record: upload into it
 NEW_ID = 'new-id'                # ID taken by other data: copy to a new ID
 BLOCKED = 'blocked'              # cannot be done; the reason says why
+REUSE = 'reuse'                  # identical data there: map to it (reuse.py)
 ACTIONS = (COPY, METADATA_ONLY, SKIP, FINISH, UPDATE, RESUME, NEW_ID,
-           BLOCKED, SOURCE_DELETED)
+           BLOCKED, SOURCE_DELETED, REUSE)
 DATA_ACTIONS = (COPY, RESUME, NEW_ID)
 # Actions on a copy that already holds the data.
 IN_PLACE_ACTIONS = (SKIP, FINISH, UPDATE)
@@ -113,11 +115,21 @@ _NOT_DONE = (_Blocked, matching.Conflict, owners.Unmapped)
 
 @dataclasses.dataclass(frozen=True)
 class OwnerOptions:
-    """How owners map and IDs are kept: make_plan's arguments, together."""
+    """How owners map and IDs are kept: make_plan's arguments, together.
+
+    ``reused``: the images reused instead of copied (reuse.matches).
+    """
 
     project_map: dict[str, str] = dataclasses.field(default_factory=dict)
     keep_ids: bool = False
     orphans_to: str | None = None
+    reused: Mapping[str, reuse.Match] = dataclasses.field(
+        default_factory=dict)
+
+    def reused_ids(self) -> dict[str, str]:
+        """Source ID -> ID of the destination image reused for it."""
+        return {source_id: match.dest_id
+                for source_id, match in self.reused.items()}
 
 
 def _check_rights(item: PlanItem, source: model.Inventory,
@@ -179,14 +191,27 @@ def _classify(item: PlanItem) -> list[str]:
 
 def _present(item: PlanItem, source: model.Inventory, dest: model.Inventory,
              image: model.Record, found: model.Record,
-             by_source: dict[str, model.Record]) -> list[str]:
+             by_source: dict[str, model.Record],
+             reused: Mapping[str, str]) -> list[str]:
     """Compare a copy that holds the data with its source image."""
     item.dest_id = found['id']
     item.changes = drift.changes(
         image, found, item.dest_owner, item.members,
         dest.members.get(found['id'], []),
-        matching.dependency_ids(source, dest, by_source, image))
+        matching.dependency_ids(source, dest, by_source, image, reused))
     return _classify(item)
+
+
+def _reuse(item: PlanItem, dest: model.Inventory,
+           match: reuse.Match) -> None:
+    """Map the image to an identical destination image: nothing written."""
+    item.action, item.dest_id = REUSE, match.dest_id
+    item.dest_owner = match.image.get('owner')
+    project = dest.projects.get(cast(str, item.dest_owner))
+    item.dest_owner_name = project.name if project else None
+    item.dest_image = copy.deepcopy(match.image)
+    item.attention = []
+    item.reason = reuse.reason(match, dest, item.owner_name or item.owner)
 
 
 def _decide(item: PlanItem, source: model.Inventory, dest: model.Inventory,
@@ -222,7 +247,8 @@ def _decide(item: PlanItem, source: model.Inventory, dest: model.Inventory,
             % (found['id'], ', '.join(import_state.failed_stores(found))))
     if verdict == _PRESENT:
         assert found is not None
-        to_apply = _present(item, source, dest, image, found, by_source)
+        to_apply = _present(item, source, dest, image, found, by_source,
+                            plan_options.reused_ids())
         if conversion.accepted(image, found):
             notes.append(conversion.plan_note(image, found))
     elif verdict == _RESUMABLE:
@@ -294,10 +320,14 @@ def _plan_one(source: model.Inventory, dest: model.Inventory, image_id: str,
         elif ref not in item.depends_on:
             item.depends_on.append(ref)
     try:
-        if blocked:
+        if image_id in plan_options.reused:
+            _reuse(item, dest, plan_options.reused[image_id])
+        elif blocked:
             raise _Blocked(blocked)
-        notes += _decide(item, source, dest, image, plan_options, by_source)
-        notes += secret_notes + item.attention
+        else:
+            notes += _decide(item, source, dest, image, plan_options,
+                             by_source)
+            notes += secret_notes + item.attention
     except _NOT_DONE as e:
         item.action, item.members = BLOCKED, []
         item.reason = str(e)
@@ -329,7 +359,8 @@ def make_plan(source: model.Inventory, dest: model.Inventory,
               keep_ids: bool = False, orphans_to: str | None = None,
               deleted_in: Iterable[str] | None = None,
               secret_options: secrets.Options = secrets.Options(),
-              data_path: str = data_paths.STREAM
+              data_path: str = data_paths.STREAM,
+              reuse_scope: str | None = None
               ) -> list[PlanItem]:
     """One :class:`PlanItem` per selected image, dependencies first.
 
@@ -343,10 +374,16 @@ def make_plan(source: model.Inventory, dest: model.Inventory,
     source image is gone, at the end. ``secret_options``: see
     :mod:`secrets` (signed and encrypted images, volume snapshots).
     ``data_path`` is the path the data of every copied image takes (see
-    :mod:`data_paths`).
+    :mod:`data_paths`). ``reuse_scope`` (one of :data:`reuse.SCOPES`, None
+    for none) maps images to identical destination images instead of
+    copying them (see :mod:`reuse`).
     """
     by_source = dest.images_by_source_id()
     options = OwnerOptions(dict(project_map or {}), keep_ids, orphans_to)
+    if reuse_scope is not None:
+        options = dataclasses.replace(options, reused=reuse.matches(
+            source, dest, selected, by_source, reuse_scope,
+            options.project_map, orphans_to))
     items = [_plan_one(source, dest, image_id, reasons, options, by_source,
                        secret_options)
              for image_id, reasons in selected.items()]
@@ -358,7 +395,8 @@ def make_plan(source: model.Inventory, dest: model.Inventory,
     blocked, moving = set(), set()
     for item in plan:
         stuck = [d for d in item.depends_on if d in blocked]
-        if stuck and item.action not in IN_PLACE_ACTIONS + (BLOCKED,):
+        if stuck and item.action not in IN_PLACE_ACTIONS + (BLOCKED,
+                                                            REUSE):
             item.action, item.members = BLOCKED, []
             item.reason = 'depends on blocked image %s' % ', '.join(stuck)
         elif item.action == SKIP and moving & set(item.depends_on):

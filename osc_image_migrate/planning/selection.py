@@ -65,6 +65,9 @@ class Selection:
     drop_signatures: bool = False
     # --data-path: ``auto`` or a path named (planning/data_paths.py).
     data_path: str = data_paths.AUTO
+    # --reuse-identical and --reuse-scope (planning/reuse.py).
+    reuse_identical: bool = False
+    reuse_scope: str | None = None
 
 
 @dataclasses.dataclass
@@ -92,6 +95,8 @@ class ResolvedSelection:
     drop_signatures: bool = False
     # --data-path: ``auto`` or a path named (planning/data_paths.py).
     data_path: str = data_paths.AUTO
+    reuse_identical: bool = False
+    reuse_scope: str | None = None
 
 
 def looks_like_id(ref: object) -> bool:
@@ -201,7 +206,9 @@ def resolve(selection: Selection,
         dest_store=selection.dest_store,
         secret_map=dict(selection.secret_map),
         drop_signatures=bool(selection.drop_signatures),
-        data_path=selection.data_path)
+        data_path=selection.data_path,
+        reuse_identical=bool(selection.reuse_identical),
+        reuse_scope=selection.reuse_scope)
     owners = {image.get('owner') for image in source.images.values()}
 
     def deleted(ref: str) -> bool:

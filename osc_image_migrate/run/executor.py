@@ -251,6 +251,11 @@ class Executor:
         if item.action == planner.BLOCKED:
             outcome = image_copy.Outcome(image_copy.BLOCKED, item.dest_id,
                                          detail=item.reason)
+        elif item.action == planner.REUSE:
+            # Identical data there already: nothing to write, whatever
+            # became of its dependencies; dependants follow its ID.
+            outcome = image_copy.Outcome(image_copy.REUSED, item.dest_id,
+                                         detail=item.reason)
         elif failed_deps:
             outcome = image_copy.Outcome(
                 image_copy.FAILED, None,

@@ -58,7 +58,8 @@ def plan_exit_status(plan):
     if any(item.action in attention or item.quota or item.attention
            or any(not c.syncable for c in item.changes) for item in plan):
         return EXIT_ATTENTION
-    if any(item.action != planner.SKIP for item in plan):
+    if any(item.action not in (planner.SKIP, planner.REUSE)
+           for item in plan):
         return EXIT_CHANGES
     return EXIT_IN_SYNC
 

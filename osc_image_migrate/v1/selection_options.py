@@ -12,6 +12,7 @@ from osc_image_migrate.i18n import _
 from osc_image_migrate import model
 from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import filter_file
+from osc_image_migrate.planning import reuse
 from osc_image_migrate.planning import selection as selection_mod
 
 
@@ -128,6 +129,26 @@ def add_selection_options(parser):
                'new ID, recorded on the copy)'),
     )
     parser.add_argument(
+        '--reuse-identical', action='store_true', default=False,
+        help=_('Do not copy an active source image whose data an active '
+               'destination image (not a copy made by this tool) already '
+               'holds, with the same size, os_hash_algo and '
+               'os_hash_value, disk and container format: map it to that '
+               'image (action "reuse", its ID in Dest ID) and write '
+               'nothing for it; public and community images only, unless '
+               '--reuse-scope widens it (default: copy every image; '
+               'filter file key reuse_identical)'),
+    )
+    parser.add_argument(
+        '--reuse-scope', metavar='<scope>', choices=reuse.SCOPES,
+        help=_('With --reuse-identical, which images: "public" (public '
+               'and community source images, matched with public and '
+               'community destination images) or "visible" (every source '
+               'image, matched with every destination image the '
+               'destination credential can see) (default: public; filter '
+               'file key reuse_scope)'),
+    )
+    parser.add_argument(
         '--upload-method', metavar='<method>', choices=upload_method.CHOICES,
         default=upload_method.AUTO,
         help=_('How the data is sent: "put" (direct upload), '
@@ -165,9 +186,11 @@ def selection_from_args(parsed_args):
             secret_map=dict(parsed_args.map_secret),
             drop_signatures=parsed_args.drop_signatures,
             data_path=getattr(parsed_args, 'data_path', data_paths.AUTO),
+            reuse_identical=parsed_args.reuse_identical,
+            reuse_scope=parsed_args.reuse_scope,
         )
         if not parsed_args.filter_file:
-            return from_cli
+            return _checked_reuse(from_cli, parsed_args.keep_ids)
         from_file = filter_file.load_filter_file(parsed_args.filter_file)
         if parsed_args.public_and_shared is None:
             from_cli.include_public_and_shared = (
@@ -176,6 +199,20 @@ def selection_from_args(parsed_args):
             # An explicit option wins over the file's switch.
             from_file.include_public_and_shared = (
                 parsed_args.public_and_shared)
-        return filter_file.merge(from_cli, from_file)
+        return _checked_reuse(filter_file.merge(from_cli, from_file),
+                              parsed_args.keep_ids)
     except selection_mod.SelectionError as e:
         raise model.UsageError(str(e))
+
+
+def _checked_reuse(selection, keep_ids):
+    """The selection, if its reuse options make sense together."""
+    if selection.reuse_scope and not selection.reuse_identical:
+        raise selection_mod.SelectionError(
+            '--reuse-scope (filter file key reuse_scope) needs '
+            '--reuse-identical (filter file key reuse_identical)')
+    if selection.reuse_identical and keep_ids:
+        raise selection_mod.SelectionError(
+            '--reuse-identical maps images to destination images of other '
+            'IDs: not with --keep-ids')
+    return selection

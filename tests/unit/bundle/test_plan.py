@@ -20,6 +20,10 @@ def test_mapping_options_are_for_the_import():
                        match='^--map-project, --orphans-to: a bundle'):
         bundle_plan.refuse_mappings(selection.Selection(
             project_map={'a': 'b'}, orphans_to='c'))
+    with pytest.raises(model.UsageError,
+                       match='^--reuse-identical: a bundle .* reuse '):
+        bundle_plan.refuse_mappings(selection.Selection(
+            reuse_identical=True))
 
 
 def test_projects_the_source_cannot_name_are_kept_by_id():

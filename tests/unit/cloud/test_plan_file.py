@@ -104,3 +104,14 @@ def test_missing_item_is_blocked_with_the_saved_fields():
             item.dest_id, item.reason, item.selected) == (
         'gone', 'old', 5, planner.BLOCKED, 'gone',
         'source image no longer exists', [])
+
+
+def test_a_reused_row_replanned_as_a_copy_says_what_is_missing(monkeypatch):
+    saved = _saved('a')
+    saved['a'].update({'Action': planner.REUSE, 'Dest ID': 'seeded'})
+    (plan, _), _ = _recheck(monkeypatch, saved, ['a'],
+                            selection.Selection())
+    assert plan[0].action == planner.BLOCKED
+    assert plan[0].reason.endswith(
+        'the plan reused identical data: give --reuse-identical as when '
+        'it was made')

@@ -79,6 +79,37 @@ def test_a_result_is_ok_unless_failed_or_blocked():
     assert not result(image_copy.BLOCKED).ok
 
 
+def test_a_reused_image_is_reported_and_nothing_runs_for_it():
+    """Reuse writes nothing, even when its kernel failed.
+
+    Its dependants follow the reused image's ID.
+    """
+    copies = {}
+
+    class Copy:
+        dest_id = None
+
+        def __init__(self, item):
+            copies[item.source_id] = self
+
+        def run(self, id_map, on_bytes=None, stop=None):
+            self.id_map = id_map
+            return image_copy.Outcome(image_copy.MIGRATED, 'new')
+
+    kernel = plan_item('kernel', action=planner.BLOCKED, reasons=['no'])
+    reused = plan_item('reused', action=planner.REUSE, dest_id='seeded',
+                       depends_on=['kernel'], reasons=['identical'])
+    server = plan_item('server', depends_on=['reused'])
+    runner = executor.Executor(Clients(), Clients(), make_copy=Copy)
+    results = runner.run([kernel, reused, server])
+    assert [(r.result, r.dest_id, r.detail) for r in results[1:]] == [
+        (image_copy.REUSED, 'seeded', 'identical'),
+        (image_copy.MIGRATED, 'new', '')]
+    assert results[1].ok
+    assert list(copies) == ['server']
+    assert copies['server'].id_map == {'reused': 'seeded'}
+
+
 def test_rows_of_images_never_started_say_so():
     runner = executor.Executor(Clients(), Clients())
     done, later = plan_item('done'), plan_item('later')

@@ -51,7 +51,7 @@ class TestPlanRows(base.TestCommand):
     ([], 0), ([planner.SKIP], 0),
     ([planner.SKIP, planner.UPDATE], 3), ([planner.COPY], 3),
     ([planner.FINISH, planner.BLOCKED], 4),
-    ([planner.SOURCE_DELETED], 4)])
+    ([planner.SOURCE_DELETED], 4), ([planner.REUSE, planner.SKIP], 0)])
 def test_plan_exit_status(actions, status):
     plan = [planner.PlanItem('s%d' % n, action=a)
             for n, a in enumerate(actions)]
