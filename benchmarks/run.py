@@ -24,7 +24,10 @@ the machine is usually busy with other work:
    reconnect, not a restart);
 8. ``tls``: one image over https through HAProxy vs over plain http to
    the same Glances, migrate vs curl pipes, and client CPU (a TLS
-   sandbox only; benchmarks/tls.py).
+   sandbox only; benchmarks/tls.py);
+9. ``bundle``: one image exported to a bundle vs ``curl`` to a file,
+   and imported from it vs ``curl -T`` of that file, and both legs'
+   peak RSS (benchmarks/bundles.py).
 
 Every image it creates is deleted at the end. Usage::
 
@@ -40,6 +43,7 @@ import sys
 import time
 import traceback
 
+import bundles
 import cloud
 import limits
 import measure
@@ -53,22 +57,22 @@ import transfers
 # Numbered as in the table; run in this order (plan last: its thousands
 # of images would slow every other plan).
 SECTIONS = ('ceiling', 'single', 'parallel', 'memory', 'cpu', 'limit-rate',
-            'resume', 'tls', 'plan')
+            'resume', 'tls', 'bundle', 'plan')
 NUMBERS = {'ceiling': 0, 'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4,
-           'cpu': 5, 'limit-rate': 6, 'resume': 7, 'tls': 8}
+           'cpu': 5, 'limit-rate': 6, 'resume': 7, 'tls': 8, 'bundle': 9}
 # The sizes issue 12 names: one 4 GiB image, 4 x 1 GiB at once.
 FULL = {'ceiling_size': '1G', 'size': '4G', 'parallel_count': 4,
         'parallel_size': '1G',
         'memory_sizes': '64M,2G', 'plan_counts': '100,2000,10000',
         'cpu_size': '512M', 'limit_rate': '20M', 'limit_size': '128M',
-        'resume_size': '2G', 'tls_size': '1G', 'repeat': 3,
-        'copy_repeat': 2}
+        'resume_size': '2G', 'tls_size': '1G', 'bundle_size': '2G',
+        'repeat': 3, 'copy_repeat': 2}
 QUICK = {'ceiling_size': '256M', 'size': '64M', 'parallel_count': 4,
          'parallel_size': '16M',
          'memory_sizes': '16M,128M', 'plan_counts': '20,50,100',
          'cpu_size': '64M', 'limit_rate': '8M', 'limit_size': '24M',
-         'resume_size': '256M', 'tls_size': '64M', 'repeat': 1,
-         'copy_repeat': 1}
+         'resume_size': '256M', 'tls_size': '64M', 'bundle_size': '256M',
+         'repeat': 1, 'copy_repeat': 1}
 _T0 = time.monotonic()
 
 
@@ -137,6 +141,9 @@ def parse_args(argv):
         '--tls-size', metavar='<size>',
         help='image size for "tls" (default: 1G)')
     parser.add_argument(
+        '--bundle-size', metavar='<size>',
+        help='image size for "bundle" (default: 2G)')
+    parser.add_argument(
         '--state-dir', metavar='<dir>',
         help='sandbox state folder (default: $OSC_IMAGE_MIGRATE_SANDBOX or '
              '<repo>/.sandbox)')
@@ -169,6 +176,7 @@ def parse_args(argv):
         args.limit_size = report.parse_size(args.limit_size)
         args.resume_size = report.parse_size(args.resume_size)
         args.tls_size = report.parse_size(args.tls_size)
+        args.bundle_size = report.parse_size(args.bundle_size)
         args.memory_sizes = sorted(report.parse_size(s) for s in
                                    args.memory_sizes.split(','))
         args.plan_counts = sorted(int(c) for c in
@@ -215,6 +223,8 @@ def run_sections(bench, args):
         'resume': lambda: resume.resume(bench, args.resume_size,
                                         args.copy_repeat, log),
         'tls': lambda: tls.tls(bench, args.tls_size, args.copy_repeat, log),
+        'bundle': lambda: bundles.bundle(bench, args.bundle_size,
+                                         args.copy_repeat, log),
         'plan': lambda: plans.plan_scale(bench, args.plan_counts,
                                          args.repeat, log,
                                          keep=args.keep_plan_images),
@@ -239,7 +249,8 @@ def run_sections(bench, args):
 def main(argv=None):
     args = parse_args(argv)
     only = args.only or SECTIONS
-    uses_curl = {'ceiling', 'single', 'parallel', 'tls'} & set(only)
+    uses_curl = {'ceiling', 'single', 'parallel', 'tls', 'bundle'} & set(
+        only)
     if uses_curl and not shutil.which('curl'):
         sys.stderr.write('benchmarks: curl is needed for the raw pipe '
                          'reference (apt-get install curl)\n')
