@@ -8,8 +8,10 @@ breaks or falls silent), and so is the rule for what the bytes must be
 what was read). The bytes go into ``images/<id>.data.part`` in blocks of
 layout.BLOCK_SIZE, hashed in threads of their own (stream/hashing.py):
 the record's algorithm over the whole file, and sha256 over each chunk of
-layout.CHUNK_SIZE. Each whole chunk is fsynced, then its sha256 appended
-to ``<part>.sha256``: those are the chunks a killed export keeps.
+layout.CHUNK_SIZE, and written by a thread of its own while the next block
+is read (the reads and the disk writes overlap). Each whole chunk is
+fsynced, then its sha256 appended to ``<part>.sha256``: those are the
+chunks a killed export keeps.
 
 A new attempt keeps the part's leading chunks whose sha256 still matches
 the list, hashes them again from the disk (the running hash has to cover
@@ -22,6 +24,7 @@ is unknown, so a ``Range`` from there could not be asked).
 
 import dataclasses
 import os
+import queue
 import threading
 from typing import Any
 from typing import Callable
@@ -214,12 +217,22 @@ class Export:
         try:
             with open(self.part, 'ab') as part, \
                     open(self.sums_path, 'a') as sums:
-                return self._write(body, part, sums, offset, hashes)
+                writer = _PartWriter(part, sums, self.part, self.chunks)
+                try:
+                    written = self._write(body, writer, offset, hashes)
+                finally:
+                    writer.close()
+                return written
         finally:
             body.response.close()
 
-    def _write(self, body: download.SourceDownload, part: Any, sums: Any,
+    def _write(self, body: download.SourceDownload, writer: '_PartWriter',
                offset: int, hashes: list[hashing.BackgroundHash]) -> int:
+        """Read blocks, hash them and hand them to the part's writer.
+
+        The reads and the disk writes overlap: the writer's thread
+        writes one block while this one reads the next.
+        """
         written = offset
         chunk = hashing.BackgroundHash('sha256')
         in_chunk = 0
@@ -229,21 +242,19 @@ class Export:
                     raise cancel.Interrupted()
                 block = self._fill(body)
                 if block:
-                    try:
-                        part.write(block)
-                    except OSError as e:
-                        raise _io_error('write', self.part, e)
                     for h in hashes + [chunk]:
                         h.update(block)
+                    writer.write(block)
                     written += len(block)
                     in_chunk += len(block)
                     if self.on_bytes is not None:
                         self.on_bytes(len(block))
                 if in_chunk and (in_chunk == self.chunk_size
                                  or len(block) < self.block_size):
-                    self._seal(chunk, part, sums)
+                    writer.seal(chunk)
                     chunk, in_chunk = hashing.BackgroundHash('sha256'), 0
                 if len(block) < self.block_size:
+                    writer.finish()
                     return written
         finally:
             chunk.close()
@@ -251,7 +262,8 @@ class Export:
     def _fill(self, body: download.SourceDownload) -> bytearray:
         """The next block, full unless the source ended; a new buffer.
 
-        A new buffer each time: the hashes read it in their threads.
+        A new buffer each time: the hashes and the writer read it in
+        their threads.
         """
         block = bytearray(self.block_size)
         view = memoryview(block)
@@ -262,20 +274,6 @@ class Export:
                 return block[:filled]
             filled += n
         return block
-
-    def _seal(self, chunk: hashing.BackgroundHash, part: Any,
-              sums: Any) -> None:
-        """A chunk is on disk: fsync it, then list its sha256."""
-        try:
-            part.flush()
-            os.fsync(part.fileno())
-            digest = chunk.hexdigest()
-            sums.write(digest + '\n')
-            sums.flush()
-            os.fsync(sums.fileno())
-        except OSError as e:
-            raise _io_error('write', self.part, e)
-        self.chunks.append(digest)
 
     def _verify(self, total: int,
                 hasher: hashing.BackgroundHash | None) -> None:
@@ -301,3 +299,75 @@ class Export:
             except FileNotFoundError:
                 pass
         raise http.CloudError(problem, retriable=True)
+
+
+class _PartWriter:
+    """Writes a part's blocks and seals its chunks, in a thread of its own.
+
+    ``write`` and ``seal`` return at once (at most BACKLOG items wait, so
+    memory stays flat); the thread writes the blocks in order, and seals
+    a chunk (fsync of the part, then its sha256 listed and fsynced) once
+    every block before it is written. A write that fails (a full disk) is
+    raised by the next call, and by ``finish``, which waits for them all.
+    """
+
+    BACKLOG = 8
+
+    def __init__(self, part: Any, sums: Any, path: str,
+                 chunks: list[str]) -> None:
+        self.part = part
+        self.sums = sums
+        self.path = path
+        self.chunks = chunks
+        self.error: http.CloudError | None = None
+        self._items: queue.Queue[Any] = queue.Queue(self.BACKLOG)
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name='bundle-part-writer')
+        self._thread.start()
+
+    def write(self, block: bytearray) -> None:
+        self._put(block)
+
+    def seal(self, chunk: hashing.BackgroundHash) -> None:
+        self._put(chunk)
+
+    def _put(self, item: Any) -> None:
+        if self.error is not None:
+            raise self.error
+        self._items.put(item)
+
+    def finish(self) -> None:
+        """Wait until every block is written and every chunk sealed."""
+        self.close()
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._items.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while (item := self._items.get()) is not None:
+            if self.error is not None:
+                # Drained, so that the reader never blocks on a full queue.
+                if isinstance(item, hashing.BackgroundHash):
+                    item.close()
+                continue
+            try:
+                if isinstance(item, hashing.BackgroundHash):
+                    self._seal(item)
+                else:
+                    self.part.write(item)
+            except OSError as e:
+                self.error = _io_error('write', self.path, e)
+
+    def _seal(self, chunk: hashing.BackgroundHash) -> None:
+        """A chunk is on disk: fsync it, then list its sha256."""
+        self.part.flush()
+        os.fsync(self.part.fileno())
+        digest = chunk.hexdigest()
+        self.sums.write(digest + '\n')
+        self.sums.flush()
+        os.fsync(self.sums.fileno())
+        self.chunks.append(digest)

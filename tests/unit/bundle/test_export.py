@@ -112,3 +112,49 @@ def test_a_record_without_a_size_is_read_from_its_first_byte(tmp_path):
     source = FakeSource(DATA)
     data = run(tmp_path, source, sizeless)
     assert source.image.requests == [0] and data.size == len(DATA)
+
+
+class FullDisk:
+    """A part file that takes ``room`` bytes, then fails as a full disk."""
+
+    def __init__(self, room):
+        self.room = room
+        self.flushed = 0
+
+    def write(self, block):
+        if len(block) > self.room:
+            raise OSError(28, 'No space left on device')
+        self.room -= len(block)
+
+    def flush(self):
+        self.flushed += 1
+
+    def fileno(self):
+        raise AssertionError('a failed part is never sealed')
+
+
+def test_a_write_that_fails_is_raised_by_the_next_call_and_by_finish():
+    writer = export._PartWriter(FullDisk(BLOCK), None, '/b/x.part', [])
+    writer.write(bytearray(BLOCK))
+    writer.write(bytearray(BLOCK))
+    writer.close()  # waits for the thread: the error is known now
+    with pytest.raises(http.CloudError, match=(
+            '^bundle: cannot write /b/x.part: No space left on device$')):
+        writer.write(bytearray(BLOCK))
+    with pytest.raises(http.CloudError):
+        writer.finish()
+
+
+def test_a_chunk_after_a_failed_write_is_never_listed():
+    chunks = []
+    writer = export._PartWriter(FullDisk(0), None, '/b/x.part', chunks)
+    chunk = export.hashing.BackgroundHash('sha256')
+    with pytest.raises(http.CloudError):
+        # The seal may be refused at once (the write failed already) or
+        # queued behind it and dropped: never listed either way.
+        writer.write(bytearray(BLOCK))
+        writer.seal(chunk)
+        writer.finish()
+    chunk.close()
+    writer.close()
+    assert chunks == []
