@@ -12,6 +12,8 @@ A bundle is a directory::
     images/<id>.data.part.sha256
                             the sha256 of each whole chunk of the part
                             written so far, one per line
+    export.lock             locked (fcntl) by the export writing into the
+                            bundle, so that a second one refuses to start
 
 Every file appears under its final name only when complete: written to a
 temporary name, fsynced, renamed, and the directory fsynced (the part
@@ -40,6 +42,7 @@ CHUNK_SIZE = 64 * 1024 * 1024
 # What one read from the source fills before it is written and hashed.
 BLOCK_SIZE = 1024 * 1024
 MANIFEST = 'manifest.json'
+LOCK = 'export.lock'
 IMAGES = 'images'
 
 

@@ -11,6 +11,7 @@ documents at the end of each run (``write_manifest``), so a run killed
 before that leaves the previous manifest; the next run writes it again.
 """
 
+import fcntl
 import os
 import threading
 from typing import Any
@@ -20,6 +21,7 @@ from osc_image_migrate.bundle import documents
 from osc_image_migrate.bundle import export
 from osc_image_migrate.bundle import layout
 from osc_image_migrate.bundle import reader
+from osc_image_migrate.cloud import http
 from osc_image_migrate import model
 from osc_image_migrate.planning import drift
 from osc_image_migrate.planning import planner
@@ -56,6 +58,7 @@ class BundleWriter:
         self.source = dict(source)
         self.projects = projects
         self._lock = threading.Lock()
+        self._lock_fd: int | None = None
 
     def create(self) -> None:
         """Make the bundle directory (its parent must exist)."""
@@ -65,6 +68,39 @@ class BundleWriter:
         except OSError as e:
             raise layout.BundleError('bundle %s: %s' % (
                 self.root, e.strerror or e))
+
+    def lock(self) -> None:
+        """Hold the bundle's lock file until unlock() or the process ends.
+
+        Two exports writing one bundle at once would each take the
+        other's part file for their own and mix their chunks; the second
+        is refused instead. The kernel drops an fcntl lock with its
+        process, so a killed export never leaves the bundle locked.
+        """
+        path = os.path.join(self.root, layout.LOCK)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise layout.BundleError('bundle %s: %s' % (
+                self.root, e.strerror or e))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode('ascii', 'replace').strip()
+            os.close(fd)
+            raise layout.BundleError(
+                'bundle %s is being written by another export%s; run this '
+                'one when it has ended' % (
+                    self.root,
+                    ' (process %s)' % holder if holder.isdigit() else ''))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, b'%d\n' % os.getpid(), 0)
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     def _path(self, image_id: str) -> str:
         return os.path.join(self.root, layout.metadata_name(image_id))
@@ -77,8 +113,12 @@ class BundleWriter:
         document = documents.metadata_document(
             item.source_image, item.members, self.projects, self.source,
             data, previous, changes)
-        layout.write_atomic(self._path(item.source_id),
-                            layout.dump(document))
+        path = self._path(item.source_id)
+        try:
+            layout.write_atomic(path, layout.dump(document))
+        except OSError as e:
+            raise http.CloudError('bundle: cannot write %s: %s' % (
+                path, e.strerror or e), retriable=False)
 
     def reserve(self, item: planner.PlanItem) -> None:
         """The image's document before its data (data null)."""
@@ -107,14 +147,23 @@ class BundleWriter:
             pass
 
     def write_manifest(self) -> None:
-        """The manifest of every document the bundle holds now."""
+        """The manifest of every document the bundle holds now.
+
+        One that cannot be written (a full disk) leaves the previous one,
+        which claims nothing the bundle lacks: a BundleError.
+        """
+        path = os.path.join(self.root, layout.MANIFEST)
         with self._lock:
             contents = reader.read(self.root)
             stored = {}
-            for image_id in contents.documents:
-                with open(self._path(image_id), 'rb') as f:
-                    raw = f.read()
-                stored[image_id] = (contents.documents[image_id], raw)
-            layout.write_atomic(
-                os.path.join(self.root, layout.MANIFEST),
-                layout.dump(documents.manifest(self.source, stored)))
+            try:
+                for image_id in contents.documents:
+                    with open(self._path(image_id), 'rb') as f:
+                        raw = f.read()
+                    stored[image_id] = (contents.documents[image_id], raw)
+                layout.write_atomic(path, layout.dump(
+                    documents.manifest(self.source, stored)))
+            except OSError as e:
+                raise layout.BundleError(
+                    'bundle %s: cannot write %s: %s; the next run writes '
+                    'it' % (self.root, layout.MANIFEST, e.strerror or e))

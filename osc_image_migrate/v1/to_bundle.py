@@ -10,7 +10,6 @@ destination cloud's. No destination cloud is logged in to.
 from osc_image_migrate.bundle import layout
 from osc_image_migrate.bundle import plan as bundle_plan
 from osc_image_migrate.bundle import writer as bundle_writer
-from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import bundle_copy
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate import model
@@ -61,6 +60,22 @@ def plan(cmd, parsed_args, selection=None):
     return planned
 
 
+def _write_manifest(cmd, writer):
+    """The run's manifest, then the lock released; True if it failed.
+
+    A manifest that cannot be written is one line after the rows (which
+    say what each image got), not an error that would hide them.
+    """
+    try:
+        writer.write_manifest()
+    except layout.BundleError as e:
+        cmd.log.error(str(e))
+        return True
+    finally:
+        writer.unlock()
+    return False
+
+
 def migrate(cmd, parsed_args):
     """``migrate --to-bundle``: ``(columns, rows)``; sets the exit status."""
     check_options(parsed_args)
@@ -75,6 +90,7 @@ def migrate(cmd, parsed_args):
         planned.source.projects)
     try:
         writer.create()
+        writer.lock()
     except layout.BundleError as e:
         raise model.UsageError(str(e))
     stream_options = options.StreamOptions(
@@ -91,7 +107,8 @@ def migrate(cmd, parsed_args):
     try:
         results, interrupted = cmd.carry_out(runner, planned.plan)
     finally:
-        with http.translated('bundle %s' % parsed_args.to_bundle):
-            writer.write_manifest()
+        manifest_error = _write_manifest(cmd, writer)
     cmd.exit_status = rows.run_exit_status(results, [], interrupted)
+    if manifest_error and not cmd.exit_status:
+        cmd.exit_status = 1
     return rows.RESULT_COLUMNS, [rows.result_row(r) for r in results]

@@ -4,18 +4,15 @@
 The real ``openstack`` CLI against the shared sandbox's source cloud: a
 mixed selection exported, checked file by file against the source, a
 re-run that skips and a sync that records drift; a flipped byte found by
-``bundle verify``; a SIGKILLed export resumed from its last whole chunk;
-a bundle on a file system too small for the plan refused before any byte.
+``bundle verify``; a bundle on a file system too small for the plan
+refused before any byte. A SIGKILLed export and the other faults:
+test_bundle_faults.py.
 """
 
 import hashlib
 import json
 import os
-import pathlib
-import signal
 import subprocess
-import sys
-import time
 
 import pytest
 
@@ -25,7 +22,6 @@ from tests.functional.fixtures import faults as fs
 from tests.functional.fixtures import legacy
 
 MiB = 1024 * 1024
-CHUNK = layout.CHUNK_SIZE
 
 
 def document(root, image_id):
@@ -129,51 +125,6 @@ def test_a_flipped_byte_is_named_by_bundle_verify(sandbox, mixed,
         made['shared']['id']]
     assert (row['Result'], row['Detail']) == (
         'failed', '%s: chunk 0 (bytes 0-%d) differs' % (name, 3 * MiB - 1))
-
-
-@pytest.fixture(scope='module')
-def big(sandbox):
-    """An image of three and a half chunks."""
-    images = fs.Images(sandbox)
-    image = images.make('big', 3 * CHUNK + CHUNK // 2)
-    return image, images.data[image['id']]
-
-
-def test_a_killed_export_resumes_from_its_last_whole_chunk(
-        sandbox, big, tmp_path):
-    image, blob = big
-    root = str(tmp_path / 'bundle')
-    sums = os.path.join(root, layout.sums_name(image['id']))
-    command = [
-        str(pathlib.Path(sys.executable).parent / 'openstack'),
-        '--os-cloud', 'src', 'image', 'migrate', '--to-bundle', root,
-        image['id'], '--limit-rate', '64M', '-f', 'json']
-    export = subprocess.Popen(command, env=sandbox.env(),
-                              stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        # The event: the first whole chunk is on disk and listed.
-        deadline = time.monotonic() + 120
-        while not (os.path.exists(sums) and os.path.getsize(sums)):
-            assert export.poll() is None, 'export ended before a chunk'
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        export.send_signal(signal.SIGKILL)
-    finally:
-        export.wait()
-    part = os.path.getsize(os.path.join(root, layout.part_name(
-        image['id'])))
-    assert not os.path.exists(os.path.join(root, layout.data_name(
-        image['id'])))
-    assert CHUNK <= part < len(blob)
-    rows, run = sandbox.migrate_json('--to-bundle', root, image['id'])
-    row = rows[image['id']]
-    resumed = int(row['Detail'].split('resumed from byte ')[1].split()[0])
-    assert row['Result'] == 'migrated'
-    assert resumed % CHUNK == 0 and CHUNK <= resumed <= part
-    assert row['Size'] == len(blob)
-    assert data_of(root, image['id']) == blob
-    assert not os.path.exists(sums)
 
 
 @pytest.fixture

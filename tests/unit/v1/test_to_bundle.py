@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 
+from osc_image_migrate.bundle import layout
 from osc_image_migrate import model
 from osc_image_migrate.v1 import image_migrate
 from osc_image_migrate.v1 import to_bundle
@@ -49,3 +50,18 @@ def test_the_command_reports_them_before_reading_a_cloud(caplog):
     assert caplog.messages == [
         '--data-path stream: not with --to-bundle (a bundle is its own '
         'data path, written from a fresh plan)']
+
+
+def test_a_manifest_that_cannot_be_written_is_one_line_after_the_rows():
+    cmd, writer = mock.Mock(), mock.Mock()
+    writer.write_manifest.side_effect = layout.BundleError(
+        'bundle /b: cannot write manifest.json: No space left on device; '
+        'the next run writes it')
+    assert to_bundle._write_manifest(cmd, writer) is True
+    cmd.log.error.assert_called_once_with(
+        'bundle /b: cannot write manifest.json: No space left on device; '
+        'the next run writes it')
+    writer.unlock.assert_called_once_with()
+    writer = mock.Mock()
+    assert to_bundle._write_manifest(cmd, writer) is False
+    writer.unlock.assert_called_once_with()

@@ -1,0 +1,261 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A bundle's two legs under faults, on the sandbox (issue 27).
+
+One image of 1 GiB serves every test that needs size: its export killed
+after its first whole chunk (while a second export into the same bundle
+is refused by the lock) and resumed from that chunk; its import from the
+finished bundle killed while the destination record is ``saving``, then
+finished into the same record. A full file system in the middle of an
+export: one clear line, nothing accepted, and a re-run once space is
+free resumes. Every wait is on an event (a file, a status), never a
+sleep.
+"""
+
+import hashlib
+import json
+import os
+import pathlib
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from osc_image_migrate.bundle import layout
+from tests.functional.fixtures import faults as fs
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+CHUNK = layout.CHUNK_SIZE
+
+
+def openstack(*args, cloud='src'):
+    head = [str(pathlib.Path(sys.executable).parent / 'openstack')]
+    return head + (['--os-cloud', cloud] if cloud else []) + list(args)
+
+
+def wait_until(predicate, process, what, timeout=120):
+    """Poll for an event while ``process`` runs; fail if it ends first."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert process.poll() is None, 'the command ended before %s' % what
+        assert time.monotonic() < deadline, 'no %s in %d s' % (
+            what, timeout)
+        time.sleep(0.02)
+
+
+def killed(process):
+    process.send_signal(signal.SIGKILL)
+    process.communicate()
+    assert process.returncode == -signal.SIGKILL
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(4 * MiB), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Blocks:
+    """Seeded random data, generated block by block: never held whole."""
+
+    def __init__(self, size, seed):
+        self.size = size
+        self.seed = seed
+        self.sha256 = None
+
+    def __iter__(self):
+        digest = hashlib.sha256()
+        rng = random.Random(self.seed)
+        left = self.size
+        while left:
+            block = rng.randbytes(min(4 * MiB, left))
+            digest.update(block)
+            left -= len(block)
+            yield block
+        self.sha256 = digest.hexdigest()
+
+
+@pytest.fixture(scope='module')
+def gib(sandbox):
+    """A 1 GiB source image with a tag and a property, and its sha256."""
+    data = Blocks(GiB, seed=27)
+    image = sandbox.create_image(
+        name='gib-bundle-%s' % os.urandom(4).hex(), data=iter(data),
+        visibility='private', tags=['big'], os_distro='debian',
+        owner=sandbox.project_id('src', 'demo'))
+    assert image['size'] == GiB
+    return image, data.sha256
+
+
+@pytest.fixture(scope='module')
+def gib_root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp('gib') / 'bundle')
+
+
+def manifest_data(root, image_id):
+    manifest = layout.load(os.path.join(root, layout.MANIFEST)) or {}
+    return (manifest.get('images', {}).get(image_id) or {}).get('data')
+
+
+def test_a_killed_export_resumes_and_a_second_one_is_locked_out(
+        sandbox, gib, gib_root):
+    image, sha256 = gib
+    root = gib_root
+    part = os.path.join(root, layout.part_name(image['id']))
+    sums = os.path.join(root, layout.sums_name(image['id']))
+    data = os.path.join(root, layout.data_name(image['id']))
+    # Slowed so that it is surely still writing while the second export
+    # starts, plans and is refused (the kill comes right after).
+    export = subprocess.Popen(
+        openstack('image', 'migrate', '--to-bundle', root, image['id'],
+                  '--limit-rate', '32M', '-f', 'json'),
+        env=sandbox.env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        # The event: the first whole chunk is on disk and listed.
+        wait_until(lambda: os.path.exists(sums) and os.path.getsize(sums),
+                   export, 'a whole chunk')
+        second = sandbox.openstack('image', 'migrate', '--to-bundle', root,
+                                   image['id'], check=False)
+        assert export.poll() is None, 'the first export ended too soon'
+    finally:
+        killed(export)
+    assert (second.returncode, second.stdout) == (2, '')
+    assert second.stderr.splitlines() == [
+        'bundle %s is being written by another export (process %d); run '
+        'this one when it has ended' % (root, export.pid)]
+    written = os.path.getsize(part)
+    assert not os.path.exists(data)
+    assert manifest_data(root, image['id']) is None
+    assert CHUNK <= written < GiB
+
+    rows, run = sandbox.migrate_json('--to-bundle', root, image['id'])
+    row = rows[image['id']]
+    resumed = int(row['Detail'].split('resumed from byte ')[1].split()[0])
+    assert row['Result'] == 'migrated'
+    assert resumed % CHUNK == 0 and CHUNK <= resumed <= written
+    assert row['Size'] == GiB
+    assert file_sha256(data) == sha256
+    assert not os.path.exists(sums) and not os.path.exists(part)
+    assert manifest_data(root, image['id'])['size'] == GiB
+
+
+@pytest.fixture(scope='module')
+def gib_exported(sandbox, gib, gib_root):
+    """The 1 GiB image's bundle, complete (as the test above leaves it)."""
+    image, _ = gib
+    if manifest_data(gib_root, image['id']) is None:
+        rows, _ = sandbox.migrate_json('--to-bundle', gib_root, image['id'])
+        assert rows[image['id']]['Result'] == 'migrated'
+    return gib_root
+
+
+def test_a_killed_import_never_activates_and_a_rerun_finishes_it(
+        sandbox, gib, gib_exported):
+    image, _ = gib
+    command = openstack('image', 'migrate', '--from-bundle', gib_exported,
+                        '--dest-cloud', 'dst', image['id'], '-f', 'json',
+                        cloud=None)
+    process = subprocess.Popen(command, env=sandbox.env(),
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        # The event: the destination record is taking data.
+        wait_until(lambda: fs.dest_status(sandbox, image['id']) == 'saving',
+                   process, 'a saving record')
+    finally:
+        killed(process)
+    # Glance puts the record back: never active with part of the data.
+    assert fs.wait_for(lambda: fs.dest_status(sandbox, image['id']) ==
+                       'queued', timeout=30)
+    assert [(r['id'], r['status']) for r in fs.copies(
+        sandbox, image['id'])] == [(image['id'], 'queued')]
+
+    rows, run = sandbox.migrate_json(
+        '--from-bundle', gib_exported, '--dest-cloud', 'dst', image['id'],
+        cloud=None)
+    assert run.stderr == ''
+    row = rows[image['id']]
+    assert (row['Result'], row['Dest ID']) == ('migrated', image['id'])
+    (copy,) = fs.copies(sandbox, image['id'])
+    assert copy['id'] == image['id']
+    for field in ('status', 'size', 'os_hash_algo', 'os_hash_value',
+                  'checksum', 'tags', 'os_distro', 'name'):
+        assert copy[field] == image[field], field
+    assert copy['owner'] == sandbox.project_id('dst', 'demo')
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """A 160 MiB tmpfs (root only: mounting needs it)."""
+    if os.geteuid() != 0:
+        pytest.skip('mounting a tmpfs needs root')
+    mount = tmp_path / 'tmpfs'
+    mount.mkdir()
+    subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=160m', 'tmpfs',
+                    str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(['umount', str(mount)], check=True)
+
+
+def fill(folder):
+    """Write a file into ``folder`` until its file system is full."""
+    path = os.path.join(folder, 'filler')
+    block = b'\0' * MiB
+    with open(path, 'wb', buffering=0) as f:
+        try:
+            while True:
+                f.write(block)
+        except OSError:
+            pass
+    return path
+
+
+def test_a_full_disk_mid_export_accepts_nothing_and_a_rerun_resumes(
+        sandbox, tmpfs):
+    images = fs.Images(sandbox)
+    image = images.make('full', CHUNK + CHUNK // 2)
+    root = str(tmpfs / 'bundle')
+    sums = os.path.join(root, layout.sums_name(image['id']))
+    data = os.path.join(root, layout.data_name(image['id']))
+    export = subprocess.Popen(
+        openstack('image', 'migrate', '--to-bundle', root, image['id'],
+                  '--limit-rate', '24M', '-f', 'json'),
+        env=sandbox.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        # The event: the first whole chunk is listed; then the disk fills.
+        wait_until(lambda: os.path.exists(sums) and os.path.getsize(sums),
+                   export, 'a whole chunk')
+        filler = fill(str(tmpfs))
+        out, err = export.communicate(timeout=120)
+    finally:
+        if export.poll() is None:
+            killed(export)
+    assert export.returncode == 1, err
+    (row,) = json.loads(out)
+    assert (row['Result'], row['Detail']) == ('failed', (
+        'bundle: cannot write %s: No space left on device'
+        % os.path.join(root, layout.part_name(image['id']))))
+    # The manifest cannot be written either: one line after the rows.
+    assert err.splitlines() == [
+        'bundle %s: cannot write %s: No space left on device; the next run '
+        'writes it' % (root, layout.MANIFEST)]
+    assert not os.path.exists(data)
+    assert manifest_data(root, image['id']) is None
+
+    os.unlink(filler)
+    rows, run = sandbox.migrate_json('--to-bundle', root, image['id'])
+    row = rows[image['id']]
+    assert row['Result'] == 'migrated'
+    assert 'resumed from byte %d ' % CHUNK in row['Detail']
+    with open(data, 'rb') as f:
+        assert f.read() == images.data[image['id']]
+    assert manifest_data(root, image['id'])['size'] == CHUNK + CHUNK // 2
