@@ -108,7 +108,35 @@ def compute_plan(src_clients: sessions.CloudClients, root: str,
                 'keeps IDs; move %s and its data aside to export it again'
                 % (layout.data_name(item.source_id),
                    layout.metadata_name(item.source_id)))
+        else:
+            in_bundle_words(item, contents)
     return ExportPlan(plan, resolved, contents, source)
+
+
+def in_bundle_words(item: planner.PlanItem,
+                    contents: reader.BundleContents) -> None:
+    """The planner's first note, said of a bundle rather than of a cloud.
+
+    The planner speaks of a destination cloud's records and IDs; a bundle
+    has files, and every ID is its own (no ID can be burned in it). The
+    other notes (no data, no hash to check...) stay as they are.
+    """
+    if not item.reasons:
+        return
+    first = item.reasons[0]
+    if item.action in (planner.COPY, planner.METADATA_ONLY):
+        first = 'not in the bundle yet'
+    elif item.action == planner.RESUME:
+        written = contents.written.get(item.source_id, 0)
+        kept = written - written % layout.CHUNK_SIZE
+        first = 'in the bundle without its data (%s): write it%s' % (
+            layout.metadata_name(item.source_id),
+            ' after the %s an earlier run wrote in whole chunks'
+            % _size(kept) if kept else '')
+    elif item.dest_id:
+        first = first.replace('in the destination as %s' % item.dest_id,
+                              'in the bundle')
+    item.reasons[0] = first
 
 
 def space_needed(plan: Iterable[planner.PlanItem],

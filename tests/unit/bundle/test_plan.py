@@ -68,3 +68,28 @@ def test_a_plan_that_does_not_fit_is_one_line(tmp_path):
     message = str(e.value)
     assert message.startswith('bundle %s does not fit: ' % target)
     assert '\n' not in message and message.endswith('nothing written')
+
+
+@pytest.mark.parametrize('action, reason, written, said', [
+    (planner.COPY, 'ID free in destination', 0, 'not in the bundle yet'),
+    (planner.METADATA_ONLY, 'ID free in destination', 0,
+     'not in the bundle yet'),
+    (planner.RESUME, 'destination record i0 is queued: upload into it',
+     layout.CHUNK_SIZE + 5,
+     'in the bundle without its data (images/i0.json): write it after the '
+     '64.0 MiB an earlier run wrote in whole chunks'),
+    (planner.RESUME, 'destination record i0 is queued: upload into it', 5,
+     'in the bundle without its data (images/i0.json): write it'),
+    (planner.SKIP, 'already in the destination as i0 with the same data', 0,
+     'already in the bundle with the same data'),
+    (planner.UPDATE, 'same data in the destination as i0; changed in the '
+     'source: property:a', 0,
+     'same data in the bundle; changed in the source: property:a'),
+])
+def test_rows_speak_of_the_bundle_not_of_a_cloud(action, reason, written,
+                                                 said):
+    item = planner.PlanItem('i0', action=action, dest_id='i0',
+                            reasons=[reason, 'no hash'])
+    bundle_plan.in_bundle_words(item, reader.BundleContents(
+        '/b', {}, {'i0': written}))
+    assert item.reasons == [said, 'no hash']
