@@ -82,19 +82,36 @@ class Blocks:
 
 @pytest.fixture(scope='module')
 def gib(sandbox):
-    """A 1 GiB source image with a tag and a property, and its sha256."""
+    """A 1 GiB source image with a tag and a property, and its sha256.
+
+    Deleted with its copy once the module is done: 1 GiB in each Glance
+    per run would add up.
+    """
     data = Blocks(GiB, seed=27)
     image = sandbox.create_image(
         name='gib-bundle-%s' % os.urandom(4).hex(), data=iter(data),
         visibility='private', tags=['big'], os_distro='debian',
         owner=sandbox.project_id('src', 'demo'))
     assert image['size'] == GiB
-    return image, data.sha256
+    yield image, data.sha256
+    for cloud in ('dst', 'src'):
+        sandbox.clients(cloud).image.delete('/v2/images/%s' % image['id'],
+                                            raise_exc=False)
 
 
 @pytest.fixture(scope='module')
 def gib_root(tmp_path_factory):
     return str(tmp_path_factory.mktemp('gib') / 'bundle')
+
+
+def left_behind(root):
+    return sorted(str(p.relative_to(root))
+                  for p in pathlib.Path(root).rglob('*') if p.is_file())
+
+
+def document_data(root, image_id):
+    return layout.load(os.path.join(root, layout.metadata_name(
+        image_id)))['data']
 
 
 def manifest_data(root, image_id):
@@ -130,8 +147,12 @@ def test_a_killed_export_resumes_and_a_second_one_is_locked_out(
         'bundle %s is being written by another export (process %d); run '
         'this one when it has ended' % (root, export.pid)]
     written = os.path.getsize(part)
-    assert not os.path.exists(data)
-    assert manifest_data(root, image['id']) is None
+    # What the kill left: the part, its chunk list, the document without
+    # data; no data file, no manifest (the first run had not ended).
+    assert left_behind(root) == sorted([
+        layout.LOCK, layout.metadata_name(image['id']),
+        layout.part_name(image['id']), layout.sums_name(image['id'])])
+    assert document_data(root, image['id']) is None
     assert CHUNK <= written < GiB
 
     rows, run = sandbox.migrate_json('--to-bundle', root, image['id'])
@@ -175,6 +196,7 @@ def test_a_killed_import_never_activates_and_a_rerun_finishes_it(
                        'queued', timeout=30)
     assert [(r['id'], r['status']) for r in fs.copies(
         sandbox, image['id'])] == [(image['id'], 'queued')]
+    assert fs.glance_files(image['id']) == []  # no partial data kept
 
     rows, run = sandbox.migrate_json(
         '--from-bundle', gib_exported, '--dest-cloud', 'dst', image['id'],
@@ -248,8 +270,10 @@ def test_a_full_disk_mid_export_accepts_nothing_and_a_rerun_resumes(
     assert err.splitlines() == [
         'bundle %s: cannot write %s: No space left on device; the next run '
         'writes it' % (root, layout.MANIFEST)]
-    assert not os.path.exists(data)
-    assert manifest_data(root, image['id']) is None
+    assert left_behind(root) == sorted([
+        layout.LOCK, layout.metadata_name(image['id']),
+        layout.part_name(image['id']), layout.sums_name(image['id'])])
+    assert document_data(root, image['id']) is None
 
     os.unlink(filler)
     rows, run = sandbox.migrate_json('--to-bundle', root, image['id'])
