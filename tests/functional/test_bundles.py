@@ -66,6 +66,8 @@ def test_a_mixed_selection_is_exported_verified_and_synced(
         made['shared']['id']: ('copy', 'bundle'),
         made['nohash']['id']: ('copy', 'bundle'),
         made['empty']['id']: ('metadata-only', '-')}
+    assert {r['Reason'].split('; ')[0] for r in rows.values()} == {
+        'not in the bundle yet'}
     assert not os.path.exists(root)
     rows, run = sandbox.migrate_json('--to-bundle', root, *names)
     assert run.stderr == ''
