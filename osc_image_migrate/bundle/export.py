@@ -361,6 +361,8 @@ class _PartWriter:
                     self.part.write(item)
             except OSError as e:
                 self.error = _io_error('write', self.path, e)
+                if isinstance(item, hashing.BackgroundHash):
+                    item.close()
 
     def _seal(self, chunk: hashing.BackgroundHash) -> None:
         """A chunk is on disk: fsync it, then list its sha256."""
