@@ -42,9 +42,13 @@ def check_options(parsed_args):
         refused.insert(1 if parsed_args.data_path != data_paths.AUTO else 0,
                        '--upload-method %s' % parsed_args.upload_method)
     if refused:
+        spread = (getattr(parsed_args, 'plan_file', None)
+                  or getattr(parsed_args, 'shard', None))
         raise model.UsageError(
             '%s: not with --to-bundle (a bundle is its own data path, '
-            'written from a fresh plan)' % ', '.join(refused))
+            'written from a fresh plan%s)' % (', '.join(refused), (
+                '; to spread an export over hosts, give each host its own '
+                'selection and its own bundle directory' if spread else '')))
 
 
 def plan(cmd, parsed_args, selection=None):

@@ -38,6 +38,8 @@ def test_options_of_other_paths_are_one_usage_error(args, message):
                                        '--to-bundle', '/b', *args))
     assert str(e.value).startswith(message)
     assert e.value.exit_status == 2 and '\n' not in str(e.value)
+    assert str(e.value).endswith(
+        'own bundle directory)' if '--shard' in args else 'fresh plan)')
 
 
 def test_the_command_reports_them_before_reading_a_cloud(caplog):
