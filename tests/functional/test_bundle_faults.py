@@ -96,7 +96,7 @@ class Blocks:
 
 @pytest.fixture(scope='module')
 def gib(sandbox):
-    """A 1 GiB source image with a tag and a property, and its sha256.
+    """A 1 GiB shared source image (a member, a tag, a property), sha256.
 
     Deleted with its copy once the module is done: 1 GiB in each Glance
     per run would add up.
@@ -104,9 +104,13 @@ def gib(sandbox):
     data = Blocks(GiB, seed=27)
     image = sandbox.create_image(
         name='gib-bundle-%s' % os.urandom(4).hex(), data=iter(data),
-        visibility='private', tags=['big'], os_distro='debian',
+        visibility='shared', tags=['big'], os_distro='debian',
         owner=sandbox.project_id('src', 'demo'))
     assert image['size'] == GiB
+    members = sandbox.clients('src').glance.image_members
+    members.create(image['id'], sandbox.project_id('src', 'alt_demo'))
+    members.update(image['id'], sandbox.project_id('src', 'alt_demo'),
+                   'accepted')
     yield image, data.sha256
     for cloud in ('dst', 'src'):
         sandbox.clients(cloud).image.delete('/v2/images/%s' % image['id'],
@@ -222,9 +226,12 @@ def test_a_killed_import_never_activates_and_a_rerun_finishes_it(
     (copy,) = fs.copies(sandbox, image['id'])
     assert copy['id'] == image['id']
     for field in ('status', 'size', 'os_hash_algo', 'os_hash_value',
-                  'checksum', 'tags', 'os_distro', 'name'):
+                  'checksum', 'tags', 'os_distro', 'name', 'visibility'):
         assert copy[field] == image[field], field
     assert copy['owner'] == sandbox.project_id('dst', 'demo')
+    members = sandbox.clients('dst').glance.image_members.list(image['id'])
+    assert [(m['member_id'], m['status']) for m in members] == [
+        (sandbox.project_id('dst', 'alt_demo'), 'accepted')]
 
 
 @pytest.fixture
