@@ -17,10 +17,20 @@ TLS_CASES = {
 }
 
 
-def cloud_names(tls=False):
-    """``src``, ``dst`` (admin), ``<cloud>-<member user>``, TLS cases."""
+# The user of a Ceph-backed cloud (ceph.py) who may add image locations:
+# admin and service roles in project admin.
+MIGRATOR = 'migrator'
+
+
+def cloud_names(tls=False, ceph_clouds=()):
+    """``src``, ``dst`` (admin), ``<cloud>-<member user>``, TLS cases.
+
+    ``ceph_clouds``: the clouds with a Ceph cluster, which have a
+    ``<cloud>-migrator`` entry too.
+    """
     names = [c + suffix for c in common.CLOUDS
              for suffix in ('',) + tuple('-' + u for u in common.MEMBER_USERS)]
+    names += ['%s-%s' % (c, MIGRATOR) for c in ceph_clouds]
     return names + (sorted(TLS_CASES) if tls else [])
 
 
@@ -28,14 +38,15 @@ def q(value):
     return json.dumps(value)  # a JSON string is a YAML string
 
 
-def entry(name, auth_url, user, password, cacert=None, verify=True):
+def entry(name, auth_url, user, password, cacert=None, verify=True,
+          project=None, settings=None):
     lines = [
         '  %s:' % name,
         '    auth:',
         '      auth_url: %s' % q(auth_url),
         '      username: %s' % q(user),
         '      password: %s' % q(password),
-        '      project_name: %s' % q(user),
+        '      project_name: %s' % q(project or user),
         '      user_domain_name: "Default"',
         '      project_domain_name: "Default"',
         '    region_name: %s' % q(common.REGION),
@@ -46,15 +57,24 @@ def entry(name, auth_url, user, password, cacert=None, verify=True):
         lines.append('    cacert: %s' % q(cacert))
     if not verify:
         lines.append('    verify: false')
+    if settings:
+        lines.append('    image_migrate:')
+        lines += ['      %s: %s' % (k, q(v)) for k, v in sorted(
+            settings.items())]
     return lines
 
 
-def render(auth_urls, passwords, cafiles=None, case_urls=None):
+def render(auth_urls, passwords, cafiles=None, case_urls=None,
+           ceph_settings=None):
     """clouds.yaml text; Glance is found through each Keystone's catalog.
 
     ``cafiles``: {cloud: CA file} with TLS; ``case_urls``: {HAProxy
-    frontend: auth URL} of the bad-certificate frontends (TLS cases).
+    frontend: auth URL} of the bad-certificate frontends (TLS cases);
+    ``ceph_settings``: {cloud: the tool's ``image_migrate:`` block} of the
+    clouds with a Ceph cluster: their admin entries get it, and their
+    ``<cloud>-migrator`` entries (with the service role) too.
     """
+    ceph_settings = ceph_settings or {}
     cafiles = cafiles or {}
     lines = ['# Written by tools/sandbox.py; passwords are random per '
              'sandbox.', 'clouds:']
@@ -62,7 +82,14 @@ def render(auth_urls, passwords, cafiles=None, case_urls=None):
         for user in ('admin',) + common.MEMBER_USERS:
             name = cloud if user == 'admin' else '%s-%s' % (cloud, user)
             lines += entry(name, auth_urls[cloud], user,
-                           passwords[cloud][user], cafiles.get(cloud))
+                           passwords[cloud][user], cafiles.get(cloud),
+                           settings=(ceph_settings.get(cloud)
+                                     if user == 'admin' else None))
+        if cloud in ceph_settings:
+            lines += entry('%s-%s' % (cloud, MIGRATOR), auth_urls[cloud],
+                           MIGRATOR, passwords[cloud][MIGRATOR],
+                           cafiles.get(cloud), project='admin',
+                           settings=ceph_settings[cloud])
     if cafiles:
         for name, (what, value) in sorted(TLS_CASES.items()):
             fields = {'auth_url': auth_urls['dst'],
@@ -78,6 +105,7 @@ def render(auth_urls, passwords, cafiles=None, case_urls=None):
     return '\n'.join(lines) + '\n'
 
 
-def write(path, auth_urls, passwords, cafiles=None, case_urls=None):
-    common.write_file(path, render(auth_urls, passwords, cafiles, case_urls),
-                      0o600)
+def write(path, auth_urls, passwords, cafiles=None, case_urls=None,
+          ceph_settings=None):
+    common.write_file(path, render(auth_urls, passwords, cafiles, case_urls,
+                                   ceph_settings), 0o600)

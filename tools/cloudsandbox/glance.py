@@ -22,12 +22,14 @@ TiB = 1024 ** 4
 STOCK_STORE = 'fs'
 # Each store has a section of glance-api.conf named after it: it must not
 # be one of the sections the sandbox writes (or Glance's own stores).
-NOT_STORE_NAMES = ('DEFAULT', 'database', 'glance_store',
+NOT_STORE_NAMES = ('DEFAULT', 'rbd', 'database', 'glance_store',
                    'os_glance_staging_store', 'os_glance_tasks_store',
                    'paste_deploy', 'keystone_authtoken', 'oslo_concurrency',
                    'oslo_policy', 'image_format', 'image_import_opts',
                    'oslo_limit', 'oslo_middleware', 'key_manager',
                    'barbican')
+# The store of a variant with ``ceph``, in its cluster.
+RBD_STORE = 'rbd'
 # What Glance enforces with Keystone unified limits (sizes in MiB).
 LIMIT_RESOURCES = ('image_size_total', 'image_stage_total',
                    'image_count_total', 'image_count_uploading')
@@ -59,6 +61,12 @@ class GlanceVariant:
     cinder: the cloud gets a Cinder API of its own (cinder.py), in its
         catalog as ``block-storage`` and ``volumev3``; Glance does not
         use it.
+    ceph: the cloud gets a one-node Ceph cluster of its own (ceph.py)
+        and Glance an ``rbd`` store in it (its default store unless
+        ``default_store`` names another), with ``show_image_direct_url``
+        on, as Ceph-backed clouds run it; the cloud's admin gets the
+        ``service`` role (Glance's location API asks for it) and its
+        clouds.yaml entries an ``image_migrate:`` block for the tool.
     conf: more glance-api.conf settings, ``{section: {option: value}}``,
         e.g. ``{'image_conversion': {'output_format': 'raw'}}``; they win
         over what the sandbox writes.
@@ -74,6 +82,7 @@ class GlanceVariant:
     project_limits: dict = dataclasses.field(default_factory=dict)
     barbican: bool = False
     cinder: bool = False
+    ceph: bool = False
     conf: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
@@ -89,7 +98,8 @@ class GlanceVariant:
         for store in self.stores:
             if not store.isidentifier() or store in NOT_STORE_NAMES:
                 raise common.SandboxError('%r cannot name a store' % store)
-        if self.default_store and self.default_store not in self.stores:
+        if self.default_store and self.default_store not in (
+                self.stores + (RBD_STORE,) * self.ceph):
             raise common.SandboxError(
                 'default store %r is not one of the stores %s'
                 % (self.default_store, ', '.join(self.stores)))
@@ -116,7 +126,8 @@ class GlanceVariant:
 
     @property
     def default(self):
-        return self.default_store or self.stores[0]
+        return self.default_store or (RBD_STORE if self.ceph
+                                      else self.stores[0])
 
     def to_state(self):
         return dataclasses.asdict(self)
@@ -150,13 +161,16 @@ def store_dir(gdir, store):
 
 
 def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
-             public_url=None, cafile=None, barbican_url=None):
+             public_url=None, cafile=None, barbican_url=None,
+             rbd_conf=None):
     """glance-api.conf as {section: {option: value}}.
 
     ``database_url``: sqlite in ``gdir`` if None; ``public_url``: where
     clients reach this Glance (``http://127.0.0.1:<port>`` if None);
     ``cafile``: the CA that verifies Keystone, if it speaks https;
-    ``barbican_url``: the cloud's Barbican (used when the variant has one).
+    ``barbican_url``: the cloud's Barbican (used when the variant has one);
+    ``rbd_conf``: the options of the ``rbd`` store (ceph.glance_conf),
+    used when the variant has a Ceph cluster.
     """
     public_url = public_url or 'http://127.0.0.1:%d' % port
     conf = {
@@ -173,6 +187,10 @@ def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
                 'sqlite:///%s/glance.db?timeout=30' % gdir)},
         'glance_store': {'default_backend': variant.default},
     }
+    if variant.ceph:
+        conf['DEFAULT']['enabled_backends'] += ', %s:rbd' % RBD_STORE
+        conf['DEFAULT']['show_image_direct_url'] = 'true'
+        conf[RBD_STORE] = dict(rbd_conf or {})
     for store in variant.stores:
         conf[store] = {'filesystem_store_datadir': store_dir(gdir, store),
                        # 1 MiB writes: ~121 MiB/s uploads instead of ~90.

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import time
 
+from cloudsandbox import ceph
 from cloudsandbox import common
 from cloudsandbox import haproxy
 from cloudsandbox import launching
@@ -26,6 +27,8 @@ def ensure_packages(state):
     """apt-get install what the deployment needs and is missing."""
     missing = [PACKAGES[s][1] for s in state.infra()
                if not shutil.which(PACKAGES[s][0], path=SEARCH)]
+    if ceph.clouds(state):
+        missing += ceph.missing_packages()
     if not missing:
         return
     if os.getuid() != 0 or not shutil.which('apt-get'):
@@ -38,7 +41,10 @@ def ensure_packages(state):
     env = dict(os.environ, DEBIAN_FRONTEND='noninteractive')
     with open(log, 'ab') as out:
         for argv in (['apt-get', 'update', '-qq'],
-                     ['apt-get', 'install', '-y', '-qq'] + missing):
+                     ['apt-get', 'install', '-y', '-qq'] + [
+                         # Ceph's recommends pull in half a desktop.
+                         '--no-install-recommends'] * bool(
+                             set(missing) & set(ceph.PACKAGES)) + missing):
             if subprocess.call(argv, stdout=out, stderr=out, env=env,
                                stdin=subprocess.DEVNULL) != 0:
                 raise common.SandboxError('%s failed; see %s'

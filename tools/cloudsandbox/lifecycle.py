@@ -13,6 +13,7 @@ import shutil
 import subprocess
 
 from cloudsandbox import barbican
+from cloudsandbox import ceph
 from cloudsandbox import cinder
 from cloudsandbox import cloudsyaml
 from cloudsandbox import common
@@ -59,7 +60,8 @@ class Sandbox(state.State):
                     database_url=self.database_url(gservice),
                     public_url=self.url(gservice),
                     cafile=self.cafile(cloud),
-                    barbican_url=self.url(cloud + '-barbican')):
+                    barbican_url=self.url(cloud + '-barbican'),
+                    rbd_conf=ceph.glance_conf(self, cloud)):
                 changed.add(gservice)
         for module in (barbican, cinder):
             for service in module.services(self):
@@ -103,6 +105,21 @@ class Sandbox(state.State):
                 common.log('haproxy config changed: restarting it')
                 processes.stop(self, 'haproxy')
             infra.start_haproxy(self, processes.pid)
+
+    def start_ceph(self):
+        """The Ceph clusters the variants ask for, side by side; stop others.
+
+        Glance imports Debian's rados/rbd bindings, exposed in the venv.
+        """
+        wanted = ceph.clouds(self)
+        ceph.stop(self, [c for c in common.CLOUDS if c not in wanted])
+        if not wanted:
+            return
+        ceph.expose_bindings(self.venv)
+        with ThreadPoolExecutor(2) as pool:
+            for result in [pool.submit(ceph.ensure_cluster, self, c)
+                           for c in wanted]:
+                result.result()
 
     def setup_databases(self):
         """db_sync / fernet / bootstrap, all four in parallel, once."""
@@ -157,6 +174,9 @@ class Sandbox(state.State):
                        '%s keystone' % cloud)
             provision.provision(cloud, kurl, self.url(cloud + '-glance'),
                                 self.passwords[cloud], self.cafile(cloud))
+        if self.variant(cloud).ceph:
+            provision.ensure_migrator(cloud, kurl, self.passwords[cloud],
+                                      self.cafile(cloud))
         self.sync_limits(cloud)
         provision.smoke_test(cloud, kurl, self.passwords[cloud]['admin'],
                              self.log_file(cloud + '-glance'),
@@ -195,6 +215,7 @@ class Sandbox(state.State):
             services = self.services()
             self.ensure_optional_venvs()
             self.start_infra()
+            self.start_ceph()
             changed = self.write_configs()
             self.setup_databases()
             for service in cinder.services(self):
@@ -236,12 +257,15 @@ class Sandbox(state.State):
                              {c: self.cafile(c) for c in common.CLOUDS
                               } if self.tls else None,
                              {f: self.url(f) + '/v3'
-                              for f in haproxy.BAD_FRONTENDS})
+                              for f in haproxy.BAD_FRONTENDS},
+                             {c: ceph.client_settings(self, c)
+                              for c in ceph.clouds(self)})
             return self.info()
 
     def down(self, wipe=False, wipe_venv=False):
         with self.locked():
             processes.stop(self, common.SERVICES + common.OPTIONAL)
+            ceph.stop(self)
             # MariaDB last: the servers may write until they stop; its
             # clean shutdown (a flush of its buffers) takes a few seconds.
             processes.stop(self, 'haproxy')

@@ -86,6 +86,20 @@ def provision(cloud, keystone_url, glance_url, passwords, cafile=None):
     register_service(call, 'image', 'glance', glance_url, 'Image service')
 
 
+def ensure_migrator(cloud, keystone_url, passwords, cafile=None):
+    """The user a Ceph-backed cloud's tool runs as (cloudsyaml.MIGRATOR).
+
+    Admin and ``service`` roles in project admin, as an operator's
+    migration account that adds image locations has (Glance's location
+    API asks for the service role). A user of its own, given its roles
+    before its first login (see ensure_user), rather than a grant to
+    admin, whose roles each Keystone worker has cached.
+    """
+    call = system_caller(cloud, keystone_url, passwords['admin'], cafile)
+    ensure_user(call, cloud, keystone_url, 'migrator', passwords['migrator'],
+                'admin', ('admin', 'service'), cafile)
+
+
 def register_service(call, service_type, name, url, description):
     """A catalog entry (public, internal, admin endpoints at ``url``)."""
     services = call('GET', '/services?type=' + service_type)['services']

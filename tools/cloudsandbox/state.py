@@ -13,6 +13,7 @@ import json
 import os
 
 from cloudsandbox import barbican
+from cloudsandbox import ceph
 from cloudsandbox import cinder
 from cloudsandbox import cloudsyaml
 from cloudsandbox import common
@@ -141,7 +142,7 @@ class State:
                 DATABASE_USER: credentials.password()}
         # Users added since a sandbox was made get their password now.
         for cloud in common.CLOUDS:
-            for user in (barbican.USER, cinder.USER):
+            for user in (barbican.USER, cinder.USER, cloudsyaml.MIGRATOR):
                 self.passwords[cloud].setdefault(
                     user, credentials.password())
         common.write_file(self.passwords_file, json.dumps(
@@ -271,7 +272,9 @@ class State:
                       'barbican': (self.url(c + '-barbican')
                                    if self.variant(c).barbican else None),
                       'cinder': (self.url(c + '-cinder')
-                                 if self.variant(c).cinder else None)}
+                                 if self.variant(c).cinder else None),
+                      'ceph': (ceph.client_settings(self, c)
+                               if self.variant(c).ceph else None)}
                   for c in common.CLOUDS}
         return {
             'state_dir': self.dir,
@@ -287,7 +290,8 @@ class State:
             'deployment': self.deployment,
             'cafiles': {c: self.cafile(c) for c in common.CLOUDS},
             'clouds': clouds,
-            'cloud_names': cloudsyaml.cloud_names(self.tls),
+            'cloud_names': cloudsyaml.cloud_names(self.tls,
+                                                  ceph.clouds(self)),
             'passwords': json.loads(json.dumps(self.passwords)),
             'logs': {s: self.log_file(s)
                      for s in self.services() + tuple(self.infra())},
