@@ -9,6 +9,7 @@ planning (planning/path_choice.py). The order is the order of
 preference of ``--data-path auto``.
 """
 
+from osc_image_migrate.cloud import rbd_offers
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.planning import data_paths
 
@@ -17,5 +18,6 @@ def offerers(src_clients: sessions.CloudClients,
              dst_clients: sessions.CloudClients
              ) -> list[data_paths.Offerer]:
     """The offerers of the paths in play between these two clouds."""
-    found: list[data_paths.Offerer] = []
+    found: list[data_paths.Offerer] = [
+        o for o in (rbd_offers.offerer(src_clients, dst_clients),) if o]
     return found

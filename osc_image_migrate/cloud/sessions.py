@@ -14,6 +14,7 @@ import logging
 import threading
 from typing import Any
 from typing import Iterator
+from typing import Mapping
 
 from glanceclient import client as glance_client
 from keystoneauth1.access import access as ks_access
@@ -48,6 +49,9 @@ class CloudClients:
     glance: Any
     image: http.Adapter
     identity: http.Adapter
+    # The cloud's clouds.yaml settings for this tool (its
+    # ``image_migrate:`` block and the like), as openstacksdk read them.
+    settings: dict[str, Any] = dataclasses.field(default_factory=dict)
     _refresh_lock: threading.Lock = dataclasses.field(
         default_factory=threading.Lock, repr=False, compare=False)
 
@@ -183,10 +187,15 @@ def source_clients(client_manager: Any) -> CloudClients:
     interface = client_manager.interface
     endpoint = client_manager.get_endpoint_for_service_type(
         'image', region_name=region_name, interface=interface)
-    return build_clients(
+    clients = build_clients(
         'source', client_manager.session,
         region_name=region_name, interface=interface,
         endpoint_override=endpoint)
+    # OSC's own CloudRegion: the source's clouds.yaml entry.
+    config = getattr(getattr(client_manager, '_cli_options', None),
+                     'config', None)
+    clients.settings = dict(config) if isinstance(config, Mapping) else {}
+    return clients
 
 
 def dest_clients(cloud_config: Any, name: str) -> CloudClients:
@@ -199,8 +208,11 @@ def dest_clients(cloud_config: Any, name: str) -> CloudClients:
         raise exceptions.CommandError(
             _('Destination cloud %(name)s: %(error)s')
             % {'name': name, 'error': str(e).rstrip('.')})
-    return build_clients(
+    clients = build_clients(
         name, session,
         region_name=cloud.get_region_name('image'),
         interface=cloud.get_interface('image'),
         endpoint_override=cloud.get_endpoint('image'))
+    config = getattr(cloud, 'config', None)
+    clients.settings = dict(config) if isinstance(config, Mapping) else {}
+    return clients

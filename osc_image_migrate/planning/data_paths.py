@@ -32,7 +32,7 @@ RBD = 'rbd'
 NONE = '-'
 
 # --data-path's choices, the default first.
-CHOICES = (AUTO, STREAM)
+CHOICES = (AUTO, STREAM, RBD)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,9 +12,12 @@ from osc_image_migrate.cloud import inspection
 from osc_image_migrate.cloud import plan_file
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.cloud import survey
+from osc_image_migrate.copying import offload
+from osc_image_migrate.copying import rbd_copy
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate.i18n import _
 from osc_image_migrate import model
+from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import selection as selection_mod
 from osc_image_migrate.planning import sharding
 from osc_image_migrate.run import executor
@@ -310,15 +313,20 @@ class MigrateImage(_MigrateCommand):
         chooser = upload_method.chooser_for(parsed_args.upload_method, dest)
         limiter = (bandwidth.Limiter(parsed_args.limit_rate)
                    if parsed_args.limit_rate is not None else None)
+        stream_options = options.StreamOptions(
+            check_format=parsed_args.check_format is not False,
+            limiter=limiter, method=chooser,
+            stall_timeout=parsed_args.stall_timeout)
         return executor.Executor(
             source, dest, parallel=parsed_args.parallel,
             retries=parsed_args.retries, keep_ids=parsed_args.keep_ids,
-            stream_options=options.StreamOptions(
-                check_format=parsed_args.check_format is not False,
-                limiter=limiter, method=chooser,
-                stall_timeout=parsed_args.stall_timeout),
+            stream_options=stream_options,
             progress=self._progress(parsed_args),
-            upload_slots=survey.upload_slots(dest))
+            upload_slots=survey.upload_slots(dest),
+            offloads=offload.Offloads(
+                paths={data_paths.RBD: rbd_copy.RbdCopy(source, dest,
+                                                        stream_options)},
+                forced=parsed_args.data_path != data_paths.AUTO))
 
     @staticmethod
     def carry_out(runner, plan):

@@ -161,8 +161,13 @@ def add_selection_options(parser):
         default=data_paths.AUTO,
         help=_('How the data travels, shown in the plan\'s Path column: '
                '"stream" (from the source download into the destination '
-               'upload, through this host) or "auto": the best path the '
-               'two clouds allow, today always stream (default: auto)'),
+               'upload, through this host), "rbd" (the allocated extents '
+               'of the source\'s RBD snapshot into the destination\'s Ceph '
+               'pool, verified by the destination Glance before it is '
+               'active; needs each cloud\'s Ceph settings in clouds.yaml '
+               'and the service role in the destination) or "auto": the '
+               'best path the two clouds allow for each image, else stream '
+               '(default: auto)'),
     )
     return parser
 

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The rbd path's offerer, from what two clouds allow (read once a plan).
+
+Each cloud's Ceph settings come from its clouds.yaml entry (the
+``image_migrate:`` block, planning/rbd_path.CephSettings); each cluster
+is asked its fsid once (which also proves it answers); the destination
+credential's token says whether it holds the ``service`` role that
+Glance's location API asks for. The per-image decision is
+planning/rbd_path.offer.
+"""
+
+import functools
+import logging
+
+from osc_image_migrate.cloud import ceph_cli
+from osc_image_migrate.cloud import sessions
+from osc_image_migrate.planning import data_paths
+from osc_image_migrate.planning import rbd_path
+
+LOG = logging.getLogger(__name__)
+
+
+def side(clients: sessions.CloudClients) -> rbd_path.CephSide:
+    """One cloud's Ceph as the plan sees it."""
+    settings = rbd_path.settings_from(clients.settings.get(
+        rbd_path.SETTINGS_KEY))
+    if settings is None:
+        return rbd_path.CephSide(clients.name)
+    try:
+        return rbd_path.CephSide(clients.name, settings,
+                                 fsid=ceph_cli.fsid(settings))
+    except ceph_cli.CephError as e:
+        LOG.debug('Ceph of cloud %s: %s', clients.name, e)
+        return rbd_path.CephSide(clients.name, settings, unreachable=str(e))
+
+
+def has_service_role(clients: sessions.CloudClients) -> bool:
+    """Whether the credential's token holds the ``service`` role."""
+    roles = clients.access().role_names or []
+    return rbd_path.SERVICE_ROLE in roles
+
+
+def read(src_clients: sessions.CloudClients,
+         dst_clients: sessions.CloudClients) -> rbd_path.RbdClouds:
+    return rbd_path.RbdClouds(side(src_clients), side(dst_clients),
+                              has_service_role(dst_clients))
+
+
+def has_settings(clients: object) -> bool:
+    """Whether a cloud's entry has an ``image_migrate:`` block."""
+    settings = getattr(clients, 'settings', None) or {}
+    return bool(settings.get(rbd_path.SETTINGS_KEY))
+
+
+def offerer(src_clients: sessions.CloudClients,
+            dst_clients: sessions.CloudClients
+            ) -> data_paths.Offerer | None:
+    """The rbd offerer; the clouds are read at its first RBD-held image.
+
+    None when neither cloud's entry has Ceph settings: the path is not
+    in play (no note on any row). A plan without an image in RBD reads
+    nothing of either cluster.
+    """
+    if not (has_settings(src_clients) or has_settings(dst_clients)):
+        return None
+    clouds = functools.cache(lambda: read(src_clients, dst_clients))
+
+    def offer(item: object) -> data_paths.PathOffer | None:
+        if not rbd_path.in_rbd(item):
+            return None
+        return rbd_path.offer(clouds(), item)
+    return offer

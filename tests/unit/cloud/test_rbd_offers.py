@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The rbd offerer reads the clouds once, and only for images in RBD."""
+
+from unittest import mock
+
+from osc_image_migrate.cloud import ceph_cli
+from osc_image_migrate.cloud import rbd_offers
+from osc_image_migrate.planning import planner
+
+BLOCK = {'image_migrate': {'ceph_conf': '/c', 'ceph_user': 'glance'}}
+URL = 'rbd://f1/images/abc/snap'
+
+
+class Clients:
+    def __init__(self, name, settings, roles=('admin',)):
+        self.name = name
+        self.settings = settings
+        self.roles = list(roles)
+
+    def access(self):
+        return mock.Mock(role_names=self.roles)
+
+
+def rbd_item():
+    return planner.PlanItem('abc', source_image={
+        'id': 'abc', 'size': 1, 'os_hash_algo': 'sha512',
+        'os_hash_value': 'a' * 128, 'direct_url': URL})
+
+
+def test_not_in_play_without_settings_on_either_side():
+    assert rbd_offers.offerer(Clients('s', {}), Clients('d', {})) is None
+
+
+def test_clusters_are_read_once_and_the_role_decides():
+    calls = []
+
+    def fsid(settings):
+        calls.append(settings.conf)
+        return 'f1'
+    offer = rbd_offers.offerer(Clients('s', BLOCK), Clients('d', BLOCK))
+    with mock.patch.object(ceph_cli, 'fsid', fsid):
+        assert offer(planner.PlanItem('x', source_image={
+            'direct_url': 'file:///x'})) is None
+        assert calls == []
+        first, second = offer(rbd_item()), offer(rbd_item())
+    assert calls == ['/c', '/c']
+    assert first.refusal == second.refusal == (
+        'destination credential lacks the service role')
+
+
+def test_an_unreachable_cluster_is_the_reason():
+    def fsid(settings):
+        raise ceph_cli.CephError('ceph fsid: no answer within 60 s')
+    offer = rbd_offers.offerer(Clients('s', BLOCK),
+                               Clients('d', BLOCK, ('service',)))
+    with mock.patch.object(ceph_cli, 'fsid', fsid):
+        assert offer(rbd_item()).refusal == (
+            'Ceph of cloud s: ceph fsid: no answer within 60 s')
+
+
+def test_settings_on_one_side_bring_the_path_into_play():
+    offer = rbd_offers.offerer(Clients('s', BLOCK), Clients('d', {}))
+    with mock.patch.object(ceph_cli, 'fsid', lambda s: 'f1'):
+        assert offer(rbd_item()).refusal == 'no Ceph settings for cloud d'

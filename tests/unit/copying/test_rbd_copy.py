@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The rbd copy's refusals and its answers to what Glance says.
+
+The copy itself runs against real Ceph clusters and Glances in the
+functional tests (tests/functional/test_rbd_path.py).
+"""
+
+from unittest import mock
+
+import pytest
+
+from osc_image_migrate.cloud import ceph_cli
+from osc_image_migrate.copying import journal
+from osc_image_migrate.copying import offload
+from osc_image_migrate.copying import rbd_copy
+from osc_image_migrate.copying import verify
+from osc_image_migrate.planning import planner
+from osc_image_migrate.planning import rbd_path
+
+BLOCK = {'image_migrate': {'ceph_conf': '/c', 'ceph_user': 'glance'}}
+URL = 'rbd://f1/images/abc/snap'
+
+
+class Clients:
+    def __init__(self, name, settings=BLOCK, status=403, statuses=()):
+        self.name = name
+        self.settings = settings
+        self.image = mock.Mock()
+        self.image.post.return_value = mock.Mock(status_code=status)
+        self.image.get.return_value = mock.Mock(
+            status_code=200, json=lambda: {'tasks': [{'status':
+                                                      'failure'}]})
+        self.glance = mock.Mock()
+        self.glance.images.get.side_effect = [{'status': s}
+                                              for s in statuses]
+
+
+def item(**fields):
+    record = {'id': 'abc', 'size': 1, 'os_hash_algo': 'sha512',
+              'os_hash_value': 'a' * 128, 'direct_url': URL}
+    record.update(fields)
+    return planner.PlanItem('abc', source_image=record)
+
+
+def send(copy, it):
+    return copy.send(it, 'abc', journal.CopyJournal(), None)
+
+
+@pytest.mark.parametrize('fields, clouds, reason', [
+    ({'direct_url': None}, {}, 'the source data is not in RBD'),
+    ({'os_hash_value': None, 'os_hash_algo': None}, {}, 'hashless record'),
+    ({}, {'dst': {}}, 'no Ceph settings for cloud dst'),
+    ({}, {'src': {}}, 'no Ceph settings for cloud src'),
+])
+def test_refusals_come_before_anything_is_touched(fields, clouds, reason):
+    copy = rbd_copy.RbdCopy(Clients('src', clouds.get('src', BLOCK)),
+                            Clients('dst', clouds.get('dst', BLOCK)))
+    with mock.patch.object(ceph_cli, 'run') as run:
+        with pytest.raises(offload.PathRefused, match=reason):
+            send(copy, item(**fields))
+    run.assert_not_called()
+
+
+def test_a_refused_location_removes_the_copy_and_leaves_the_stream():
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients('dst', status=403))
+    settings = rbd_path.CephSettings('/c', 'glance')
+    with mock.patch.object(copy, 'remove_leftover') as remove:
+        with pytest.raises(offload.PathRefused, match='HTTP 403'):
+            copy.add_location(settings, 'abc', URL, item().source_image)
+    remove.assert_called_once_with(settings, 'abc')
+    body = copy.dst.image.post.call_args[1]['json']
+    assert body['validation_data'] == {'os_hash_algo': 'sha512',
+                                       'os_hash_value': 'a' * 128}
+
+
+def test_glance_refusing_the_hash_names_both_hashes():
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients(
+        'dst', statuses=['importing', 'queued']))
+    settings = rbd_path.CephSettings('/c', 'glance')
+    location = rbd_path.parse_location(URL)
+    with mock.patch.object(rbd_copy, 'snapshot_hash',
+                           return_value='b' * 128), \
+            mock.patch('osc_image_migrate.cancel.pause'):
+        with pytest.raises(verify.DataMismatch) as caught:
+            copy.wait_verified(settings, location, 'abc',
+                               item().source_image, None)
+    assert 'a' * 128 in str(caught.value)
+    assert 'b' * 128 in str(caught.value)
+    assert not caught.value.retriable
+
+
+def test_an_active_record_ends_the_wait():
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients(
+        'dst', statuses=['importing', 'active']))
+    with mock.patch('osc_image_migrate.cancel.pause'):
+        copy.wait_verified(None, None, 'abc', item().source_image, None)
