@@ -62,6 +62,11 @@ def parser():
                        metavar='0|1',
                        help='1: %s gets a Cinder API of its own, in its '
                        'catalog (default 0)' % cloud)
+    for cloud in common.CLOUDS:
+        p.add_argument('--%s-ceph' % cloud, type=int, choices=(0, 1),
+                       metavar='0|1',
+                       help='1: %s gets a one-node Ceph cluster of its own, '
+                       'its Glance\'s rbd store (default 0)' % cloud)
     p = sub.add_parser('down', help='stop the servers')
     p.add_argument('--wipe', action='store_true',
                    help='delete the state too (except the venv)')
@@ -79,7 +84,7 @@ def up(args):
     settings = {'token_expiration': args.token_expiration}
     for cloud in common.CLOUDS:
         for field in ('image_size_cap', 'require_image_format_match',
-                      'barbican', 'cinder'):
+                      'barbican', 'cinder', 'ceph'):
             key = '%s_%s' % (cloud, field)
             settings[key] = getattr(args, key)
     result = api.up(args.state_dir, args.port_base, args.venv, args.python,
