@@ -55,10 +55,13 @@ class Bench:
     """The sandbox the benchmark runs against, and what it created there."""
 
     def __init__(self, state_dir=None, port_base=None, venv=None,
-                 quiet=False):
+                 quiet=False, variants=None):
         self.sandbox = load_sandbox_module()
+        # variants: {cloud: GlanceVariant} (e.g. the Ceph-backed clouds of
+        # section 9); None: the sandbox's own.
         self.info = self.sandbox.up(state_dir=state_dir, port_base=port_base,
-                                    venv=venv, quiet=quiet)
+                                    venv=venv, quiet=quiet,
+                                    **(variants or {}))
         self.state_dir = self.info['state_dir']
         self.run_tag = '%s-%s' % (TAG, uuid.uuid4().hex[:8])
         self.config = loader.OpenStackConfig(

@@ -27,7 +27,10 @@ the machine is usually busy with other work:
    sandbox only; benchmarks/tls.py);
 9. ``bundle``: one image exported to a bundle vs ``curl`` to a file,
    and imported from it vs ``curl -T`` of that file, and both legs'
-   peak RSS (benchmarks/bundles.py).
+   peak RSS (benchmarks/bundles.py);
+10. ``rbd``: between Ceph-backed clouds (a sandbox of their own), a
+    sparse and a dense image by the rbd path vs by the stream: wall,
+    client CPU, bytes through the client (benchmarks/rbd.py).
 
 Every image it creates is deleted at the end. Usage::
 
@@ -49,6 +52,7 @@ import limits
 import measure
 import nullservers
 import plans
+import rbd
 import report
 import resume
 import tls
@@ -57,21 +61,24 @@ import transfers
 # Numbered as in the table; run in this order (plan last: its thousands
 # of images would slow every other plan).
 SECTIONS = ('ceiling', 'single', 'parallel', 'memory', 'cpu', 'limit-rate',
-            'resume', 'tls', 'bundle', 'plan')
+            'resume', 'tls', 'bundle', 'rbd', 'plan')
 NUMBERS = {'ceiling': 0, 'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4,
-           'cpu': 5, 'limit-rate': 6, 'resume': 7, 'tls': 8, 'bundle': 9}
+           'cpu': 5, 'limit-rate': 6, 'resume': 7, 'tls': 8, 'bundle': 9,
+           'rbd': 10}
 # The sizes issue 12 names: one 4 GiB image, 4 x 1 GiB at once.
 FULL = {'ceiling_size': '1G', 'size': '4G', 'parallel_count': 4,
         'parallel_size': '1G',
         'memory_sizes': '64M,2G', 'plan_counts': '100,2000,10000',
         'cpu_size': '512M', 'limit_rate': '20M', 'limit_size': '128M',
         'resume_size': '2G', 'tls_size': '1G', 'bundle_size': '2G',
+        'rbd_size': '2G', 'rbd_data': '256M', 'rbd_dense_size': '1G',
         'repeat': 3, 'copy_repeat': 2}
 QUICK = {'ceiling_size': '256M', 'size': '64M', 'parallel_count': 4,
          'parallel_size': '16M',
          'memory_sizes': '16M,128M', 'plan_counts': '20,50,100',
          'cpu_size': '64M', 'limit_rate': '8M', 'limit_size': '24M',
          'resume_size': '256M', 'tls_size': '64M', 'bundle_size': '256M',
+         'rbd_size': '256M', 'rbd_data': '32M', 'rbd_dense_size': '64M',
          'repeat': 1, 'copy_repeat': 1}
 _T0 = time.monotonic()
 
@@ -144,6 +151,16 @@ def parse_args(argv):
         '--bundle-size', metavar='<size>',
         help='image size for "bundle" (default: 2G)')
     parser.add_argument(
+        '--rbd-size', metavar='<size>',
+        help='sparse image size for "rbd" (default: 2G)')
+    parser.add_argument(
+        '--rbd-data', metavar='<size>',
+        help='data the sparse image of "rbd" holds, in four runs '
+             '(default: 256M)')
+    parser.add_argument(
+        '--rbd-dense-size', metavar='<size>',
+        help='dense image size for "rbd" (default: 1G)')
+    parser.add_argument(
         '--state-dir', metavar='<dir>',
         help='sandbox state folder (default: $OSC_IMAGE_MIGRATE_SANDBOX or '
              '<repo>/.sandbox)')
@@ -177,6 +194,8 @@ def parse_args(argv):
         args.resume_size = report.parse_size(args.resume_size)
         args.tls_size = report.parse_size(args.tls_size)
         args.bundle_size = report.parse_size(args.bundle_size)
+        for name in ('rbd_size', 'rbd_data', 'rbd_dense_size'):
+            setattr(args, name, report.parse_size(getattr(args, name)))
         args.memory_sizes = sorted(report.parse_size(s) for s in
                                    args.memory_sizes.split(','))
         args.plan_counts = sorted(int(c) for c in
@@ -225,6 +244,9 @@ def run_sections(bench, args):
         'tls': lambda: tls.tls(bench, args.tls_size, args.copy_repeat, log),
         'bundle': lambda: bundles.bundle(bench, args.bundle_size,
                                          args.copy_repeat, log),
+        'rbd': lambda: rbd.rbd_vs_stream(
+            bench, args.rbd_size, args.rbd_data, args.rbd_dense_size,
+            args.copy_repeat, log),
         'plan': lambda: plans.plan_scale(bench, args.plan_counts,
                                          args.repeat, log,
                                          keep=args.keep_plan_images),
