@@ -142,12 +142,15 @@ class RbdCopy:
         location of it, nor of any other record, names this RBD image.
         """
         target = '%s/%s' % (dst.pool, dest_id)
-        names = ceph_cli.rbd_json(dst, 'ls', dst.pool) or []
-        if dest_id not in names:
-            return
+        try:
+            snaps = ceph_cli.rbd_json(dst, 'snap', 'ls', target) or []
+        except ceph_cli.CephError as e:
+            if '(2) No such file' in str(e):
+                return
+            raise
         LOG.info('Removing RBD image %s left by an interrupted copy',
                  target)
-        for snap in ceph_cli.rbd_json(dst, 'snap', 'ls', target) or []:
+        for snap in snaps:
             if snap.get('protected') in (True, 'true'):
                 ceph_cli.run(ceph_cli.rbd(dst, 'snap', 'unprotect', '%s@%s'
                                           % (target, snap['name'])))
