@@ -15,6 +15,8 @@ per module:
   cloud's Glance differs from the stock one, and its configuration;
 - ``barbican``: the key manager of a cloud whose variant asks for one;
 - ``cinder``: the Cinder API of a cloud whose variant asks for one;
+- ``ceph``: the one-node Ceph cluster of a cloud whose variant asks for
+  one, its Glance's rbd store;
 - ``provision``: users, projects and the image service in Keystone;
 - ``deployment``: MariaDB or sqlite, HTTPS or HTTP, how many workers;
 - ``launching``: processes started detached, found and stopped by group;
