@@ -79,6 +79,9 @@ class RbdCopy:
         src, dst = _settings(self.src), _settings(self.dst)
         try:
             dst_fsid = ceph_cli.fsid(dst)
+            if (dst_fsid, dst.pool) == (location.fsid, location.pool):
+                # Never near the source's own RBD images.
+                raise offload.PathRefused(rbd_path.same_pool(location))
             self.remove_leftover(dst, dest_id)
             size = int(ceph_cli.rbd_json(src, 'info', location.spec)['size'])
         except ceph_cli.CephError as e:

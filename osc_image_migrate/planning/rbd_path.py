@@ -154,9 +154,22 @@ def refusal(clouds: RbdClouds, record: model.Record) -> str | None:
     if clouds.src.fsid and clouds.src.fsid != location.fsid:
         return ('the data is in Ceph cluster %s, not in cloud %s\'s (%s)'
                 % (location.fsid, clouds.src.cloud, clouds.src.fsid))
+    if (clouds.dst.fsid == location.fsid and clouds.dst.settings
+            and clouds.dst.settings.pool == location.pool):
+        return same_pool(location)
     if not clouds.service_role:
         return 'destination credential lacks the %s role' % SERVICE_ROLE
     return None
+
+
+def same_pool(location: RbdLocation) -> str:
+    """The refusal of a copy into the pool the source's data is in.
+
+    There the destination record's RBD image would share its name space
+    with the source's images (the same ID, with the IDs kept).
+    """
+    return ('both clouds keep their images in pool %s of Ceph cluster %s'
+            % (location.pool, location.fsid))
 
 
 def in_rbd(item: Any) -> bool:

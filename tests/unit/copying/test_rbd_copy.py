@@ -61,6 +61,15 @@ def test_refusals_come_before_anything_is_touched(fields, clouds, reason):
     run.assert_not_called()
 
 
+def test_the_source_pool_is_never_the_target():
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients('dst'))
+    with mock.patch.object(ceph_cli, 'fsid', return_value='f1'), \
+            mock.patch.object(ceph_cli, 'run') as run:
+        with pytest.raises(offload.PathRefused, match='both clouds keep'):
+            send(copy, item())
+    run.assert_not_called()
+
+
 def test_a_refused_location_removes_the_copy_and_leaves_the_stream():
     copy = rbd_copy.RbdCopy(Clients('src'), Clients('dst', status=403))
     settings = rbd_path.CephSettings('/c', 'glance')

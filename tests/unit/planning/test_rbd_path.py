@@ -74,6 +74,19 @@ def test_each_missing_condition_is_the_reason(kwargs, reason):
     assert rbd_path.offer(clouds(**kwargs), item()).refusal == reason
 
 
+def test_never_into_the_pool_the_source_data_is_in():
+    same = rbd_path.RbdClouds(rbd_path.CephSide('src', SETTINGS, FSID),
+                              rbd_path.CephSide('dst', SETTINGS, FSID),
+                              True)
+    assert rbd_path.offer(same, item()).refusal == (
+        'both clouds keep their images in pool images of Ceph cluster %s'
+        % FSID)
+    other_pool = rbd_path.RbdClouds(
+        same.src, rbd_path.CephSide('dst', rbd_path.CephSettings(
+            '/c', pool='volumes'), FSID), True)
+    assert rbd_path.offer(other_pool, item()).refusal is None
+
+
 def test_a_hashless_record_is_left_to_the_stream():
     offer = rbd_path.offer(clouds(), item(os_hash_value=None,
                                           os_hash_algo=None))
