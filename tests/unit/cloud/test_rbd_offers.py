@@ -8,6 +8,9 @@ from osc_image_migrate.cloud import rbd_offers
 from osc_image_migrate.planning import planner
 
 BLOCK = {'image_migrate': {'ceph_conf': '/c', 'ceph_user': 'glance'}}
+DEST_BLOCK = {'image_migrate': {'ceph_conf': '/d', 'ceph_user': 'glance'}}
+# Each cluster's fsid, by the ceph.conf that reaches it.
+FSIDS = {'/c': 'f1', '/d': 'f2'}
 URL = 'rbd://f1/images/abc/snap'
 
 
@@ -36,14 +39,14 @@ def test_clusters_are_read_once_and_the_role_decides():
 
     def fsid(settings):
         calls.append(settings.conf)
-        return 'f1'
-    offer = rbd_offers.offerer(Clients('s', BLOCK), Clients('d', BLOCK))
+        return FSIDS[settings.conf]
+    offer = rbd_offers.offerer(Clients('s', BLOCK), Clients('d', DEST_BLOCK))
     with mock.patch.object(ceph_cli, 'fsid', fsid):
         assert offer(planner.PlanItem('x', source_image={
             'direct_url': 'file:///x'})) is None
         assert calls == []
         first, second = offer(rbd_item()), offer(rbd_item())
-    assert calls == ['/c', '/c']
+    assert calls == ['/c', '/d']
     assert first.refusal == second.refusal == (
         'destination credential lacks the service role')
 
