@@ -18,6 +18,8 @@ per module:
 - ``ceph``: the one-node Ceph cluster of a cloud whose variant asks for
   one, its Glance's rbd store;
 - ``provision``: users, projects and the image service in Keystone;
+- ``regions``: the ``regions`` topology, one Keystone with a Glance in
+  each of two regions;
 - ``deployment``: MariaDB or sqlite, HTTPS or HTTP, how many workers;
 - ``launching``: processes started detached, found and stopped by group;
 - ``processes``: the API servers as uWSGI process groups;

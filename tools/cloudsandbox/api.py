@@ -26,7 +26,9 @@ def up(state_dir=None, port_base=None, venv=None, python=None, src=None,
 
     ``src`` / ``dst``: the GlanceVariant of that cloud, instead of the one
     stored in the state (the stock Glance on the first run). ``settings``
-    change one thing: ``token_expiration`` (seconds, both Keystones) or one
+    change one thing: ``token_expiration`` (seconds, both Keystones),
+    ``regions`` (1: one Keystone, the source's, with the destination's
+    Glance in its ``RegionTwo``; see the ``regions`` module) or one
     field of a cloud's variant as ``<cloud>_<field>``, e.g.
     ``dst_image_size_cap=4 * 1024 ** 2`` or
     ``src_require_image_format_match=False``, or ``dst_barbican=True``

@@ -27,6 +27,9 @@ def parser():
     p.add_argument('--venv', help='use this venv (default: <state>/venv)')
     p.add_argument('--python', help='interpreter for a new venv')
     p.add_argument('--token-expiration', type=int, metavar='SECONDS')
+    p.add_argument('--regions', type=int, choices=(0, 1), metavar='0|1',
+                   help='1: one Keystone (src\'s) with dst\'s Glance in '
+                   'its RegionTwo, 0: a Keystone per cloud (default 0)')
     defaults = deployment.DEFAULTS
     p.add_argument('--database', choices=deployment.DATABASES,
                    help='where Keystone and Glance keep their data (new '
@@ -81,7 +84,8 @@ def parser():
 
 
 def up(args):
-    settings = {'token_expiration': args.token_expiration}
+    settings = {'token_expiration': args.token_expiration,
+                'regions': args.regions}
     for cloud in common.CLOUDS:
         for field in ('image_size_cap', 'require_image_format_match',
                       'barbican', 'cinder', 'ceph'):

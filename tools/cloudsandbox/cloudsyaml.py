@@ -39,7 +39,7 @@ def q(value):
 
 
 def entry(name, auth_url, user, password, cacert=None, verify=True,
-          project=None, settings=None):
+          project=None, settings=None, region=common.REGION):
     lines = [
         '  %s:' % name,
         '    auth:',
@@ -49,7 +49,7 @@ def entry(name, auth_url, user, password, cacert=None, verify=True,
         '      project_name: %s' % q(project or user),
         '      user_domain_name: "Default"',
         '      project_domain_name: "Default"',
-        '    region_name: %s' % q(common.REGION),
+        '    region_name: %s' % q(region),
         '    interface: "public"',
         '    identity_api_version: 3',
     ]
@@ -65,17 +65,20 @@ def entry(name, auth_url, user, password, cacert=None, verify=True,
 
 
 def render(auth_urls, passwords, cafiles=None, case_urls=None,
-           ceph_settings=None):
+           ceph_settings=None, regions=None):
     """clouds.yaml text; Glance is found through each Keystone's catalog.
 
     ``cafiles``: {cloud: CA file} with TLS; ``case_urls``: {HAProxy
-    frontend: auth URL} of the bad-certificate frontends (TLS cases);
-    ``ceph_settings``: {cloud: the tool's ``image_migrate:`` block} of the
-    clouds with a Ceph cluster: their admin entries get it, and their
-    ``<cloud>-migrator`` entries (with the service role) too.
+    frontend: auth URL} of the bad-certificate frontends (TLS cases; None:
+    no such cases); ``ceph_settings``: {cloud: the tool's
+    ``image_migrate:`` block} of the clouds with a Ceph cluster: their
+    admin entries get it, and their ``<cloud>-migrator`` entries (with the
+    service role) too; ``regions``: {cloud: region name} (default: all in
+    common.REGION).
     """
     ceph_settings = ceph_settings or {}
     cafiles = cafiles or {}
+    regions = regions or {}
     lines = ['# Written by tools/sandbox.py; passwords are random per '
              'sandbox.', 'clouds:']
     for cloud in common.CLOUDS:
@@ -84,13 +87,15 @@ def render(auth_urls, passwords, cafiles=None, case_urls=None,
             lines += entry(name, auth_urls[cloud], user,
                            passwords[cloud][user], cafiles.get(cloud),
                            settings=(ceph_settings.get(cloud)
-                                     if user == 'admin' else None))
+                                     if user == 'admin' else None),
+                           region=regions.get(cloud, common.REGION))
         if cloud in ceph_settings:
             lines += entry('%s-%s' % (cloud, MIGRATOR), auth_urls[cloud],
                            MIGRATOR, passwords[cloud][MIGRATOR],
                            cafiles.get(cloud), project='admin',
-                           settings=ceph_settings[cloud])
-    if cafiles:
+                           settings=ceph_settings[cloud],
+                           region=regions.get(cloud, common.REGION))
+    if cafiles and case_urls:
         for name, (what, value) in sorted(TLS_CASES.items()):
             fields = {'auth_url': auth_urls['dst'],
                       'cacert': cafiles['dst'], 'verify': True}
@@ -106,6 +111,6 @@ def render(auth_urls, passwords, cafiles=None, case_urls=None,
 
 
 def write(path, auth_urls, passwords, cafiles=None, case_urls=None,
-          ceph_settings=None):
+          ceph_settings=None, regions=None):
     common.write_file(path, render(auth_urls, passwords, cafiles, case_urls,
-                                   ceph_settings), 0o600)
+                                   ceph_settings, regions), 0o600)

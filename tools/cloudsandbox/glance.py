@@ -27,12 +27,15 @@ NOT_STORE_NAMES = ('DEFAULT', 'rbd', 'database', 'glance_store',
                    'paste_deploy', 'keystone_authtoken', 'oslo_concurrency',
                    'oslo_policy', 'image_format', 'image_import_opts',
                    'oslo_limit', 'oslo_middleware', 'key_manager',
-                   'barbican')
+                   'barbican', 'import_filtering_opts')
 # The store of a variant with ``ceph``, in its cluster.
 RBD_STORE = 'rbd'
 # What Glance enforces with Keystone unified limits (sizes in MiB).
 LIMIT_RESOURCES = ('image_size_total', 'image_stage_total',
                    'image_count_total', 'image_count_uploading')
+# Glance's own enabled_import_methods; a variant's import_methods are
+# added to them.
+DEFAULT_IMPORT_METHODS = ('glance-direct', 'web-download', 'copy-image')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +70,13 @@ class GlanceVariant:
         on, as Ceph-backed clouds run it; the cloud's admin gets the
         ``service`` role (Glance's location API asks for it) and its
         clouds.yaml entries an ``image_migrate:`` block for the tool.
+    import_methods: import methods enabled besides Glance's defaults
+        (DEFAULT_IMPORT_METHODS), e.g. ``('glance-download',)``: that
+        Glance then pulls images from another region of its Keystone.
+    open_import_filter: ``[import_filtering_opts]`` lets the importing
+        methods (web-download, glance-download) reach the sandbox's own
+        Glances: 127.0.0.1 and their ports. Glance's default filter
+        allows ports 80 and 443 only, so it refuses them.
     conf: more glance-api.conf settings, ``{section: {option: value}}``,
         e.g. ``{'image_conversion': {'output_format': 'raw'}}``; they win
         over what the sandbox writes.
@@ -83,12 +93,14 @@ class GlanceVariant:
     barbican: bool = False
     cinder: bool = False
     ceph: bool = False
+    import_methods: tuple = ()
+    open_import_filter: bool = False
     conf: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         # Lists from JSON or callers become tuples, so that equal variants
         # compare equal whatever they were written with.
-        for name in ('stores', 'import_plugins'):
+        for name in ('stores', 'import_plugins', 'import_methods'):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
@@ -162,7 +174,7 @@ def store_dir(gdir, store):
 
 def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
              public_url=None, cafile=None, barbican_url=None,
-             rbd_conf=None):
+             rbd_conf=None, import_ports=(), region=common.REGION):
     """glance-api.conf as {section: {option: value}}.
 
     ``database_url``: sqlite in ``gdir`` if None; ``public_url``: where
@@ -170,7 +182,9 @@ def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
     ``cafile``: the CA that verifies Keystone, if it speaks https;
     ``barbican_url``: the cloud's Barbican (used when the variant has one);
     ``rbd_conf``: the options of the ``rbd`` store (ceph.glance_conf),
-    used when the variant has a Ceph cluster.
+    used when the variant has a Ceph cluster;
+    ``import_ports``: the sandbox's Glance ports, which an open import
+    filter allows; ``region``: this Glance's region in the catalog.
     """
     public_url = public_url or 'http://127.0.0.1:%d' % port
     conf = {
@@ -225,7 +239,7 @@ def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
             'user_domain_name': 'Default',
             'system_scope': 'all',
             'endpoint_service_type': 'image',
-            'endpoint_region_name': common.REGION,
+            'endpoint_region_name': region,
             'endpoint_interface': 'public',
         }
         if cafile:
@@ -235,6 +249,18 @@ def api_conf(variant, gdir, port, keystone_url, password, database_url=None,
     if variant.import_plugins:
         plugins = ', '.join(repr(p) for p in variant.import_plugins)
         conf['image_import_opts'] = {'image_import_plugins': '[%s]' % plugins}
+    if variant.import_methods:
+        methods = DEFAULT_IMPORT_METHODS + tuple(
+            m for m in variant.import_methods
+            if m not in DEFAULT_IMPORT_METHODS)
+        conf['DEFAULT']['enabled_import_methods'] = '[%s]' % ', '.join(
+            repr(m) for m in methods)
+    if variant.open_import_filter:
+        # Both lists are written in brackets (their options have bounds).
+        conf['import_filtering_opts'] = {
+            'allowed_hosts': '[127.0.0.1]',
+            'allowed_ports': '[%s]' % ', '.join(str(p) for p in sorted(
+                import_ports))}
     if variant.barbican:
         conf.update(barbicans.glance_conf(barbican_url, keystone_url,
                                           cafile))

@@ -24,6 +24,7 @@ from cloudsandbox import keystone
 from cloudsandbox import mariadb
 from cloudsandbox import processes
 from cloudsandbox import provision
+from cloudsandbox import regions
 from cloudsandbox import state
 from cloudsandbox import venv
 
@@ -53,15 +54,17 @@ class Sandbox(state.State):
                     public_url=self.url(kservice), workers=workers):
                 changed.add(kservice)
             os.makedirs(self.sdir(gservice), exist_ok=True)
+            keystone_url, password, cafile = regions.glance_site(self, cloud)
             if glance.write_configs(
                     self.variant(cloud), self.sdir(gservice),
-                    self.port(gservice), self.url(kservice),
-                    self.passwords[cloud]['glance'], self.venv,
+                    self.port(gservice), keystone_url, password, self.venv,
                     database_url=self.database_url(gservice),
-                    public_url=self.url(gservice),
-                    cafile=self.cafile(cloud),
+                    public_url=self.url(gservice), cafile=cafile,
                     barbican_url=self.url(cloud + '-barbican'),
-                    rbd_conf=ceph.glance_conf(self, cloud)):
+                    rbd_conf=ceph.glance_conf(self, cloud),
+                    import_ports=(self.port('src-glance'),
+                                  self.port('dst-glance')),
+                    region=regions.region(self, cloud)):
                 changed.add(gservice)
         for module in (barbican, cinder):
             for service in module.services(self):
@@ -178,6 +181,8 @@ class Sandbox(state.State):
             provision.ensure_migrator(cloud, kurl, self.passwords[cloud],
                                       self.cafile(cloud))
         self.sync_limits(cloud)
+        if regions.keystone_cloud(self, cloud) != cloud:
+            return  # its Glance answers to another Keystone: see up()
         provision.smoke_test(cloud, kurl, self.passwords[cloud]['admin'],
                              self.log_file(cloud + '-glance'),
                              self.cafile(cloud))
@@ -246,6 +251,9 @@ class Sandbox(state.State):
                 if cloud in todo:
                     self.mark(cloud + '-provisioned')
                 self.mark(cloud + '-limits', self.wanted_limits(cloud))
+            regions.sync_catalog(self)
+            if regions.enabled(self) and 'dst' in check:
+                regions.smoke_test(self)
             if check:
                 common.log('image list through the catalog works in %s'
                            % ' and '.join(check))
@@ -253,13 +261,18 @@ class Sandbox(state.State):
                 barbican.sync_catalog(self, cloud)
                 cinder.sync_catalog(self, cloud)
             cloudsyaml.write(self.clouds_yaml, self.auth_urls(),
-                             self.passwords,
-                             {c: self.cafile(c) for c in common.CLOUDS
-                              } if self.tls else None,
+                             {c: self.passwords[regions.keystone_cloud(
+                                 self, c)] for c in common.CLOUDS},
+                             {c: regions.cafile(self, c) for c in
+                              common.CLOUDS} if self.tls else None,
+                             # The TLS cases are the dst Keystone's.
+                             None if regions.enabled(self) else
                              {f: self.url(f) + '/v3'
                               for f in haproxy.BAD_FRONTENDS},
                              {c: ceph.client_settings(self, c)
-                              for c in ceph.clouds(self)})
+                              for c in ceph.clouds(self)},
+                             {c: regions.region(self, c)
+                              for c in common.CLOUDS})
             return self.info()
 
     def down(self, wipe=False, wipe_venv=False):

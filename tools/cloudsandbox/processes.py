@@ -16,6 +16,7 @@ from cloudsandbox import barbican
 from cloudsandbox import cinder
 from cloudsandbox import common
 from cloudsandbox import launching
+from cloudsandbox import regions
 
 # A safety net for a server that hangs: start-up waits for an answer (or
 # the process to exit); on a busy 2-core machine, loading 8 apps takes
@@ -139,6 +140,7 @@ def launch(state, service):
     env = common.clean_env(**dict([config_variable(state, service)]))
     if service.endswith('-barbican'):
         env.update(barbican.server_env(state.sdir(service)))
+    env.update(regions.server_env(state, service))
     started = launching.launch(service, server_argv(state, service), env,
                                state.sdir(service), state.log_file(service),
                                state.pid_file(service))

@@ -100,8 +100,13 @@ def ensure_migrator(cloud, keystone_url, passwords, cafile=None):
                 'admin', ('admin', 'service'), cafile)
 
 
-def register_service(call, service_type, name, url, description):
-    """A catalog entry (public, internal, admin endpoints at ``url``)."""
+def register_service(call, service_type, name, url, description,
+                     region=common.REGION):
+    """A catalog entry (public, internal, admin endpoints at ``url``).
+
+    Each region has endpoints of its own: those of ``region`` are made
+    or changed, those of other regions left alone.
+    """
     services = call('GET', '/services?type=' + service_type)['services']
     if services:
         sid = services[0]['id']
@@ -111,11 +116,12 @@ def register_service(call, service_type, name, url, description):
             'description': description}})['service']['id']
     have = call('GET', '/endpoints?service_id=' + sid)['endpoints']
     for interface in ('public', 'internal', 'admin'):
-        mine = [e for e in have if e['interface'] == interface]
+        mine = [e for e in have if e['interface'] == interface
+                and e.get('region_id') == region]
         if not mine:
             call('POST', '/endpoints', {'endpoint': {
                 'service_id': sid, 'interface': interface, 'url': url,
-                'region_id': common.REGION}})
+                'region_id': region}})
         elif mine[0]['url'] != url:
             call('PATCH', '/endpoints/' + mine[0]['id'],
                  {'endpoint': {'url': url}})
@@ -190,8 +196,10 @@ def _sync(call, path, key, value_key, have, wanted, identify, service):
 
 
 def smoke_test(cloud, keystone_url, admin_password, glance_log,
-               cafile=None, attempts=SMOKE_ATTEMPTS):
+               cafile=None, attempts=SMOKE_ATTEMPTS, region=common.REGION):
     """List images as admin through the catalog: proves the auth path.
+
+    ``region``: the region whose image endpoint is asked.
 
     A 401 is asked again with a new token, a few times: Keystone compares
     a token's issue time with revocation events by the second (MariaDB
@@ -206,10 +214,11 @@ def smoke_test(cloud, keystone_url, admin_password, glance_log,
             cloud, cafile)
         urls = [e['url'] for s in body['token'].get('catalog', [])
                 if s['type'] == 'image' for e in s['endpoints']
-                if e['interface'] == 'public']
+                if e['interface'] == 'public'
+                and e.get('region_id', region) == region]
         if not urls:
             raise common.SandboxError('%s keystone has no public image '
-                                      'endpoint' % cloud)
+                                      'endpoint in %s' % (cloud, region))
         status = common.request('GET', urls[0] + '/v2/images?limit=1',
                                 token=token, timeout=30, cafile=cafile)[0]
         if status != 401:

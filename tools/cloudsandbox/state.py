@@ -20,11 +20,15 @@ from cloudsandbox import common
 from cloudsandbox import credentials
 from cloudsandbox import deployment
 from cloudsandbox import glance
+from cloudsandbox import regions
 
 PORT_BASE_VARIABLE = 'OSC_IMAGE_MIGRATE_SANDBOX_PORT_BASE'
 # The MariaDB account of Keystone and Glance (password: passwords.json).
 DATABASE_USER = 'sandbox'
 KEYSTONE_DEFAULTS = {'token_expiration': 3600}
+# How the clouds share Keystone: ``regions`` 1 for one Keystone with a
+# Glance in each of two regions (regions.py), 0 for a Keystone per cloud.
+TOPOLOGY_DEFAULTS = {'regions': 0}
 # Settings of the first sandboxes, kept in 'options' beside the token
 # lifetime; they are now fields of each cloud's Glance variant.
 FORMER_GLANCE_OPTIONS = ('image_size_cap', 'require_image_format_match')
@@ -122,6 +126,9 @@ class State:
             if key in KEYSTONE_DEFAULTS:
                 if value is not None:
                     options[key] = int(value)
+            elif key in TOPOLOGY_DEFAULTS:
+                if value is not None:
+                    self.data.setdefault('topology', {})[key] = int(value)
             elif cloud in common.CLOUDS:
                 chosen[cloud] = chosen[cloud].with_setting(field, value)
             else:
@@ -191,6 +198,10 @@ class State:
     def options(self):
         return dict(KEYSTONE_DEFAULTS, **self.data.get('options', {}))
 
+    @property
+    def topology(self):
+        return dict(TOPOLOGY_DEFAULTS, **self.data.get('topology', {}))
+
     # -- names ------------------------------------------------------------
 
     @property
@@ -259,15 +270,17 @@ class State:
         return os.path.join(self.run, service + '.pid')
 
     def auth_urls(self):
-        return {c: self.url(c + '-keystone') + '/v3' for c in common.CLOUDS}
+        return {c: self.url(regions.keystone_cloud(self, c) + '-keystone')
+                + '/v3' for c in common.CLOUDS}
 
     def info(self):
         """What users of the sandbox need to know, as plain data."""
         auth_urls = self.auth_urls()
-        clouds = {c: {'keystone': self.url(c + '-keystone'),
+        clouds = {c: {'keystone': self.url(
+                          regions.keystone_cloud(self, c) + '-keystone'),
                       'auth_url': auth_urls[c],
                       'glance': self.url(c + '-glance'),
-                      'region': common.REGION,
+                      'region': regions.region(self, c),
                       'glance_variant': self.variant(c),
                       'barbican': (self.url(c + '-barbican')
                                    if self.variant(c).barbican else None),
@@ -288,12 +301,13 @@ class State:
             'backend_ports': {s: self.backend_port(s)
                               for s in self.services()},
             'deployment': self.deployment,
-            'cafiles': {c: self.cafile(c) for c in common.CLOUDS},
+            'cafiles': {c: regions.cafile(self, c) for c in common.CLOUDS},
             'clouds': clouds,
-            'cloud_names': cloudsyaml.cloud_names(self.tls,
-                                                  ceph.clouds(self)),
+            'cloud_names': cloudsyaml.cloud_names(
+                self.tls and not regions.enabled(self), ceph.clouds(self)),
             'passwords': json.loads(json.dumps(self.passwords)),
             'logs': {s: self.log_file(s)
                      for s in self.services() + tuple(self.infra())},
             'options': self.options,
+            'topology': self.topology,
         }
