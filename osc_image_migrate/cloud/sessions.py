@@ -19,6 +19,7 @@ from typing import Mapping
 from glanceclient import client as glance_client
 from keystoneauth1.access import access as ks_access
 from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import plugin as ks_plugin
 from openstack.config import exceptions as config_exc
 from osc_lib import exceptions
 
@@ -27,6 +28,10 @@ from osc_image_migrate.cloud import transport
 from osc_image_migrate.i18n import _
 
 LOG = logging.getLogger(__name__)
+
+# The interface that means "the auth URL, not the catalog" (keystoneauth
+# annotates interfaces as strings; this marker is an object).
+AUTH_URL: Any = ks_plugin.AUTH_INTERFACE
 
 # Renew a token that expires within this many seconds before a data
 # request starts (each image's attempt, each reopened source download).
@@ -173,10 +178,14 @@ def build_clients(name: str, session: Any, region_name: str | None = None,
     glance = http.guard(glance_client.Client('2', session=session,
                                              **image_options))
     image = http.Adapter(session, **image_options)
+    # Keystone through the auth URL, not the catalog of the cloud's
+    # region: regions of one cloud share one Keystone, often registered in
+    # the first region only (as devstack's multi-region set-up does), and
+    # it is the Keystone the credential logged in to anyway.
     identity = http.Adapter(session, service_type='identity',
+                            interface=AUTH_URL, region_name=region_name,
                             # keystoneauth annotates str; it takes tuples.
-                            version=(3, 0),  # type: ignore[arg-type]
-                            **options)
+                            version=(3, 0))  # type: ignore[arg-type]
     return CloudClients(name=name, session=session, glance=glance,
                         image=image, identity=identity)
 

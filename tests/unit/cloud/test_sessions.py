@@ -86,3 +86,11 @@ def test_discovery_warning_is_kept_for_debug_only(caplog):
     levels = {r.getMessage().split(' ')[0]: r.levelname
               for r in caplog.records}
     assert levels == {'Failed': 'DEBUG', 'Something': 'WARNING'}
+
+
+def test_identity_is_reached_through_the_auth_url(cloud_config):
+    # Not through the catalog of the cloud's region: regions of one
+    # Keystone often register it in the first region only.
+    from keystoneauth1 import plugin
+    dst = sessions.dest_clients(cloud_config, 'dst')
+    assert dst.identity.interface is plugin.AUTH_INTERFACE
