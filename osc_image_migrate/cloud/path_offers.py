@@ -10,6 +10,7 @@ preference of ``--data-path auto``.
 """
 
 from osc_image_migrate.cloud import rbd_offers
+from osc_image_migrate.cloud import regions
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.planning import data_paths
 
@@ -19,5 +20,7 @@ def offerers(src_clients: sessions.CloudClients,
              ) -> list[data_paths.Offerer]:
     """The offerers of the paths in play between these two clouds."""
     found: list[data_paths.Offerer] = [
-        o for o in (rbd_offers.offerer(src_clients, dst_clients),) if o]
+        o for o in (rbd_offers.offerer(src_clients, dst_clients),
+                    regions.glance_download_offerer(src_clients,
+                                                    dst_clients)) if o]
     return found

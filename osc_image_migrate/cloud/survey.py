@@ -17,12 +17,14 @@ from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import inventory
 from osc_image_migrate.cloud import limits as limits_mod
 from osc_image_migrate.cloud import path_offers
+from osc_image_migrate.cloud import regions as cloud_regions
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate import model
 from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import path_choice
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import quotas
+from osc_image_migrate.planning import regions
 from osc_image_migrate.planning import reuse
 from osc_image_migrate.planning import secrets
 from osc_image_migrate.planning import selection as selection_mod
@@ -181,8 +183,14 @@ def plan_selected(src_clients: sessions.CloudClients | None,
         dependencies.read(dst_clients, dest, [
             source.images[i] for i in selected if i in source.images],
             secret_options)
+    project_map = resolved.project_map
+    if src_clients is not None and cloud_regions.one_keystone(src_clients,
+                                                              dst_clients):
+        # One Keystone: every project is its own counterpart.
+        project_map = regions.identity_map(
+            source, regions.projects_of(source, selected), project_map)
     plan = planner.make_plan(source, dest, selected,
-                             project_map=resolved.project_map,
+                             project_map=project_map,
                              keep_ids=keep_ids,
                              orphans_to=resolved.orphans_to,
                              deleted_in=deleted_in(resolved),

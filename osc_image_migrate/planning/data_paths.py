@@ -32,7 +32,7 @@ RBD = 'rbd'
 NONE = '-'
 
 # --data-path's choices, the default first.
-CHOICES = (AUTO, STREAM, RBD)
+CHOICES = (AUTO, STREAM, RBD, GLANCE_DOWNLOAD)
 
 
 @dataclasses.dataclass(frozen=True)

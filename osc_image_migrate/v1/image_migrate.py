@@ -12,6 +12,7 @@ from osc_image_migrate.cloud import inspection
 from osc_image_migrate.cloud import plan_file
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.cloud import survey
+from osc_image_migrate.copying import glance_download
 from osc_image_migrate.copying import offload
 from osc_image_migrate.copying import rbd_copy
 from osc_image_migrate.copying import upload_method
@@ -324,8 +325,9 @@ class MigrateImage(_MigrateCommand):
             progress=self._progress(parsed_args),
             upload_slots=survey.upload_slots(dest),
             offloads=offload.Offloads(
-                paths={data_paths.RBD: rbd_copy.RbdCopy(source, dest,
-                                                        stream_options)},
+                paths=dict(glance_download.for_clouds(source, dest), **{
+                    data_paths.RBD: rbd_copy.RbdCopy(source, dest,
+                                                     stream_options)}),
                 forced=parsed_args.data_path != data_paths.AUTO))
 
     @staticmethod

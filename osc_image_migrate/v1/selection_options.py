@@ -165,9 +165,13 @@ def add_selection_options(parser):
                'of the source\'s RBD snapshot into the destination\'s Ceph '
                'pool, verified by the destination Glance before it is '
                'active; needs each cloud\'s Ceph settings in clouds.yaml '
-               'and the service role in the destination) or "auto": the '
-               'best path the two clouds allow for each image, else stream '
-               '(default: auto)'),
+               'and the service role in the destination), '
+               '"glance-download" (the destination Glance pulls it from the '
+               'source region: two regions of one Keystone whose '
+               'destination enables that import method; checked right '
+               'after) or "auto": the best path the two clouds allow for '
+               'each image, else stream, also when the destination refuses '
+               'glance-download, into the same record (default: auto)'),
     )
     return parser
 

@@ -11,6 +11,7 @@ from tests.unit import fakes
 def test_auto_is_the_default_then_stream_then_the_offloaded_paths():
     assert data_paths.CHOICES[:2] == (data_paths.AUTO, data_paths.STREAM)
     assert data_paths.RBD in data_paths.CHOICES
+    assert data_paths.GLANCE_DOWNLOAD in data_paths.CHOICES
     assert planner.PlanItem('s').data_path == data_paths.STREAM
 
 
