@@ -30,7 +30,10 @@ the machine is usually busy with other work:
    peak RSS (benchmarks/bundles.py);
 10. ``rbd``: between Ceph-backed clouds (a sandbox of their own), a
     sparse and a dense image by the rbd path vs by the stream: wall,
-    client CPU, bytes through the client (benchmarks/rbd.py).
+    client CPU, bytes through the client (benchmarks/rbd.py);
+11. ``regions``: one image between two regions of one Keystone, by
+    glance-download vs by stream: wall time, client CPU and bytes (a
+    sandbox of its own beside the bench's; benchmarks/regions.py).
 
 Every image it creates is deleted at the end. Usage::
 
@@ -53,6 +56,7 @@ import measure
 import nullservers
 import plans
 import rbd
+import regions
 import report
 import resume
 import tls
@@ -61,10 +65,10 @@ import transfers
 # Numbered as in the table; run in this order (plan last: its thousands
 # of images would slow every other plan).
 SECTIONS = ('ceiling', 'single', 'parallel', 'memory', 'cpu', 'limit-rate',
-            'resume', 'tls', 'bundle', 'rbd', 'plan')
+            'resume', 'tls', 'bundle', 'rbd', 'regions', 'plan')
 NUMBERS = {'ceiling': 0, 'single': 1, 'parallel': 2, 'memory': 3, 'plan': 4,
            'cpu': 5, 'limit-rate': 6, 'resume': 7, 'tls': 8, 'bundle': 9,
-           'rbd': 10}
+           'rbd': 10, 'regions': 11}
 # The sizes issue 12 names: one 4 GiB image, 4 x 1 GiB at once.
 FULL = {'ceiling_size': '1G', 'size': '4G', 'parallel_count': 4,
         'parallel_size': '1G',
@@ -72,6 +76,7 @@ FULL = {'ceiling_size': '1G', 'size': '4G', 'parallel_count': 4,
         'cpu_size': '512M', 'limit_rate': '20M', 'limit_size': '128M',
         'resume_size': '2G', 'tls_size': '1G', 'bundle_size': '2G',
         'rbd_size': '2G', 'rbd_data': '256M', 'rbd_dense_size': '1G',
+        'regions_size': '2G',
         'repeat': 3, 'copy_repeat': 2}
 QUICK = {'ceiling_size': '256M', 'size': '64M', 'parallel_count': 4,
          'parallel_size': '16M',
@@ -79,6 +84,7 @@ QUICK = {'ceiling_size': '256M', 'size': '64M', 'parallel_count': 4,
          'cpu_size': '64M', 'limit_rate': '8M', 'limit_size': '24M',
          'resume_size': '256M', 'tls_size': '64M', 'bundle_size': '256M',
          'rbd_size': '256M', 'rbd_data': '32M', 'rbd_dense_size': '64M',
+         'regions_size': '64M',
          'repeat': 1, 'copy_repeat': 1}
 _T0 = time.monotonic()
 
@@ -161,6 +167,9 @@ def parse_args(argv):
         '--rbd-dense-size', metavar='<size>',
         help='dense image size for "rbd" (default: 1G)')
     parser.add_argument(
+        '--regions-size', metavar='<size>',
+        help='image size for "regions" (default: 2G)')
+    parser.add_argument(
         '--state-dir', metavar='<dir>',
         help='sandbox state folder (default: $OSC_IMAGE_MIGRATE_SANDBOX or '
              '<repo>/.sandbox)')
@@ -196,6 +205,7 @@ def parse_args(argv):
         args.bundle_size = report.parse_size(args.bundle_size)
         for name in ('rbd_size', 'rbd_data', 'rbd_dense_size'):
             setattr(args, name, report.parse_size(getattr(args, name)))
+        args.regions_size = report.parse_size(args.regions_size)
         args.memory_sizes = sorted(report.parse_size(s) for s in
                                    args.memory_sizes.split(','))
         args.plan_counts = sorted(int(c) for c in
@@ -247,6 +257,8 @@ def run_sections(bench, args):
         'rbd': lambda: rbd.rbd_vs_stream(
             bench, args.rbd_size, args.rbd_data, args.rbd_dense_size,
             args.copy_repeat, log),
+        'regions': lambda: regions.regions(bench, args.regions_size,
+                                           args.copy_repeat, log),
         'plan': lambda: plans.plan_scale(bench, args.plan_counts,
                                          args.repeat, log,
                                          keep=args.keep_plan_images),
