@@ -22,30 +22,28 @@ Either way the record holds no data, so the path is refused
 (offload.PathRefused) and the stream fills the same record.
 """
 
+import logging
 import threading
 import time
 from typing import Callable
-from typing import cast
 
-from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import regions
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import journal as copy_journal
 from osc_image_migrate.copying import offload
+from osc_image_migrate.copying import send
 from osc_image_migrate import model
 from osc_image_migrate.planning import glance_download
-from osc_image_migrate.planning import import_state
 from osc_image_migrate.planning import planner
+
+LOG = logging.getLogger(__name__)
 
 # Answers to the import request that say "not this way" rather than "not
 # now": the method not enabled (400), a policy (403), an API without the
 # import call (404, 405, 501).
 REFUSALS = (400, 403, 404, 405, 501)
-# Seconds between looks at the record: short at first (a small image is
-# imported within a second or two), then cancel.POLL_SECONDS.
-FIRST_POLL = 0.25
 
 
 class GlanceDownload:
@@ -83,30 +81,31 @@ class GlanceDownload:
         return 0
 
     def _wait(self, dest_id: str, request_id: str | None,
-              stop: threading.Event | None) -> model.Record:
-        """Wait until the record is ``active``; refuse a failed import."""
-        started = self.clock()
-        poll = FIRST_POLL
-        while True:
+              stop: threading.Event | None) -> None:
+        """Wait until the record is ``active``; refuse a failed import.
+
+        Glance's import waiting (glance_import.wait), with a ``queued``
+        record that still holds the import's lock taken for an import not
+        started yet.
+        """
+        def report(record: model.Record, seconds: float) -> None:
+            if seconds and int(seconds) % send.IMPORT_LOG_SECONDS == 0:
+                LOG.info('Image %s: glance-download running for %d s '
+                         '(status %s)', dest_id, seconds,
+                         record.get('status'))
+
+        try:
+            glance_import.wait(self.dst, dest_id, timeout=self.timeout,
+                               stop=stop, on_wait=report, clock=self.clock,
+                               pending=glance_download.import_pending)
+        except glance_import.ImportFailed:
             record = self.dst.glance.images.get(dest_id)
-            status = record.get('status')
-            if status == model.Status.ACTIVE:
-                return cast(model.Record, record)
-            if glance_download.failed_import(record):
-                raise offload.PathRefused(glance_download.failed_reason(
-                    glance_download.task_message(
-                        glance_import.import_tasks(self.dst, dest_id),
-                        request_id)))
-            if import_state.is_dead(record):
-                raise glance_import.failure(dest_id, record)
-            waited = self.clock() - started
-            if waited >= self.timeout:
-                raise http.CloudError(
-                    'destination glance-download of %s not finished after '
-                    '%d s (status %s); a re-run waits for it again'
-                    % (dest_id, waited, status), retriable=False)
-            cancel.pause(stop, poll)
-            poll = min(poll * 2, cancel.POLL_SECONDS)
+            if not glance_download.failed_import(record):
+                raise
+            raise offload.PathRefused(glance_download.failed_reason(
+                glance_download.task_message(
+                    glance_import.import_tasks(self.dst, dest_id),
+                    request_id)))
 
 
 def for_clouds(src: sessions.CloudClients | None,

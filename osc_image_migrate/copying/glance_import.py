@@ -148,13 +148,17 @@ def wait(dst: sessions.CloudClients, dest_id: str,
          timeout: float | None = None,
          stop: threading.Event | None = None,
          on_wait: Callable[[model.Record, float], None] | None = None,
-         clock: Callable[[], float] = time.monotonic) -> model.Record:
+         clock: Callable[[], float] = time.monotonic,
+         pending: Callable[[model.Record], bool] | None = None
+         ) -> model.Record:
     """Wait until the import made the record ``active``; return it.
 
     ``on_wait(record, seconds)`` is called at each poll (progress). A
     failed import is reported with the stores Glance names: retriable when
     the record went back to ``queued`` (a new stage is possible), final
-    when it stays ``importing``.
+    when it stays ``importing``. ``pending(record)``: whether a ``queued``
+    record is an import that has not started yet (an import into a
+    ``queued`` record, such as glance-download's), not a failed one.
     """
     timeout = IMPORT_TIMEOUT if timeout is None else timeout
     started = clock()
@@ -166,7 +170,9 @@ def wait(dst: sessions.CloudClients, dest_id: str,
         # Right after the 202 the record can still be ``uploading`` with
         # the failed stores of an earlier import: Glance clears them only
         # when the import starts (``importing``).
-        if status == model.Status.QUEUED or import_state.is_dead(record):
+        if (status == model.Status.QUEUED and not (
+                pending is not None and pending(record))) or (
+                    import_state.is_dead(record)):
             raise failure(dest_id, record)
         waited = clock() - started
         if on_wait is not None:

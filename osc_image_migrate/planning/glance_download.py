@@ -76,6 +76,12 @@ def import_body(setting: Setting, source_id: str,
     return body
 
 
+def import_pending(record: model.Record) -> bool:
+    """A ``queued`` record whose import has not started yet (see below)."""
+    return (record.get('status') == model.Status.QUEUED
+            and bool(record.get('os_glance_import_task')))
+
+
 def failed_import(record: model.Record) -> bool:
     """An import that failed and was undone: the record takes data again.
 

@@ -6,6 +6,7 @@ import types
 
 import pytest
 
+from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import glance_download
 from osc_image_migrate.copying import journal
@@ -16,6 +17,11 @@ from tests.unit.fakes import copying as fake
 from tests.unit.fakes import regions as fake_regions
 
 SETTING = rules.Setting('RegionOne')
+
+
+@pytest.fixture(autouse=True)
+def quick_polls(monkeypatch):
+    monkeypatch.setattr(cancel, 'POLL_SECONDS', 0)
 
 
 class ImportAPI(fake.FakeImageAPI):
@@ -103,7 +109,8 @@ def test_an_import_that_does_not_end_times_out():
     path.timeout, path.clock = 10, lambda: next(clock)
     with pytest.raises(http.CloudError) as e:
         path.send(item, 'd', journal.CopyJournal(), threading.Event())
-    assert 'not finished after 11 s (status importing)' in str(e.value)
+    assert 'import of d not finished after 11 s (status importing)' in (
+        str(e.value))
 
 
 def test_offered_between_regions_of_one_keystone_only():

@@ -74,3 +74,11 @@ def test_import_that_takes_too_long_times_out(quick_polls):
         glance_import.wait(dst, 'i', timeout=25,
                            clock=lambda: next(ticks))
     assert 'not finished after 30 s' in str(raised.value)
+
+
+def test_a_queued_record_still_pending_is_waited_for(quick_polls):
+    dst = _waiting_dst({'status': 'queued', 'os_glance_import_task': 't'},
+                       {'status': 'importing'}, {'status': 'active'})
+    assert glance_import.wait(
+        dst, 'i', pending=lambda r: bool(r.get('os_glance_import_task'))
+    )['status'] == 'active'

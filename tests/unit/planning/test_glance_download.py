@@ -62,6 +62,14 @@ def test_queued_without_the_import_lock_is_a_failed_import():
     assert not glance_download.failed_import({'status': 'importing'})
 
 
+def test_queued_with_the_import_lock_has_not_started_yet():
+    assert glance_download.import_pending(
+        {'status': 'queued', 'os_glance_import_task': 't'})
+    assert not glance_download.import_pending({'status': 'queued'})
+    assert not glance_download.import_pending(
+        {'status': 'importing', 'os_glance_import_task': 't'})
+
+
 def test_the_failed_task_of_this_request_is_told():
     tasks = [{'request_id': 'other', 'status': 'failure', 'message': 'x'},
              {'request_id': 'req', 'status': 'failure',
