@@ -60,8 +60,12 @@ class GlanceDownload:
 
     def send(self, item: planner.PlanItem, dest_id: str,
              journal: copy_journal.CopyJournal,
-             stop: threading.Event | None) -> int:
-        """Import ``item``'s data into ``dest_id``; 0 bytes through here."""
+             stop: threading.Event | None,
+             on_bytes: Callable[[int], None] | None = None) -> int:
+        """Import ``item``'s data into ``dest_id``; 0 bytes through here.
+
+        (No byte passes here, so ``on_bytes`` is never called.)
+        """
         response = self.dst.image.post(
             '/v2/images/%s/import' % dest_id,
             json=glance_download.import_body(self.setting, item.source_id,

@@ -118,7 +118,7 @@ class ImageCopy:
                                 data_source=self.data_source)
             if status == model.Status.QUEUED:
                 moved = self.offloads.send(item, self.dest_id, self.journal,
-                                           stop)
+                                           stop, on_bytes=on_bytes)
                 sent = (sending.data(self.chooser) if moved is None
                         else moved)
             elif status in (model.Status.UPLOADING, model.Status.IMPORTING):

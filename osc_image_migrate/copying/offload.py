@@ -14,6 +14,7 @@ the operator named the path with ``--data-path`` (:attr:`Offloads.forced`).
 
 import dataclasses
 import threading
+from typing import Callable
 from typing import Mapping
 from typing import Protocol
 
@@ -35,11 +36,13 @@ class Offload(Protocol):
 
     def send(self, item: planner.PlanItem, dest_id: str,
              journal: copy_journal.CopyJournal,
-             stop: threading.Event | None) -> int:
+             stop: threading.Event | None,
+             on_bytes: Callable[[int], None] | None = None) -> int:
         """Move ``item``'s data into ``dest_id``; bytes through this host.
 
-        Raises PathRefused (see above), or http.CloudError on a failure
-        that a retry of the image may mend.
+        ``on_bytes`` is told of the bytes as they pass through this host
+        (the run's progress). Raises PathRefused (see above), or
+        http.CloudError on a failure that a retry of the image may mend.
         """
         ...
 
@@ -57,13 +60,15 @@ class Offloads:
 
     def send(self, item: planner.PlanItem, dest_id: str,
              journal: copy_journal.CopyJournal,
-             stop: threading.Event | None) -> int | None:
+             stop: threading.Event | None,
+             on_bytes: Callable[[int], None] | None = None) -> int | None:
         """The bytes the row's path moved, or None: stream it instead."""
         offload = self.paths.get(item.path)
         if offload is None:
             return None
         try:
-            return offload.send(item, dest_id, journal, stop)
+            return offload.send(item, dest_id, journal, stop,
+                                on_bytes=on_bytes)
         except PathRefused as e:
             if self.forced:
                 raise http.CloudError('%s: %s' % (item.path, e)) from e

@@ -27,6 +27,7 @@ import logging
 import subprocess
 import threading
 from typing import Any
+from typing import Callable
 
 from osc_image_migrate import cancel
 from osc_image_migrate.cloud import ceph_cli
@@ -68,7 +69,8 @@ class RbdCopy:
 
     def send(self, item: planner.PlanItem, dest_id: str,
              journal: copy_journal.CopyJournal,
-             stop: threading.Event | None) -> int:
+             stop: threading.Event | None,
+             on_bytes: Callable[[int], None] | None = None) -> int:
         record = item.source_image or {}
         location = rbd_path.source_location(record)
         if location is None:
@@ -90,7 +92,7 @@ class RbdCopy:
         try:
             ceph_cli.run(ceph_cli.rbd(dst, 'create', '--size', str(
                 max(1, -(-size // MiB))), target))
-            moved = self.copy(src, dst, location, target, stop)
+            moved = self.copy(src, dst, location, target, stop, on_bytes)
             ceph_cli.run(ceph_cli.rbd(dst, 'snap', 'protect', '%s@%s' % (
                 target, location.snap)))
         except ceph_cli.CephError as e:
@@ -106,8 +108,12 @@ class RbdCopy:
 
     def copy(self, src: rbd_path.CephSettings, dst: rbd_path.CephSettings,
              location: rbd_path.RbdLocation, target: str,
-             stop: threading.Event | None) -> int:
-        """export-diff | this process | import-diff; the bytes moved."""
+             stop: threading.Event | None,
+             on_bytes: Callable[[int], None] | None = None) -> int:
+        """export-diff | this process | import-diff; the bytes moved.
+
+        ``on_bytes``: the run's progress, told of each piece that passes.
+        """
         export = subprocess.Popen(
             ceph_cli.rbd(src, 'export-diff', '--no-progress',
                          location.spec, '-'),
@@ -121,7 +127,8 @@ class RbdCopy:
             moved = pipe.pump(export.stdout, load.stdin,  # type: ignore
                               pipe.killer([export, load]),
                               self.options.stall_timeout,
-                              self.options.limiter, stop)
+                              self.options.limiter, stop,
+                              on_bytes=on_bytes)
         except pipe.Stopped:
             raise cancel.Interrupted()
         except pipe.Stalled as e:

@@ -13,14 +13,16 @@ class Refusing:
     def __init__(self):
         self.calls = []
 
-    def send(self, item, dest_id, copy_journal, stop):
+    def send(self, item, dest_id, copy_journal, stop, on_bytes=None):
         self.calls.append(dest_id)
         raise offload.PathRefused('the destination refused the import')
 
 
 class Moving:
-    def send(self, item, dest_id, copy_journal, stop):
+    def send(self, item, dest_id, copy_journal, stop, on_bytes=None):
         copy_journal.note('moved by the clouds')
+        if on_bytes is not None:
+            on_bytes(5)
         return 0
 
 
@@ -59,3 +61,11 @@ def test_a_refusal_of_a_path_asked_for_by_name_fails_the_row():
     assert str(e.value) == (
         'glance-download: the destination refused the import')
     assert not e.value.retriable
+
+
+def test_the_bytes_through_this_host_reach_the_runs_progress():
+    told = []
+    offloads = offload.Offloads({'rbd': Moving()})
+    offloads.send(item('rbd'), 'd', journal.CopyJournal(), None,
+                  on_bytes=told.append)
+    assert told == [5]

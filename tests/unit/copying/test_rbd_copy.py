@@ -103,3 +103,24 @@ def test_an_active_record_ends_the_wait():
         'dst', statuses=['importing', 'active']))
     with mock.patch('osc_image_migrate.cancel.pause'):
         copy.wait_verified(None, None, 'abc', item().source_image, None)
+
+
+def test_the_copy_tells_the_runs_progress_of_every_byte(tmp_path):
+    """export-diff | this process | import-diff, with real processes."""
+    landed = tmp_path / 'landed'
+    diff = b'rbd diff v1\n' + bytes(range(256)) * 1000
+
+    def rbd(settings, *args):
+        if args[0] == 'export-diff':
+            return ['sh', '-c', 'cat "$0"', str(tmp_path / 'diff')]
+        return ['sh', '-c', 'cat > "$0"', str(landed)]
+    (tmp_path / 'diff').write_bytes(diff)
+    told = []
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients('dst'))
+    settings = rbd_path.CephSettings(conf='/c', user='glance')
+    location = rbd_path.source_location({'direct_url': URL})
+    with mock.patch.object(ceph_cli, 'rbd', rbd):
+        moved = copy.copy(settings, settings, location, 'images/abc', None,
+                          on_bytes=told.append)
+    assert moved == sum(told) == len(diff)
+    assert landed.read_bytes() == diff
