@@ -14,10 +14,12 @@ bundle's file system (check_space).
 import dataclasses
 import os
 import shutil
+from typing import Any
 from typing import Iterable
 
 from osc_image_migrate.bundle import layout
 from osc_image_migrate.bundle import reader
+from osc_image_migrate.cloud import plan_file
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.cloud import survey
 from osc_image_migrate import model
@@ -76,9 +78,13 @@ class ExportPlan:
     """An export's plan, with what it was made of."""
 
     plan: list[planner.PlanItem]
-    resolved: selection_mod.ResolvedSelection
+    # None for a plan file's rows (no selection of the whole cloud then).
+    resolved: selection_mod.ResolvedSelection | None
     contents: reader.BundleContents
     source: model.Inventory
+    # A plan file's rows whose source image is gone (plan_file).
+    missing: list[planner.PlanItem] = dataclasses.field(
+        default_factory=list)
 
 
 def compute_plan(src_clients: sessions.CloudClients, root: str,
@@ -86,12 +92,51 @@ def compute_plan(src_clients: sessions.CloudClients, root: str,
     """Read the source and the bundle, and plan the export."""
     refuse_mappings(selection)
     source = survey.read_source(src_clients)
-    resolved = survey.resolve(selection, source)
-    selected = survey.select(src_clients, source, resolved)
+    return plan_resolved(src_clients, source,
+                         survey.resolve(selection, source), root)
+
+
+def recheck_plan(src_clients: sessions.CloudClients, root: str,
+                 saved: dict[str, dict[str, Any]],
+                 selection: selection_mod.Selection,
+                 shard: tuple[int, int] | None = None) -> ExportPlan:
+    """A saved export plan's rows (of ``shard``) planned again.
+
+    As for a cloud (plan_file.recheck): what changed since the plan is
+    blocked, and the rows of images gone from the source are ``missing``.
+    """
+    refuse_mappings(selection)
+    source = survey.read_source(src_clients)
+    made: list[ExportPlan] = []
+
+    def replan(resolved: selection_mod.ResolvedSelection
+               ) -> list[planner.PlanItem]:
+        made.append(plan_resolved(src_clients, source, resolved, root))
+        return made[-1].plan
+
+    plan, missing = plan_file.recheck(saved, source, selection, replan,
+                                      shard)
+    contents = made[-1].contents if made else _read(root)
+    return ExportPlan(plan, None, contents, source, [
+        plan_file.missing_item(image_id, saved[image_id])
+        for image_id in missing])
+
+
+def _read(root: str) -> reader.BundleContents:
+    """What the bundle at ``root`` holds; a usage error if not a bundle."""
     try:
-        contents = reader.read(root)
+        return reader.read(root)
     except layout.BundleError as e:
         raise model.UsageError(str(e))
+
+
+def plan_resolved(src_clients: sessions.CloudClients,
+                  source: model.Inventory,
+                  resolved: selection_mod.ResolvedSelection,
+                  root: str) -> ExportPlan:
+    """The export of a resolved selection of ``source`` into ``root``."""
+    selected = survey.select(src_clients, source, resolved)
+    contents = _read(root)
     dest = reader.inventory(contents, source)
     kept = _keep_projects(source, dest, [
         source.images[i] for i in selected if i in source.images])

@@ -9,6 +9,7 @@ reported rather than silently done.
 import dataclasses
 import json
 from typing import Any
+from typing import Callable
 from typing import Mapping
 
 from osc_image_migrate.cloud import sessions
@@ -57,6 +58,22 @@ def recheck_plan(src_clients: sessions.CloudClients,
                  selection: selection_mod.Selection, keep_ids: bool,
                  shard: tuple[int, int] | None = None
                  ) -> tuple[list[planner.PlanItem], list[str]]:
+    """Plan again the images of a saved plan between two clouds.
+
+    See :func:`recheck`; the source is read from ``src_clients``.
+    """
+    source = survey.read_source(src_clients)
+    return recheck(saved, source, selection, lambda resolved: (
+        survey.plan_selected(src_clients, dst_clients, source, resolved,
+                             keep_ids)), shard)
+
+
+def recheck(saved: dict[str, dict[str, Any]], source: model.Inventory,
+            selection: selection_mod.Selection,
+            replan: Callable[[selection_mod.ResolvedSelection],
+                             list[planner.PlanItem]],
+            shard: tuple[int, int] | None = None
+            ) -> tuple[list[planner.PlanItem], list[str]]:
     """Plan again the images of a saved plan and mark what changed.
 
     Returns ``(plan, missing)``: images whose action, destination ID or
@@ -65,9 +82,10 @@ def recheck_plan(src_clients: sessions.CloudClients,
     change); ``missing`` lists source IDs that no longer exist. ``shard``
     (index, count) keeps the rows of that shard only. ``selection`` (the
     options given with the plan file) is not changed: the saved images
-    replace its images and projects in a copy.
+    replace its images and projects in a copy. ``source`` is the source
+    inventory (a cloud's or a bundle's) and ``replan`` plans the resolved
+    selection against the destination (a cloud, or a bundle).
     """
-    source = survey.read_source(src_clients)
     if shard is not None:
         index, count = shard
         shard_of = sharding.saved_plan_shards(saved, source.images, count)
@@ -90,8 +108,7 @@ def recheck_plan(src_clients: sessions.CloudClients,
     resolved = survey.resolve(dataclasses.replace(
         selection, images=images, projects=[],
         include_public_and_shared=False), source)
-    plan = survey.plan_selected(src_clients, dst_clients, source, resolved,
-                                keep_ids)
+    plan = replan(resolved)
     for item in plan:
         row = saved.get(item.source_id)
         if row is None:

@@ -13,6 +13,7 @@ import dataclasses
 
 from osc_image_migrate.bundle import layout
 from osc_image_migrate.bundle import source as bundle_source
+from osc_image_migrate.cloud import plan_file
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.cloud import survey
 from osc_image_migrate.copying import image_copy
@@ -61,9 +62,12 @@ class ImportPlan:
     """An import's plan, with what it was made of."""
 
     plan: list
+    # None for a plan file's rows (no selection of the whole bundle then).
     resolved: object
     bundle: bundle_source.BundleSource
     dest: sessions.CloudClients
+    # A plan file's rows whose image the bundle no longer holds.
+    missing: list = dataclasses.field(default_factory=list)
 
 
 def load(root):
@@ -94,26 +98,44 @@ def plan(cmd, parsed_args, selection=None):
                                  parsed_args.dest_cloud)
     dest_read = survey.DestinationRead(dest)
     source = bundle.inventory()
+
+    def replan(resolved):
+        items = survey.plan_selected(None, dest, source, resolved,
+                                     parsed_args.keep_ids, dest_read,
+                                     data_path=data_paths.BUNDLE)
+        block_missing(items, bundle)
+        return items
+
+    if getattr(parsed_args, 'plan_file', None):
+        # The rows of a reviewed plan (of --shard only), planned again.
+        saved = plan_file.load_plan_file(parsed_args.plan_file)
+        items, missing = plan_file.recheck(saved, source, selection, replan,
+                                           parsed_args.shard)
+        return ImportPlan(
+            upload_method.annotate_plan(items, parsed_args.upload_method,
+                                        dest), None, bundle, dest,
+            [plan_file.missing_item(i, saved[i]) for i in missing])
     resolved = survey.resolve(selection, source)
-    items = survey.plan_selected(None, dest, source, resolved,
-                                 parsed_args.keep_ids, dest_read,
-                                 data_path=data_paths.BUNDLE)
-    block_missing(items, bundle)
-    items = upload_method.annotate_plan(items, parsed_args.upload_method,
-                                        dest)
+    items = upload_method.annotate_plan(
+        replan(resolved), parsed_args.upload_method, dest)
     return ImportPlan(items, resolved, bundle, dest)
 
 
 def migrate(cmd, parsed_args):
     """``migrate --from-bundle``: ``(columns, rows)``; sets the exit status."""
     planned = plan(cmd, parsed_args, cmd.selection(parsed_args))
-    cmd.check_whole_cloud(parsed_args, planned.resolved)
+    if planned.resolved is not None:
+        cmd.check_whole_cloud(parsed_args, planned.resolved)
     if parsed_args.dry_run:
-        return cmd.plan_listing(planned.plan, parsed_args.long)
+        return cmd.plan_listing(planned.plan + planned.missing,
+                                parsed_args.long)
     runner = cmd.executor(parsed_args, None, planned.dest)
     runner.make_copy = lambda item: image_copy.ImageCopy(
         None, planned.dest, item, parsed_args.keep_ids,
         runner.stream_options, data_source=planned.bundle)
     results, interrupted = cmd.carry_out(runner, planned.plan)
-    cmd.exit_status = rows.run_exit_status(results, [], interrupted)
-    return rows.RESULT_COLUMNS, [rows.result_row(r) for r in results]
+    cmd.exit_status = rows.run_exit_status(results, planned.missing,
+                                           interrupted)
+    return rows.RESULT_COLUMNS, (
+        [rows.result_row(r) for r in results]
+        + [rows.missing_row(item) for item in planned.missing])

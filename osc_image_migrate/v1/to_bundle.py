@@ -10,6 +10,7 @@ destination cloud's. No destination cloud is logged in to.
 from osc_image_migrate.bundle import layout
 from osc_image_migrate.bundle import plan as bundle_plan
 from osc_image_migrate.bundle import writer as bundle_writer
+from osc_image_migrate.cloud import plan_file
 from osc_image_migrate.copying import bundle_copy
 from osc_image_migrate.copying import upload_method
 from osc_image_migrate import model
@@ -24,14 +25,13 @@ from osc_image_migrate.v1 import selection_options
 def other_paths_options(parsed_args):
     """The options given that a bundle, either way, has no use for.
 
-    A bundle is its own data path, read or written with a fresh plan.
+    A bundle is its own data path.
     """
     refused = []
     if parsed_args.data_path != data_paths.AUTO:
         refused.append('--data-path %s' % parsed_args.data_path)
-    for option in ('plan_file', 'shard', 'inspect'):
-        if getattr(parsed_args, option, None):
-            refused.append('--' + option.replace('_', '-'))
+    if getattr(parsed_args, 'inspect', None):
+        refused.append('--inspect')
     return refused
 
 
@@ -42,13 +42,9 @@ def check_options(parsed_args):
         refused.insert(1 if parsed_args.data_path != data_paths.AUTO else 0,
                        '--upload-method %s' % parsed_args.upload_method)
     if refused:
-        spread = (getattr(parsed_args, 'plan_file', None)
-                  or getattr(parsed_args, 'shard', None))
         raise model.UsageError(
             '%s: not with --to-bundle (a bundle is its own data path, '
-            'written from a fresh plan%s)' % (', '.join(refused), (
-                '; to spread an export over hosts, give each host its own '
-                'selection and its own bundle directory' if spread else '')))
+            'written from a fresh plan)' % ', '.join(refused))
 
 
 def plan(cmd, parsed_args, selection=None):
@@ -57,8 +53,15 @@ def plan(cmd, parsed_args, selection=None):
     if selection is None:
         selection = selection_options.selection_from_args(parsed_args)
     source = cmd.source_clients()
-    planned = bundle_plan.compute_plan(source, parsed_args.to_bundle,
-                                       selection)
+    if getattr(parsed_args, 'plan_file', None):
+        # The rows of a reviewed plan (of --shard only), planned again.
+        planned = bundle_plan.recheck_plan(
+            source, parsed_args.to_bundle,
+            plan_file.load_plan_file(parsed_args.plan_file), selection,
+            parsed_args.shard)
+    else:
+        planned = bundle_plan.compute_plan(source, parsed_args.to_bundle,
+                                           selection)
     bundle_plan.check_space(parsed_args.to_bundle, planned.plan,
                             planned.contents)
     return planned
@@ -84,9 +87,11 @@ def migrate(cmd, parsed_args):
     """``migrate --to-bundle``: ``(columns, rows)``; sets the exit status."""
     check_options(parsed_args)
     planned = plan(cmd, parsed_args, cmd.selection(parsed_args))
-    cmd.check_whole_cloud(parsed_args, planned.resolved)
+    if planned.resolved is not None:
+        cmd.check_whole_cloud(parsed_args, planned.resolved)
     if parsed_args.dry_run:
-        return cmd.plan_listing(planned.plan, parsed_args.long)
+        return cmd.plan_listing(planned.plan + planned.missing,
+                                parsed_args.long)
     source = cmd.source_clients()
     writer = bundle_writer.BundleWriter(
         parsed_args.to_bundle, bundle_writer.source_description(
@@ -112,7 +117,10 @@ def migrate(cmd, parsed_args):
         results, interrupted = cmd.carry_out(runner, planned.plan)
     finally:
         manifest_error = _write_manifest(cmd, writer)
-    cmd.exit_status = rows.run_exit_status(results, [], interrupted)
+    cmd.exit_status = rows.run_exit_status(results, planned.missing,
+                                           interrupted)
     if manifest_error and not cmd.exit_status:
         cmd.exit_status = 1
-    return rows.RESULT_COLUMNS, [rows.result_row(r) for r in results]
+    return rows.RESULT_COLUMNS, (
+        [rows.result_row(r) for r in results]
+        + [rows.missing_row(item) for item in planned.missing])

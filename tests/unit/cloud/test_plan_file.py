@@ -115,3 +115,31 @@ def test_a_reused_row_replanned_as_a_copy_says_what_is_missing(monkeypatch):
     assert plan[0].reason.endswith(
         'the plan reused identical data: give --reuse-identical as when '
         'it was made')
+
+
+def test_recheck_plans_against_any_destination_the_caller_gives(
+        monkeypatch):
+    """A bundle's plan (export or import) is re-checked like a cloud's."""
+    source = model.Inventory(images={i: {'id': i} for i in 'abc'})
+    monkeypatch.setattr(survey, 'resolve',
+                        lambda selection, inventory: selection)
+    replanned = []
+
+    def replan(resolved):
+        replanned.append(sorted(resolved.images))
+        return [planner.PlanItem(source_id='a', action=planner.NEW_ID,
+                                 dest_id='a2', dest_owner='d'),
+                planner.PlanItem(source_id='b', action=planner.BLOCKED,
+                                 dest_id='b', dest_owner='d')]
+
+    saved = {i: {'Source ID': i, 'Action': 'copy', 'Dest ID': i,
+                 'Dest Owner': 'd'} for i in 'abx'}
+    plan, missing = plan_file.recheck(saved, source, selection.Selection(),
+                                      replan)
+    assert replanned == [['a', 'b']]
+    assert missing == ['x']
+    # A copy the plan saved now needs a new ID: changed, so blocked.
+    assert plan[0].action == planner.BLOCKED
+    assert plan[0].reason == (
+        'changed since the plan: Action was copy, now new-id; '
+        'Dest ID was a, now a2')

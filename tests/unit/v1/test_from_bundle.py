@@ -47,8 +47,6 @@ def test_osc_logs_in_to_no_source_for_a_bundle(command):
      'not with --from-bundle'),
     (['--dest-cloud', 'd', '--data-path', 'stream'],
      '--data-path stream: not with --from-bundle'),
-    (['--dest-cloud', 'd', '--plan-file', 'p.json', '--shard', '0/2'],
-     '--plan-file, --shard: not with --from-bundle'),
 ])
 def test_options_of_other_paths_are_one_usage_error(args, message):
     with pytest.raises(model.UsageError) as e:
@@ -56,6 +54,12 @@ def test_options_of_other_paths_are_one_usage_error(args, message):
                                          '--from-bundle', '/b', *args))
     assert str(e.value).startswith(message)
     assert e.value.exit_status == 2 and '\n' not in str(e.value)
+
+
+def test_a_plan_file_and_its_shards_spread_an_import_over_hosts():
+    from_bundle.check_options(parsed(
+        image_migrate.MigrateImage, '--from-bundle', '/b', '--dest-cloud',
+        'd', '--plan-file', 'p.json', '--shard', '0/2'))
 
 
 def test_upload_method_and_mappings_are_the_import_s(tmp_path):

@@ -29,8 +29,6 @@ def test_a_bundle_replaces_the_destination_cloud(command):
 @pytest.mark.parametrize('args, message', [
     (['--data-path', 'stream'], '--data-path stream: not with --to-bundle'),
     (['--upload-method', 'put'], '--upload-method put: not with'),
-    (['--plan-file', 'p.json', '--shard', '0/2'],
-     '--plan-file, --shard: not with'),
 ])
 def test_options_of_other_paths_are_one_usage_error(args, message):
     with pytest.raises(model.UsageError) as e:
@@ -38,8 +36,14 @@ def test_options_of_other_paths_are_one_usage_error(args, message):
                                        '--to-bundle', '/b', *args))
     assert str(e.value).startswith(message)
     assert e.value.exit_status == 2 and '\n' not in str(e.value)
-    assert str(e.value).endswith(
-        'own bundle directory)' if '--shard' in args else 'fresh plan)')
+    assert str(e.value).endswith('fresh plan)')
+
+
+def test_a_plan_file_and_its_shards_spread_an_export_over_hosts():
+    args = parsed(image_migrate.MigrateImage, '--to-bundle', '/b',
+                  '--plan-file', 'p.json', '--shard', '0/2')
+    to_bundle.check_options(args)
+    assert (args.plan_file, args.shard) == ('p.json', (0, 2))
 
 
 def test_the_command_reports_them_before_reading_a_cloud(caplog):

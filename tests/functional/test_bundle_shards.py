@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Bundles with a reviewed plan file, spread over hosts by ``--shard``.
+
+A plan of an export in two shards; each "host" exports its shard into a
+bundle of its own, and only its shard. Each bundle is then imported with
+a plan file of its own; an image gone from the bundle since the plan is
+reported missing and nothing else is touched. Runs in this process
+(fs.run_cli) to spare the suite OpenStackClient start-ups.
+"""
+
+import json
+import os
+
+from tests.functional.fixtures import faults as fs
+
+MiB = 1024 * 1024
+
+
+def run(sandbox, *argv, cloud='src'):
+    """``openstack image migrate <argv> -f json``: (status, rows, stderr)."""
+    with fs.cli_environment(sandbox):
+        status, out, err = fs.run_cli('image', 'migrate', *argv, '-f',
+                                      'json', cloud=cloud)
+    rows = json.loads(out) if out.strip() else []
+    return status, {row['Source ID']: row for row in rows}, err
+
+
+def bundle_ids(root):
+    return sorted(name[:-len('.data')]
+                  for name in os.listdir(os.path.join(root, 'images'))
+                  if name.endswith('.data'))
+
+
+def test_an_export_and_its_import_spread_over_two_hosts(sandbox, tmp_path):
+    images = fs.Images(sandbox)
+    made = [images.make('shard-%d' % n, MiB + n) for n in range(3)]
+    ids = [image['id'] for image in made]
+    bundles = [str(tmp_path / ('host-%d' % n)) for n in range(2)]
+    status, planned, err = run(sandbox, 'plan', '--to-bundle', bundles[0],
+                               '--shards', '2', *ids)
+    assert (status, err) == (0, '')
+    plan = tmp_path / 'export-plan.json'
+    plan.write_text(json.dumps(list(planned.values())))
+    shard_of = {i: row['Shard'] for i, row in planned.items()}
+
+    for index, root in enumerate(bundles):
+        status, rows, err = run(sandbox, '--to-bundle', root, '--plan-file',
+                                str(plan), '--shard', '%d/2' % index)
+        assert (status, err) == (0, ''), rows
+        mine = sorted(i for i in ids if shard_of[i] == index)
+        assert sorted(rows) == mine
+        assert {r['Result'] for r in rows.values()} == {'migrated'}
+        assert bundle_ids(root) == mine
+
+    # The import of the bundle with two images, from a reviewed plan of
+    # its own; one image is taken out of the bundle after the review.
+    root = max(bundles, key=lambda r: len(bundle_ids(r)))
+    assert len(bundle_ids(root)) == 2
+    status, planned, err = run(sandbox, 'plan', '--from-bundle', root,
+                               '--dest-cloud', 'dst', cloud=None)
+    assert (status, err) == (0, '')
+    plan = tmp_path / 'import-plan.json'
+    plan.write_text(json.dumps(list(planned.values())))
+    kept, gone = sorted(planned)[0], sorted(planned)[1:]
+    for image_id in gone:
+        for name in ('%s.data' % image_id, '%s.json' % image_id):
+            os.remove(os.path.join(root, 'images', name))
+    status, rows, err = run(sandbox, '--from-bundle', root, '--dest-cloud',
+                            'dst', '--plan-file', str(plan), '--shard',
+                            '0/1', cloud=None)
+    assert status == 1, rows
+    assert rows[kept]['Result'] == 'migrated'
+    assert fs.dest_status(sandbox, kept) == 'active'
+    for image_id in gone:
+        assert rows[image_id]['Result'] == 'failed'
+        assert 'no longer exists' in rows[image_id]['Detail']
