@@ -36,18 +36,18 @@ def openstack(*args, cloud='src'):
     return head + (['--os-cloud', cloud] if cloud else []) + list(args)
 
 
-def in_process(sandbox, *argv, cloud='src'):
+def run_migrate(sandbox, *argv, cloud='src'):
     """``openstack [--os-cloud cloud] image migrate <argv> -f json``.
 
-    In this process (fs.run_cli): the runs that are not killed need no
-    process of their own, and each saves an OpenStackClient start-up.
-    Returns (exit status, rows by source ID, stderr).
+    A process of its own, as an operator runs it: run in this process
+    after test_bad_input's in-process runs (on another sandbox), the
+    source listing lacked the module's image. Returns (exit status, rows
+    by source ID, stderr).
     """
-    with fs.cli_environment(sandbox):
-        status, out, err = fs.run_cli('image', 'migrate', *argv, '-f',
-                                      'json', cloud=cloud)
-    rows = json.loads(out) if out.strip() else []
-    return status, {row['Source ID']: row for row in rows}, err
+    run = sandbox.openstack('image', 'migrate', *argv, '-f', 'json',
+                            cloud=cloud, check=False)
+    rows = json.loads(run.stdout) if run.stdout.strip() else []
+    return run.returncode, {row['Source ID']: row for row in rows}, run.stderr
 
 
 def wait_until(predicate, process, what, timeout=120):
@@ -155,7 +155,7 @@ def test_a_killed_export_resumes_and_a_second_one_is_locked_out(
         # The event: the first whole chunk is on disk and listed.
         wait_until(lambda: os.path.exists(sums) and os.path.getsize(sums),
                    export, 'a whole chunk')
-        second = in_process(sandbox, '--to-bundle', root, image['id'])
+        second = run_migrate(sandbox, '--to-bundle', root, image['id'])
         assert export.poll() is None, 'the first export ended too soon'
     finally:
         killed(export)
@@ -172,8 +172,8 @@ def test_a_killed_export_resumes_and_a_second_one_is_locked_out(
     assert document_data(root, image['id']) is None
     assert CHUNK <= written < GiB
 
-    status, rows, err = in_process(sandbox, '--to-bundle', root,
-                                   image['id'])
+    status, rows, err = run_migrate(sandbox, '--to-bundle', root,
+                                    image['id'])
     assert (status, err) == (0, '')
     row = rows[image['id']]
     resumed = int(row['Detail'].split('resumed from byte ')[1].split()[0])
@@ -217,7 +217,7 @@ def test_a_killed_import_never_activates_and_a_rerun_finishes_it(
         sandbox, image['id'])] == [(image['id'], 'queued')]
     assert fs.glance_files(image['id']) == []  # no partial data kept
 
-    status, rows, err = in_process(
+    status, rows, err = run_migrate(
         sandbox, '--from-bundle', gib_exported, '--dest-cloud', 'dst',
         image['id'])
     assert (status, err) == (0, '')
@@ -298,8 +298,8 @@ def test_a_full_disk_mid_export_accepts_nothing_and_a_rerun_resumes(
     assert document_data(root, image['id']) is None
 
     os.unlink(filler)
-    status, rows, err = in_process(sandbox, '--to-bundle', root,
-                                   image['id'])
+    status, rows, err = run_migrate(sandbox, '--to-bundle', root,
+                                    image['id'])
     assert (status, err) == (0, '')
     row = rows[image['id']]
     assert row['Result'] == 'migrated'

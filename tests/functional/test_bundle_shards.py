@@ -3,8 +3,7 @@
 
 A plan of an export in two shards; each "host" exports its shard into a
 bundle of its own, and only its shard. A bundle is then imported with a
-reviewed plan file of its own: what it lists, nothing else. Runs in this
-process (fs.run_cli) to spare the suite OpenStackClient start-ups.
+reviewed plan file of its own: what it lists, nothing else.
 """
 
 import json
@@ -17,11 +16,10 @@ MiB = 1024 * 1024
 
 def run(sandbox, *argv, cloud='src'):
     """``openstack image migrate <argv> -f json``: (status, rows, stderr)."""
-    with fs.cli_environment(sandbox):
-        status, out, err = fs.run_cli('image', 'migrate', *argv, '-f',
-                                      'json', cloud=cloud)
-    rows = json.loads(out) if out.strip() else []
-    return status, {row['Source ID']: row for row in rows}, err
+    ran = sandbox.openstack('image', 'migrate', *argv, '-f', 'json',
+                            cloud=cloud, check=False)
+    rows = json.loads(ran.stdout) if ran.stdout.strip() else []
+    return ran.returncode, {row['Source ID']: row for row in rows}, ran.stderr
 
 
 def bundle_ids(root):
