@@ -144,3 +144,20 @@ def read_stores(clients: sessions.CloudClients) -> list[str]:
     """The IDs of the cloud's stores (``GET /v2/info/stores``)."""
     body = clients.image.get('/v2/info/stores').json()
     return [store['id'] for store in body.get('stores', [])]
+
+
+def import_methods(dst: sessions.CloudClients) -> tuple[str, ...]:
+    """Import methods the destination offers (``GET /v2/info/import``).
+
+    An empty tuple when it answers anything but a list: a Glance without
+    interoperable import, or one that hides it.
+    """
+    with http.translated('destination cloud %s' % dst.name):
+        response = dst.image.get('/v2/info/import', raise_exc=False)
+    if response.status_code != 200:
+        return ()
+    try:
+        value = response.json()['import-methods']['value']
+    except (ValueError, KeyError, TypeError):
+        return ()
+    return tuple(value) if isinstance(value, list) else ()

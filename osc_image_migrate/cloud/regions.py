@@ -10,6 +10,7 @@ methods of the destination.
 import logging
 
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import inventory
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import glance_download
@@ -60,19 +61,6 @@ def one_keystone(src: sessions.CloudClients,
     return regions.one_keystone(place(src), place(dst))
 
 
-def import_methods(dst: sessions.CloudClients) -> tuple[str, ...]:
-    """Import methods the destination offers (``GET /v2/info/import``)."""
-    with http.translated('destination cloud %s' % dst.name):
-        response = dst.image.get('/v2/info/import', raise_exc=False)
-    if response.status_code != 200:
-        return ()
-    try:
-        value = response.json()['import-methods']['value']
-    except (ValueError, KeyError, TypeError):
-        return ()
-    return tuple(value) if isinstance(value, list) else ()
-
-
 def glance_download_setting(src: sessions.CloudClients,
                             dst: sessions.CloudClients
                             ) -> glance_download.Setting | None:
@@ -83,7 +71,7 @@ def glance_download_setting(src: sessions.CloudClients,
     assert src_place.region is not None  # other_regions() checked it
     return glance_download.Setting(
         source_region=src_place.region, interface=src_place.interface,
-        offered=glance_download.METHOD in import_methods(dst))
+        offered=glance_download.METHOD in inventory.import_methods(dst))
 
 
 def glance_download_offerer(src: sessions.CloudClients,

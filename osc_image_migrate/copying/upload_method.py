@@ -28,7 +28,7 @@ from typing import Callable
 from typing import Iterable
 from typing import Sequence
 
-from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import inventory
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.i18n import _
 from osc_image_migrate import model
@@ -47,20 +47,8 @@ SERVER_CLOSED = ('SSLError', 'ConnectFailure')
 
 
 def offered(dst: sessions.CloudClients) -> tuple[str, ...]:
-    """Import methods the destination offers (``GET /v2/info/import``).
-
-    An empty tuple when it answers anything but a list: a Glance without
-    interoperable import, or one that hides it.
-    """
-    with http.translated('destination cloud %s' % dst.name):
-        response = dst.image.get('/v2/info/import', raise_exc=False)
-    if response.status_code != 200:
-        return ()
-    try:
-        value = response.json()['import-methods']['value']
-    except (ValueError, KeyError, TypeError):
-        return ()
-    return tuple(value) if isinstance(value, list) else ()
+    """Import methods the destination offers (inventory.import_methods)."""
+    return inventory.import_methods(dst)
 
 
 def check_offered(requested: str, methods: Sequence[str]) -> None:

@@ -5,6 +5,7 @@ import types
 
 from keystoneauth1 import exceptions as ks_exc
 
+from osc_image_migrate.cloud import inventory
 from osc_image_migrate.cloud import regions
 from tests.unit.fakes import regions as fake
 
@@ -50,7 +51,7 @@ def test_a_destination_without_the_method_is_told_in_the_setting():
         fake.clients('src', region='RegionOne'),
         fake.clients(methods=('glance-direct',)))
     assert setting.offered is False
-    assert regions.import_methods(fake.clients(methods=None)) == ()
+    assert inventory.import_methods(fake.clients(methods=None)) == ()
 
 
 def test_the_same_region_or_another_keystone_is_not_in_play():
