@@ -13,8 +13,10 @@ import dataclasses
 import logging
 import threading
 from typing import Any
+from typing import Callable
 from typing import Iterator
 from typing import Mapping
+from typing import TypeVar
 
 from glanceclient import client as glance_client
 from keystoneauth1.access import access as ks_access
@@ -32,6 +34,8 @@ LOG = logging.getLogger(__name__)
 # The interface that means "the auth URL, not the catalog" (keystoneauth
 # annotates interfaces as strings; this marker is an object).
 AUTH_URL: Any = ks_plugin.AUTH_INTERFACE
+
+_Answer = TypeVar('_Answer')
 
 # Renew a token that expires within this many seconds before a data
 # request starts (each image's attempt, each reopened source download).
@@ -59,6 +63,22 @@ class CloudClients:
     settings: dict[str, Any] = dataclasses.field(default_factory=dict)
     _refresh_lock: threading.Lock = dataclasses.field(
         default_factory=threading.Lock, repr=False, compare=False)
+    # Answers that hold for the whole command, by what they answer (see
+    # once()).
+    _answers: dict[str, Any] = dataclasses.field(
+        default_factory=dict, repr=False, compare=False)
+
+    def once(self, question: str, ask: Callable[[], _Answer]) -> _Answer:
+        """``ask()``'s answer, asked of the cloud once per command.
+
+        For what the plan and the run both need and what does not change
+        in the seconds between them (the destination's unified limits):
+        one request, not one per reader.
+        """
+        if question not in self._answers:
+            self._answers[question] = ask()
+        answer: _Answer = self._answers[question]
+        return answer
 
     def access(self) -> ks_access.AccessInfo:
         """The credential's current token data (authenticates if needed)."""

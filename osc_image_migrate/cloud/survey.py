@@ -233,9 +233,16 @@ def summary(plan: Sequence[planner.PlanItem]) -> dict[str, Any]:
 
 def read_limits(dst_clients: sessions.CloudClients
                 ) -> limits_mod.Limits | None:
-    """The destination's unified limits of images, None if not in use."""
-    with http.translated('destination cloud %s' % dst_clients.name):
-        return limits_mod.read(dst_clients)
+    """The destination's unified limits of images, None if not in use.
+
+    Read once per command: the plan's quota check and the run's upload
+    slots ask the same.
+    """
+    def ask() -> limits_mod.Limits | None:
+        with http.translated('destination cloud %s' % dst_clients.name):
+            return limits_mod.read(dst_clients)
+
+    return dst_clients.once('image limits', ask)
 
 
 def upload_slots(dst_clients: sessions.CloudClients) -> dict[str, int]:

@@ -9,6 +9,7 @@ from osc_lib import exceptions
 import pytest
 
 from osc_image_migrate.cloud import inventory
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate.cloud import survey
 from osc_image_migrate import model
 from osc_image_migrate.planning import planner
@@ -71,3 +72,23 @@ def test_a_failed_destination_read_is_raised_as_the_destinations():
     with pytest.raises(exceptions.CommandError) as failed:
         reading.inventory({})
     assert str(failed.value).startswith('destination cloud dst-x: ')
+
+
+def test_the_limits_are_read_once_for_the_plan_and_the_run(monkeypatch):
+    """The quota check and the upload slots share one read of Keystone."""
+    reads = []
+
+    def read(clients):
+        reads.append(clients.name)
+        return None
+
+    monkeypatch.setattr(survey.limits_mod, 'read', read)
+    dest = sessions.CloudClients(name='dst', session=None, glance=None,
+                                 image=None, identity=None)
+    assert survey.read_limits(dest) is None
+    assert survey.upload_slots(dest) == {}
+    assert reads == ['dst']
+    other = sessions.CloudClients(name='other', session=None, glance=None,
+                                  image=None, identity=None)
+    survey.read_limits(other)
+    assert reads == ['dst', 'other']

@@ -134,12 +134,20 @@ class TestParsers(base.TestCommand):
         return path
 
 
+def _clients():
+    """Mock (source, destination) clients that answer once() by asking."""
+    source, dest = mock.Mock(), mock.Mock()
+    for clients in (source, dest):
+        clients.once.side_effect = lambda question, ask: ask()
+    return source, dest
+
+
 class TestRunAndExitStatus(base.TestCommand):
 
     def setUp(self):
         super().setUp()
         self.cmd = image_migrate.MigrateImage(self.app, None)
-        self.cmd.clients = mock.Mock(return_value=(mock.Mock(), mock.Mock()))
+        self.cmd.clients = mock.Mock(return_value=_clients())
         self.app.stderr = mock.Mock(isatty=mock.Mock(return_value=False))
 
     def run_cmd(self, args, plan, results=None, whole=False):
@@ -247,7 +255,7 @@ class TestPlanFileRun(base.TestCommand):
     def setUp(self):
         super().setUp()
         self.cmd = image_migrate.MigrateImage(self.app, None)
-        self.cmd.clients = mock.Mock(return_value=(mock.Mock(), mock.Mock()))
+        self.cmd.clients = mock.Mock(return_value=_clients())
         self.app.stderr = mock.Mock(isatty=mock.Mock(return_value=False))
 
     def run_cmd(self, *args):
