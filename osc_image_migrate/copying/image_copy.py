@@ -26,6 +26,7 @@ import threading
 from typing import Callable
 from typing import cast
 
+from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import apply
 from osc_image_migrate.copying import journal
@@ -119,8 +120,7 @@ class ImageCopy:
             if status == model.Status.QUEUED:
                 moved = self.offloads.send(item, self.dest_id, self.journal,
                                            stop, on_bytes=on_bytes)
-                sent = (sending.data(self.chooser) if moved is None
-                        else moved)
+                sent = self._stream(sending) if moved is None else moved
             elif status in (model.Status.UPLOADING, model.Status.IMPORTING):
                 sending.finish_import()
             self.journal.note(verify.check_copy(
@@ -134,6 +134,17 @@ class ImageCopy:
                   planner.METADATA_ONLY: METADATA_ONLY}.get(
                       item.action, MIGRATED)
         return Outcome(result, self.dest_id, sent, self.journal.detail())
+
+    def _stream(self, sending: send.Send) -> int:
+        """The stream's bytes; its failure says what may block it."""
+        try:
+            return sending.data(self.chooser)
+        except http.CloudError as e:
+            hint = self.journal.stream_hint
+            if not hint:
+                raise
+            raise http.CloudError('%s; %s' % (e, hint), e.retriable,
+                                  e.status, e.cause, e.details) from e
 
     def _settle_broken_upload(self, id_map: dict[str, str],
                               stop: threading.Event | None) -> str:

@@ -15,6 +15,10 @@ the next step or the next attempt reads them:
     data_read         what the stream read of a source record without a
                       hash or size: the reference verify.check_copy
                       verifies the copy against (model.DataRead)
+    stream_hint       what may block the stream's upload that this tool
+                      cannot look at (an RBD image an interrupted rbd copy
+                      left, in a destination without Ceph settings):
+                      said with the error if the stream fails
 """
 
 import dataclasses
@@ -31,6 +35,7 @@ class CopyJournal:
     import_request: str | None = None
     upload_broke_at: float | None = None
     data_read: model.DataRead | None = None
+    stream_hint: str | None = None
 
     def note(self, text: str) -> None:
         """A note for the row ('' adds none)."""

@@ -10,6 +10,10 @@ cannot take the image after all raises :class:`PathRefused` *before*
 anything reached the record's data: the stream then carries the image
 into the same record in the same attempt, and the row says why, unless
 the operator named the path with ``--data-path`` (:attr:`Offloads.forced`).
+A path may leave something behind that the stream's upload would trip
+on (the rbd path: an RBD image of the record's name, after a killed
+run); :attr:`Offloads.before_stream` clears it before any stream into a
+``queued`` record, whatever the row's path.
 """
 
 import dataclasses
@@ -47,16 +51,23 @@ class Offload(Protocol):
         ...
 
 
+BeforeStream = Callable[
+    [planner.PlanItem, str, copy_journal.CopyJournal], None]
+
+
 @dataclasses.dataclass(frozen=True)
 class Offloads:
     """The offloaded paths of one run, by Path name.
 
     ``forced``: ``--data-path`` named a path, so a refusal fails the row
-    instead of falling back to the stream.
+    instead of falling back to the stream. ``before_stream``: called with
+    the item, the record's ID and the journal before the stream fills a
+    ``queued`` record (see the module docstring).
     """
 
     paths: Mapping[str, Offload] = dataclasses.field(default_factory=dict)
     forced: bool = False
+    before_stream: BeforeStream | None = None
 
     def send(self, item: planner.PlanItem, dest_id: str,
              journal: copy_journal.CopyJournal,
@@ -64,13 +75,14 @@ class Offloads:
              on_bytes: Callable[[int], None] | None = None) -> int | None:
         """The bytes the row's path moved, or None: stream it instead."""
         offload = self.paths.get(item.path)
-        if offload is None:
-            return None
-        try:
-            return offload.send(item, dest_id, journal, stop,
-                                on_bytes=on_bytes)
-        except PathRefused as e:
-            if self.forced:
-                raise http.CloudError('%s: %s' % (item.path, e)) from e
-            journal.note('stream, not %s: %s' % (item.path, e))
-            return None
+        if offload is not None:
+            try:
+                return offload.send(item, dest_id, journal, stop,
+                                    on_bytes=on_bytes)
+            except PathRefused as e:
+                if self.forced:
+                    raise http.CloudError('%s: %s' % (item.path, e)) from e
+                journal.note('stream, not %s: %s' % (item.path, e))
+        if self.before_stream is not None:
+            self.before_stream(item, dest_id, journal)
+        return None

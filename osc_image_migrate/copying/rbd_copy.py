@@ -15,11 +15,17 @@ Storage to storage, through this host but only the allocated bytes:
    sends it back to ``queued`` and deletes the RBD image);
 3. the copy then verifies and applies the record as after a stream.
 
-Nothing is created in the source cluster: its snapshot is only read. An
-RBD image of the destination record's name left by an interrupted
-attempt is removed before a new copy (no record points at it: the record
-is ``queued``). Refusals before any of that (PathRefused) let the stream
-carry the image instead.
+Nothing is created in the source cluster: its snapshot is only read.
+Each RBD image the copy creates carries a mark (the RBD image metadata
+:data:`MARK`, the source image's ID). One of the destination record's
+name that an interrupted attempt left is removed before a new copy, by
+this path or by the stream (:meth:`RbdCopy.before_stream`: Glance's own
+rbd upload cannot use a name that is taken), only when it has the mark
+and no image record's location names it (the record is ``queued``):
+removing it deletes no image. Refusals before any of that (PathRefused)
+let the stream carry the image instead, and so does a copy Glance read
+back and would not take although it holds the source's hash (its
+location task failed, the record is ``queued`` again).
 """
 
 import hashlib
@@ -32,6 +38,7 @@ from typing import Callable
 from osc_image_migrate import cancel
 from osc_image_migrate.cloud import ceph_cli
 from osc_image_migrate.cloud import http
+from osc_image_migrate.cloud import inventory
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import journal as copy_journal
@@ -45,11 +52,19 @@ from osc_image_migrate.stream import pipe
 
 LOG = logging.getLogger(__name__)
 MiB = 1024 * 1024
+# The RBD image metadata key of the RBD images this tool creates; its
+# value is the source image's ID.
+MARK = 'osc-image-migrate.copy-of'
+
+
+def _settings_of(clients: sessions.CloudClients
+                 ) -> rbd_path.CephSettings | None:
+    return rbd_path.settings_from(clients.settings.get(
+        rbd_path.SETTINGS_KEY))
 
 
 def _settings(clients: sessions.CloudClients) -> rbd_path.CephSettings:
-    found = rbd_path.settings_from(clients.settings.get(
-        rbd_path.SETTINGS_KEY))
+    found = _settings_of(clients)
     if found is None:
         raise offload.PathRefused('no Ceph settings for cloud %s'
                                   % clients.name)
@@ -84,7 +99,7 @@ class RbdCopy:
             if (dst_fsid, dst.pool) == (location.fsid, location.pool):
                 # Never near the source's own RBD images.
                 raise offload.PathRefused(rbd_path.same_pool(location))
-            self.remove_leftover(dst, dest_id)
+            self.remove_leftover(dst, dest_id, check_records=True)
             size = int(ceph_cli.rbd_json(src, 'info', location.spec)['size'])
         except ceph_cli.CephError as e:
             raise offload.PathRefused(str(e))
@@ -92,6 +107,8 @@ class RbdCopy:
         try:
             ceph_cli.run(ceph_cli.rbd(dst, 'create', '--size', str(
                 max(1, -(-size // MiB))), target))
+            ceph_cli.run(ceph_cli.rbd(dst, 'image-meta', 'set', target, MARK,
+                                      str(record.get('id') or item.source_id)))
             moved = self.copy(src, dst, location, target, stop, on_bytes)
             ceph_cli.run(ceph_cli.rbd(dst, 'snap', 'protect', '%s@%s' % (
                 target, location.snap)))
@@ -101,7 +118,7 @@ class RbdCopy:
         url = rbd_path.RbdLocation(dst_fsid, dst.pool, dest_id,
                                    location.snap).url
         self.add_location(dst, dest_id, url, record)
-        self.wait_verified(src, location, dest_id, record, stop)
+        self.wait_verified(src, location, dest_id, record, stop, dst=dst)
         journal.note('rbd: moved %d MiB, the allocated extents of %d MiB'
                      % (-(-moved // MiB), -(-size // MiB)))
         return moved
@@ -144,20 +161,37 @@ class RbdCopy:
                     lines[-1] if lines else 'exit %d' % process.returncode))
         return moved
 
-    def remove_leftover(self, dst: rbd_path.CephSettings,
-                        dest_id: str) -> None:
+    def remove_leftover(self, dst: rbd_path.CephSettings, dest_id: str,
+                        check_records: bool = False) -> bool:
         """Remove an RBD image an earlier attempt left for this record.
 
-        The record is ``queued`` (the copy calls us only then): no
-        location of it, nor of any other record, names this RBD image.
+        The record is ``queued`` (the copies call us only then), so no
+        location of it names this RBD image. It is removed only when this
+        tool made it (:data:`MARK`) and, with ``check_records`` (an image
+        of an earlier run), no other image record's location names it;
+        otherwise http.CloudError says what blocks the record. Returns
+        whether there was one to remove.
         """
         target = '%s/%s' % (dst.pool, dest_id)
         try:
             snaps = ceph_cli.rbd_json(dst, 'snap', 'ls', target) or []
         except ceph_cli.CephError as e:
-            if '(2) No such file' in str(e):
-                return
+            if _absent(e):
+                return False
             raise
+        blocked = 'RBD image %s in the Ceph of cloud %s' % (
+            target, self.dst.name)
+        if not self.made_here(dst, target):
+            raise http.CloudError(
+                '%s holds this record\'s name but was not made by this tool '
+                '(no %s mark): left alone, and Glance cannot store the data '
+                'under that name; remove it once nothing uses it ("rbd rm")'
+                % (blocked, MARK))
+        holder = self.record_naming(dst, dest_id) if check_records else None
+        if holder is not None:
+            raise http.CloudError(
+                '%s, left by an interrupted rbd copy, is the location of '
+                'image %s: left alone' % (blocked, holder))
         LOG.info('Removing RBD image %s left by an interrupted copy',
                  target)
         for snap in snaps:
@@ -167,6 +201,64 @@ class RbdCopy:
         ceph_cli.run(ceph_cli.rbd(dst, 'snap', 'purge', '--no-progress',
                                   target))
         ceph_cli.run(ceph_cli.rbd(dst, 'rm', '--no-progress', target))
+        return True
+
+    @staticmethod
+    def made_here(dst: rbd_path.CephSettings, target: str) -> bool:
+        """Whether an RBD image carries this tool's mark."""
+        try:
+            ceph_cli.run(ceph_cli.rbd(dst, 'image-meta', 'get', target,
+                                      MARK))
+        except ceph_cli.CephError as e:
+            if _absent(e):
+                return False
+            raise
+        return True
+
+    def record_naming(self, dst: rbd_path.CephSettings,
+                      name: str) -> str | None:
+        """The ID of a destination record whose location is this RBD image.
+
+        Read from every record the destination credential sees
+        (``direct_url``, ``locations``); the cluster's fsid is not
+        compared (a location of another cluster with the same pool and
+        name is counted too: left alone rather than guessed).
+        """
+        for image_id, image in inventory.read_images(self.dst).items():
+            found = rbd_path.source_location(image)
+            if found and (found.pool, found.image) == (dst.pool, name):
+                return image_id
+        return None
+
+    def before_stream(self, item: planner.PlanItem, dest_id: str,
+                      journal: copy_journal.CopyJournal) -> None:
+        """Clear the record's name in RBD before the stream fills it.
+
+        A run killed during an rbd copy leaves the record ``queued`` and
+        an RBD image of its name in the destination pool; Glance's own
+        rbd store then fails the stream's upload (the name is taken).
+        Only a source record in RBD can have had an rbd copy, and only a
+        destination with Ceph settings can be looked at here; without
+        them, when the source has some (the rbd path is in use), the
+        stream's error says what may block it (journal.stream_hint).
+        """
+        if rbd_path.source_location(item.source_image or {}) is None:
+            return
+        settings = _settings_of(self.dst)
+        if settings is None:
+            if _settings_of(self.src) is not None:
+                journal.stream_hint = leftover_hint(self.dst.name, dest_id)
+            return
+        try:
+            removed = self.remove_leftover(
+                settings, dest_id, check_records=True)
+        except ceph_cli.CephError as e:
+            LOG.warning('Could not look for a leftover RBD image %s/%s: %s',
+                        settings.pool, dest_id, e)
+            return
+        if removed:
+            journal.note('removed RBD image %s/%s, left by an interrupted '
+                         'rbd copy' % (settings.pool, dest_id))
 
     def add_location(self, dst: rbd_path.CephSettings, dest_id: str,
                      url: str, record: model.Record) -> None:
@@ -183,7 +275,7 @@ class RbdCopy:
             # Nothing of the record changed: the stream can still go.
             try:
                 self.remove_leftover(dst, dest_id)
-            except ceph_cli.CephError as e:
+            except (ceph_cli.CephError, http.CloudError) as e:
                 LOG.warning('Could not remove RBD image %s/%s: %s',
                             dst.pool, dest_id, e)
             raise offload.PathRefused(
@@ -195,39 +287,87 @@ class RbdCopy:
     def wait_verified(self, src: rbd_path.CephSettings,
                       location: rbd_path.RbdLocation, dest_id: str,
                       record: model.Record,
-                      stop: threading.Event | None) -> None:
-        """Until Glance checked the hash: active, or queued (mismatch)."""
+                      stop: threading.Event | None,
+                      dst: rbd_path.CephSettings | None = None) -> None:
+        """Until Glance checked the copy: active, or queued (refused).
+
+        Refused with the source snapshot holding another hash than its
+        record: verify.DataMismatch. Refused although the hashes agree
+        (Glance could not use the location, e.g. a pool it cannot read):
+        the RBD image is removed (``dst``) and offload.PathRefused lets
+        the stream fill the record, ``queued`` again.
+        """
         while True:
             status = self.dst.glance.images.get(dest_id).get('status')
             if status == model.Status.ACTIVE:
                 return
-            if status == model.Status.QUEUED and self._task_failed(dest_id):
-                raise self.mismatch(src, location, record)
+            if status == model.Status.QUEUED:
+                failure = self._task_failure(dest_id)
+                if failure is not None:
+                    raise self.refusal(src, location, record, failure,
+                                       dst, dest_id)
             cancel.pause(stop, cancel.POLL_SECONDS)
 
-    def _task_failed(self, dest_id: str) -> bool:
+    def _task_failure(self, dest_id: str) -> str | None:
+        """What Glance's failed task said ('' if nothing); None: none failed.
+
+        No task at all on a record back in ``queued`` counts as a failure.
+        """
         tasks = glance_import.import_tasks(self.dst, dest_id)
-        return any(t.get('status') == 'failure' for t in tasks) or not tasks
+        failed = [t for t in tasks if t.get('status') == 'failure']
+        if failed:
+            return str(failed[-1].get('message') or '')
+        return None if tasks else ''
 
-    def mismatch(self, src: rbd_path.CephSettings,
-                 location: rbd_path.RbdLocation,
-                 record: model.Record) -> verify.DataMismatch:
-        """The error of a copy Glance refused: both hashes named.
+    def refusal(self, src: rbd_path.CephSettings,
+                location: rbd_path.RbdLocation, record: model.Record,
+                failure: str, dst: rbd_path.CephSettings | None = None,
+                dest_id: str | None = None) -> Exception:
+        """The error of a copy Glance would not take.
 
-        Glance says only "Internal Error"; the hash of what the source
-        snapshot holds now is computed here (a read of it), beside the
-        one its record claims.
+        Glance's task says only "Internal Error" for a hash it found
+        wrong; the hash of what the source snapshot holds now is computed
+        here (a read of it). Different from its record's: DataMismatch,
+        both hashes named. The same: Glance refused the location for
+        another reason, and the stream can still carry the image.
         """
         algo, claimed = model.data_hash(record)
         try:
             found = snapshot_hash(src, location, str(algo))
         except ceph_cli.CephError as e:
             found = 'unknown (%s)' % e
-        return verify.DataMismatch(
-            'the destination Glance refused the rbd copy: the source '
-            'record says %s %s, the source snapshot %s holds %s; the '
-            'record is queued again and its RBD image removed'
-            % (algo, claimed, location.spec, found), retriable=False)
+        if found != claimed or dst is None or dest_id is None:
+            return verify.DataMismatch(
+                'the destination Glance refused the rbd copy: the source '
+                'record says %s %s, the source snapshot %s holds %s; the '
+                'record is queued again and its RBD image removed'
+                % (algo, claimed, location.spec, found), retriable=False)
+        try:
+            self.remove_leftover(dst, dest_id)
+        except (ceph_cli.CephError, http.CloudError) as e:
+            LOG.warning('Could not remove RBD image %s/%s: %s', dst.pool,
+                        dest_id, e)
+        return offload.PathRefused(
+            'the destination Glance did not take the location %s/%s (its '
+            'task: %s), though the copy holds the source\'s hash'
+            % (dst.pool, dest_id, failure or 'failed'))
+
+
+def leftover_hint(cloud: str, dest_id: str) -> str:
+    """What may block a stream into a Ceph-backed cloud we cannot look at.
+
+    Glance's rbd store cannot store a record's data while an RBD image of
+    its ID exists (left by an rbd copy killed in an earlier run).
+    """
+    return ('if a killed rbd copy left RBD image %s in the destination\'s '
+            'pool, Glance cannot store this upload: give clouds.yaml entry '
+            '%s its %s: Ceph settings (ceph_conf, ceph_user, rbd_pool) and '
+            'run again to remove it' % (dest_id, cloud, rbd_path.SETTINGS_KEY))
+
+
+def _absent(error: ceph_cli.CephError) -> bool:
+    """Whether an rbd command failed for want of the image (or key)."""
+    return '(2) No such file' in str(error)
 
 
 def _finish(process: subprocess.Popen) -> bytes:

@@ -324,11 +324,18 @@ class MigrateImage(_MigrateCommand):
             stream_options=stream_options,
             progress=self._progress(parsed_args),
             upload_slots=survey.upload_slots(dest),
-            offloads=offload.Offloads(
-                paths=dict(glance_download.for_clouds(source, dest), **{
-                    data_paths.RBD: rbd_copy.RbdCopy(source, dest,
-                                                     stream_options)}),
-                forced=parsed_args.data_path != data_paths.AUTO))
+            offloads=self.offloads(parsed_args, source, dest,
+                                   stream_options))
+
+    @staticmethod
+    def offloads(parsed_args, source, dest, stream_options):
+        """The run's paths other than the stream (copying/offload.py)."""
+        rbd = rbd_copy.RbdCopy(source, dest, stream_options)
+        return offload.Offloads(
+            paths=dict(glance_download.for_clouds(source, dest),
+                       **{data_paths.RBD: rbd}),
+            forced=parsed_args.data_path != data_paths.AUTO,
+            before_stream=rbd.before_stream)
 
     @staticmethod
     def carry_out(runner, plan):

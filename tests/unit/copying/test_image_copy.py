@@ -9,6 +9,7 @@ import pytest
 from osc_image_migrate import cancel
 from osc_image_migrate.cloud import http
 from osc_image_migrate.copying import image_copy
+from osc_image_migrate.copying import offload
 from osc_image_migrate.copying import record
 from osc_image_migrate import model
 from osc_image_migrate.stream import transfer
@@ -129,3 +130,18 @@ def test_data_changed_on_the_way_in_is_deactivated(monkeypatch, forbidden):
         assert 'deactivated destination image %s' % source['id'] in message
     # Visibility, members and protection were never applied.
     assert images.records[source['id']]['visibility'] == 'private'
+
+
+def test_a_failed_stream_says_what_the_paths_say_may_block_it(monkeypatch):
+    copy, images, source = make_copy()
+    uploads(monkeypatch, 'break')
+    images.statuses[source['id']] = ['queued']
+
+    def hint(item, dest_id, journal):
+        journal.stream_hint = 'an RBD image %s may block it' % dest_id
+    copy.offloads = offload.Offloads(before_stream=hint)
+    with pytest.raises(http.CloudError) as caught:
+        copy.run({})
+    assert str(caught.value) == 'broke off; an RBD image %s may block it' % (
+        source['id'])
+    assert caught.value.retriable

@@ -36,4 +36,4 @@ def test_what_the_steps_tell_is_kept_for_the_next_step():
 def test_every_field_is_declared():
     names = {f.name for f in dataclasses.fields(journal.CopyJournal)}
     assert names == {'notes', 'import_request', 'upload_broke_at',
-                     'data_read'}
+                     'data_read', 'stream_hint'}

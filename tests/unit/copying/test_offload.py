@@ -69,3 +69,20 @@ def test_the_bytes_through_this_host_reach_the_runs_progress():
     offloads.send(item('rbd'), 'd', journal.CopyJournal(), None,
                   on_bytes=told.append)
     assert told == [5]
+
+
+def test_what_a_path_left_is_cleared_before_any_stream():
+    cleared = []
+    offloads = offload.Offloads(
+        {'rbd': Refusing()},
+        before_stream=lambda it, dest_id, notes: cleared.append(
+            (it.path, dest_id)))
+    offloads.send(item('stream'), 'd', journal.CopyJournal(), None)
+    offloads.send(item('rbd'), 'e', journal.CopyJournal(), None)
+    offloads.send(item('glance-download'), 'f', journal.CopyJournal(), None)
+    assert cleared == [('stream', 'd'), ('rbd', 'e'),
+                       ('glance-download', 'f')]
+    moving = offload.Offloads({'rbd': Moving()},
+                              before_stream=lambda *a: cleared.append(a))
+    moving.send(item('rbd'), 'g', journal.CopyJournal(), None)
+    assert len(cleared) == 3

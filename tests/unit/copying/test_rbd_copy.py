@@ -124,3 +124,112 @@ def test_the_copy_tells_the_runs_progress_of_every_byte(tmp_path):
                           on_bytes=told.append)
     assert moved == sum(told) == len(diff)
     assert landed.read_bytes() == diff
+
+
+def test_a_refusal_with_the_sources_hash_leaves_the_stream():
+    """Glance read the copy back and failed it, yet the hashes agree."""
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients(
+        'dst', statuses=['importing', 'queued']))
+    settings = rbd_path.CephSettings('/c', 'glance')
+    location = rbd_path.parse_location(URL)
+    with mock.patch.object(rbd_copy, 'snapshot_hash',
+                           return_value='a' * 128), \
+            mock.patch.object(copy, 'remove_leftover') as remove, \
+            mock.patch('osc_image_migrate.cancel.pause'):
+        with pytest.raises(offload.PathRefused,
+                           match='did not take the location images/abc'):
+            copy.wait_verified(settings, location, 'abc',
+                               item().source_image, None, dst=settings)
+    remove.assert_called_once_with(settings, 'abc')
+
+
+class Rbd:
+    """The rbd commands' answers about one leftover RBD image."""
+
+    def __init__(self, exists=True, marked=True):
+        self.exists, self.marked = exists, marked
+        self.ran = []
+
+    def json(self, settings, *args):
+        if not self.exists:
+            raise ceph_cli.CephError('rbd snap ls: (2) No such file or '
+                                     'directory')
+        return [{'name': 'snap', 'protected': 'true'}]
+
+    def run(self, argv, timeout=None):
+        if argv[-3:-1] == ['get', 'images/abc'] and not self.marked:
+            raise ceph_cli.CephError('rbd image-meta get: failed to get '
+                                     'metadata: (2) No such file or '
+                                     'directory')
+        self.ran.append(ceph_cli._action(argv))
+        return ''
+
+
+def clearing(rbd, records=()):
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients('dst'))
+    notes = journal.CopyJournal()
+    with mock.patch.object(ceph_cli, 'rbd_json', rbd.json), \
+            mock.patch.object(ceph_cli, 'run', rbd.run), \
+            mock.patch.object(rbd_copy.inventory, 'read_images',
+                              return_value={r['id']: r for r in records}):
+        copy.before_stream(item(), 'abc', notes)
+    return notes.notes
+
+
+def test_the_stream_first_removes_what_a_killed_rbd_copy_left():
+    rbd = Rbd()
+    assert clearing(rbd, [{'id': 'abc', 'status': 'queued'}]) == [
+        'removed RBD image images/abc, left by an interrupted rbd copy']
+    assert rbd.ran == [['image-meta', 'get', 'images/abc'],
+                       ['snap', 'unprotect', 'images/abc@snap'],
+                       ['snap', 'purge', '--no-progress'],
+                       ['rm', '--no-progress', 'images/abc']]
+
+
+def test_without_a_leftover_the_stream_goes_on_at_once():
+    rbd = Rbd(exists=False)
+    assert clearing(rbd) == []
+    assert rbd.ran == []
+
+
+@pytest.mark.parametrize('rbd, records, reason', [
+    (Rbd(marked=False), (), 'was not made by this tool'),
+    (Rbd(), [{'id': 'other', 'direct_url': 'rbd://f2/images/abc/snap'}],
+     'is the location of image other'),
+])
+def test_an_rbd_image_not_ours_to_remove_is_left_and_named(rbd, records,
+                                                           reason):
+    with pytest.raises(rbd_copy.http.CloudError, match=reason) as caught:
+        clearing(rbd, records)
+    assert 'images/abc' in str(caught.value)
+    assert not caught.value.retriable
+    assert not [a for a in rbd.ran if a[0] in ('rm', 'snap')]
+
+
+@pytest.mark.parametrize('fields, clouds', [
+    ({'direct_url': None}, {}),
+    ({}, {'dst': {}}),
+])
+def test_no_rbd_look_where_no_rbd_copy_can_have_been(fields, clouds):
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients(
+        'dst', clouds.get('dst', BLOCK)))
+    with mock.patch.object(ceph_cli, 'run') as run, \
+            mock.patch.object(ceph_cli, 'rbd_json') as rbd_json:
+        copy.before_stream(item(**fields), 'abc', journal.CopyJournal())
+    run.assert_not_called()
+    rbd_json.assert_not_called()
+
+
+def test_without_dest_ceph_settings_a_failed_stream_says_what_may_block():
+    notes = journal.CopyJournal()
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients('dst', {}))
+    copy.before_stream(item(), 'abc', notes)
+    assert notes.stream_hint == (
+        'if a killed rbd copy left RBD image abc in the destination\'s pool,'
+        ' Glance cannot store this upload: give clouds.yaml entry dst its '
+        'image_migrate: Ceph settings (ceph_conf, ceph_user, rbd_pool) and '
+        'run again to remove it')
+    neither = journal.CopyJournal()
+    rbd_copy.RbdCopy(Clients('src', {}), Clients('dst', {})).before_stream(
+        item(), 'abc', neither)
+    assert neither.stream_hint is None
