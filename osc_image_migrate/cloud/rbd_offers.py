@@ -4,8 +4,9 @@
 Each cloud's Ceph settings come from its clouds.yaml entry (the
 ``image_migrate:`` block, planning/rbd_path.CephSettings); each cluster
 is asked its fsid once (which also proves it answers); the destination
-credential's token says whether it holds the ``service`` role that
-Glance's location API asks for. The per-image decision is
+credential's token, or that of the destination's ``location_cloud``
+entry (a service user's), says whether it holds the ``service`` role
+that Glance's location API asks for. The per-image decision is
 planning/rbd_path.offer.
 """
 
@@ -13,6 +14,7 @@ import functools
 import logging
 
 from osc_image_migrate.cloud import ceph_cli
+from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.planning import data_paths
 from osc_image_migrate.planning import rbd_path
@@ -36,14 +38,32 @@ def side(clients: sessions.CloudClients) -> rbd_path.CephSide:
 
 def has_service_role(clients: sessions.CloudClients) -> bool:
     """Whether the credential's token holds the ``service`` role."""
-    roles = clients.access().role_names or []
+    with http.translated('cloud %s' % clients.name):
+        roles = clients.access().role_names or []
     return rbd_path.SERVICE_ROLE in roles
+
+
+def location_clients(dst_clients: sessions.CloudClients
+                     ) -> sessions.CloudClients | None:
+    """The destination credential that may add image locations, or None.
+
+    That of the ``location_cloud`` entry first, when there is one (a
+    service user), else the operator's own; None when neither holds the
+    service role (Glance's location API would refuse it).
+    """
+    for clients in (dst_clients.location, dst_clients):
+        if clients is not None and has_service_role(clients):
+            return clients
+    return None
 
 
 def read(src_clients: sessions.CloudClients,
          dst_clients: sessions.CloudClients) -> rbd_path.RbdClouds:
-    return rbd_path.RbdClouds(side(src_clients), side(dst_clients),
-                              has_service_role(dst_clients))
+    location = dst_clients.location
+    return rbd_path.RbdClouds(
+        side(src_clients), side(dst_clients),
+        location_clients(dst_clients) is not None,
+        location.name if location is not None else None)
 
 
 def has_settings(clients: object) -> bool:

@@ -28,6 +28,7 @@ from osc_lib import exceptions
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import transport
 from osc_image_migrate.i18n import _
+from osc_image_migrate.planning import rbd_path
 
 LOG = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ class CloudClients:
     # The cloud's clouds.yaml settings for this tool (its
     # ``image_migrate:`` block and the like), as openstacksdk read them.
     settings: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The destination's ``location_cloud`` entry (planning/rbd_path.py),
+    # whose credential adds image locations; None: the operator's does.
+    location: 'CloudClients | None' = None
     _refresh_lock: threading.Lock = dataclasses.field(
         default_factory=threading.Lock, repr=False, compare=False)
     # Answers that hold for the whole command, by what they answer (see
@@ -227,16 +231,24 @@ def source_clients(client_manager: Any) -> CloudClients:
     return clients
 
 
-def dest_clients(cloud_config: Any, name: str) -> CloudClients:
-    """Clients for the destination cloud ``name`` from clouds.yaml."""
+def dest_clients(cloud_config: Any, name: str,
+                 what: str | None = None) -> CloudClients:
+    """Clients for the destination cloud ``name`` from clouds.yaml.
+
+    When the entry's ``image_migrate:`` block names a ``location_cloud``,
+    that entry's clients (its own credential, ``verify`` and ``cacert``)
+    are its ``location``; an entry that is missing is a CommandError, as
+    for the destination itself. ``what``: how errors name the entry.
+    """
     try:
         cloud = cloud_config.get_one(cloud=name)
         session = cloud.get_session()
     except (config_exc.OpenStackConfigException,
             ks_exc.ClientException) as e:
         raise exceptions.CommandError(
-            _('Destination cloud %(name)s: %(error)s')
-            % {'name': name, 'error': str(e).rstrip('.')})
+            _('%(what)s: %(error)s')
+            % {'what': what or _('Destination cloud %s') % name,
+               'error': str(e).rstrip('.')})
     clients = build_clients(
         name, session,
         region_name=cloud.get_region_name('image'),
@@ -244,4 +256,14 @@ def dest_clients(cloud_config: Any, name: str) -> CloudClients:
         endpoint_override=cloud.get_endpoint('image'))
     config = getattr(cloud, 'config', None)
     clients.settings = dict(config) if isinstance(config, Mapping) else {}
+    if what is None:
+        location = rbd_path.location_cloud(clients.settings.get(
+            rbd_path.SETTINGS_KEY))
+        if location is not None:
+            clients.location = dest_clients(
+                cloud_config, location,
+                _('Location cloud %(location)s (%(key)s of destination '
+                  'cloud %(name)s)') % {'location': location,
+                                        'key': rbd_path.LOCATION_CLOUD,
+                                        'name': name})
     return clients

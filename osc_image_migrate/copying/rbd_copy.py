@@ -39,6 +39,7 @@ from osc_image_migrate import cancel
 from osc_image_migrate.cloud import ceph_cli
 from osc_image_migrate.cloud import http
 from osc_image_migrate.cloud import inventory
+from osc_image_migrate.cloud import rbd_offers
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.copying import glance_import
 from osc_image_migrate.copying import journal as copy_journal
@@ -264,7 +265,12 @@ class RbdCopy:
                      url: str, record: model.Record) -> None:
         """Hand the copy to Glance with the source's hash to check."""
         algo, value = model.data_hash(record)
-        response = self.dst.image.post(
+        # The credential that holds the service role (the location_cloud
+        # entry's, else the operator's); with neither, the operator's
+        # answer (403) sends the image to the stream.
+        poster = (rbd_offers.location_clients(self.dst) or self.dst.location
+                  or self.dst)
+        response = poster.image.post(
             '/v2/images/%s/locations' % dest_id, json={
                 'url': url, 'validation_data': {
                     'os_hash_algo': algo, 'os_hash_value': value}},

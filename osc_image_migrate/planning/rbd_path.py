@@ -24,6 +24,9 @@ SCHEME = 'rbd://'
 # The settings block of a cloud's clouds.yaml entry.
 SETTINGS_KEY = 'image_migrate'
 SERVICE_ROLE = 'service'
+# The key of a destination's block naming the clouds.yaml entry whose
+# credential adds image locations (a service user), if not the operator's.
+LOCATION_CLOUD = 'location_cloud'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,6 +120,22 @@ def settings_from(entry: Mapping[str, Any] | None) -> CephSettings | None:
     return CephSettings(**{k: v for k, v in values.items() if v})
 
 
+def location_cloud(entry: Mapping[str, Any] | None) -> str | None:
+    """The ``location_cloud`` of an ``image_migrate:`` block, or None.
+
+    A value that is not a non-empty string is a UsageError naming the key.
+    """
+    if not entry or not isinstance(entry, Mapping):
+        return None
+    name = entry.get(LOCATION_CLOUD)
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip():
+        raise model.UsageError('%s: %s must name a clouds.yaml entry'
+                               % (SETTINGS_KEY, LOCATION_CLOUD))
+    return name
+
+
 @dataclasses.dataclass(frozen=True)
 class CephSide:
     """What the plan knows of one cloud's Ceph, read once per plan.
@@ -133,11 +152,16 @@ class CephSide:
 
 @dataclasses.dataclass(frozen=True)
 class RbdClouds:
-    """Both clouds' Ceph, and whether the destination accepts locations."""
+    """Both clouds' Ceph, and whether the destination accepts locations.
+
+    ``service_role``: the operator's destination credential, or that of
+    the destination's ``location_cloud`` entry (named here), holds it.
+    """
 
     src: CephSide
     dst: CephSide
     service_role: bool
+    location_cloud: str | None = None
 
 
 def refusal(clouds: RbdClouds, record: model.Record) -> str | None:
@@ -158,6 +182,10 @@ def refusal(clouds: RbdClouds, record: model.Record) -> str | None:
             and clouds.dst.settings.pool == location.pool):
         return same_pool(location)
     if not clouds.service_role:
+        if clouds.location_cloud:
+            return ('neither the destination credential nor that of its '
+                    '%s %s holds the %s role'
+                    % (LOCATION_CLOUD, clouds.location_cloud, SERVICE_ROLE))
         return 'destination credential lacks the %s role' % SERVICE_ROLE
     return None
 

@@ -3,6 +3,8 @@
 
 from unittest import mock
 
+import pytest
+
 from osc_image_migrate.cloud import ceph_cli
 from osc_image_migrate.cloud import rbd_offers
 from osc_image_migrate.planning import planner
@@ -15,10 +17,11 @@ URL = 'rbd://f1/images/abc/snap'
 
 
 class Clients:
-    def __init__(self, name, settings, roles=('admin',)):
+    def __init__(self, name, settings, roles=('admin',), location=None):
         self.name = name
         self.settings = settings
         self.roles = list(roles)
+        self.location = location
 
     def access(self):
         return mock.Mock(role_names=self.roles)
@@ -65,3 +68,35 @@ def test_settings_on_one_side_bring_the_path_into_play():
     offer = rbd_offers.offerer(Clients('s', BLOCK), Clients('d', {}))
     with mock.patch.object(ceph_cli, 'fsid', lambda s: 'f1'):
         assert offer(rbd_item()).refusal == 'no Ceph settings for cloud d'
+
+
+def test_the_location_clouds_service_role_is_enough():
+    service = Clients('d-service', {}, ('service',))
+    offer = rbd_offers.offerer(Clients('s', BLOCK), Clients(
+        'd', DEST_BLOCK, ('admin',), location=service))
+    with mock.patch.object(ceph_cli, 'fsid', lambda s: FSIDS[s.conf]):
+        assert offer(rbd_item()).refusal is None
+    dst = Clients('d', DEST_BLOCK, ('admin',), location=service)
+    assert rbd_offers.location_clients(dst) is service
+
+
+@pytest.mark.parametrize('operator, service, chosen', [
+    (('service',), ('member',), 'd'),
+    (('admin',), ('member',), None),
+])
+def test_the_location_credential_is_the_first_with_the_role(
+        operator, service, chosen):
+    dst = Clients('d', DEST_BLOCK, operator,
+                  location=Clients('d-service', {}, service))
+    found = rbd_offers.location_clients(dst)
+    assert (found.name if found else None) == chosen
+
+
+def test_neither_credential_with_the_role_is_the_reason():
+    offer = rbd_offers.offerer(Clients('s', BLOCK), Clients(
+        'd', DEST_BLOCK, ('admin',),
+        location=Clients('d-service', {}, ('member',))))
+    with mock.patch.object(ceph_cli, 'fsid', lambda s: FSIDS[s.conf]):
+        assert offer(rbd_item()).refusal == (
+            'neither the destination credential nor that of its '
+            'location_cloud d-service holds the service role')

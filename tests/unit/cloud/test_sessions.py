@@ -94,3 +94,35 @@ def test_identity_is_reached_through_the_auth_url(cloud_config):
     from keystoneauth1 import plugin
     dst = sessions.dest_clients(cloud_config, 'dst')
     assert dst.identity.interface is plugin.AUTH_INTERFACE
+
+
+def location_config(tmp_path, block):
+    path = tmp_path / 'clouds.yaml'
+    path.write_text(yaml.safe_dump({'clouds': {
+        'dst': {'auth': AUTH, 'image_migrate': block},
+        'dst-service': {'auth': dict(AUTH, username='svc'),
+                        'image_migrate': {'location_cloud': 'dst'}},
+    }}))
+    return loader.OpenStackConfig(config_files=[str(path)],
+                                  vendor_files=[], load_envvars=False)
+
+
+def test_a_named_location_cloud_gets_clients_of_its_own(tmp_path):
+    config = location_config(tmp_path, {'location_cloud': 'dst-service'})
+    dst = sessions.dest_clients(config, 'dst')
+    assert dst.location.name == 'dst-service'
+    assert dst.location.session.auth._username == 'svc'
+    # Followed one step only: its own block names no further one.
+    assert dst.location.location is None
+    assert sessions.dest_clients(
+        location_config(tmp_path, {}), 'dst').location is None
+
+
+def test_an_unknown_location_cloud_is_one_line_error(tmp_path):
+    config = location_config(tmp_path, {'location_cloud': 'nosuch'})
+    with pytest.raises(exceptions.CommandError) as raised:
+        sessions.dest_clients(config, 'dst')
+    message = str(raised.value)
+    assert message.startswith('Location cloud nosuch (location_cloud of '
+                              'destination cloud dst): ')
+    assert 'not found' in message and '\n' not in message

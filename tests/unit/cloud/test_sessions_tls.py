@@ -76,3 +76,16 @@ def test_client_certificates_are_per_cloud(tmp_path, pems):
     assert sessions_of(dst) == {dst.session}
     assert dst.session.cert == (pems['dst-cert'], pems['dst-key'])
     assert sessions.dest_clients(config, 'plain').session.cert is None
+
+
+def test_the_location_cloud_keeps_its_own_tls_settings(tmp_path, pems):
+    config = config_with(
+        tmp_path,
+        dst={'cacert': pems['dst-ca'],
+             'image_migrate': {'location_cloud': 'dst-service'}},
+        **{'dst-service': {'verify': False}})
+    dst = sessions.dest_clients(config, 'dst')
+    assert {s.verify for s in sessions_of(dst)} == {pems['dst-ca']}
+    assert dst.location.name == 'dst-service'
+    assert {s.verify for s in sessions_of(dst.location)} == {False}
+    assert dst.location.session is not dst.session

@@ -22,9 +22,12 @@ URL = 'rbd://f1/images/abc/snap'
 
 
 class Clients:
-    def __init__(self, name, settings=BLOCK, status=403, statuses=()):
+    def __init__(self, name, settings=BLOCK, status=403, statuses=(),
+                 roles=(), location=None):
         self.name = name
         self.settings = settings
+        self.roles = list(roles)
+        self.location = location
         self.image = mock.Mock()
         self.image.post.return_value = mock.Mock(status_code=status)
         self.image.get.return_value = mock.Mock(
@@ -33,6 +36,9 @@ class Clients:
         self.glance = mock.Mock()
         self.glance.images.get.side_effect = [{'status': s}
                                               for s in statuses]
+
+    def access(self):
+        return mock.Mock(role_names=self.roles)
 
 
 def item(**fields):
@@ -233,3 +239,13 @@ def test_without_dest_ceph_settings_a_failed_stream_says_what_may_block():
     rbd_copy.RbdCopy(Clients('src', {}), Clients('dst', {})).before_stream(
         item(), 'abc', neither)
     assert neither.stream_hint is None
+
+
+def test_the_location_is_added_with_the_service_users_credential():
+    service = Clients('dst-service', {}, status=202, roles=('service',))
+    copy = rbd_copy.RbdCopy(Clients('src'), Clients(
+        'dst', roles=('admin',), location=service))
+    settings = rbd_path.CephSettings('/c', 'glance')
+    copy.add_location(settings, 'abc', URL, item().source_image)
+    service.image.post.assert_called_once()
+    copy.dst.image.post.assert_not_called()

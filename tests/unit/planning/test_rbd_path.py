@@ -109,3 +109,16 @@ def test_settings_come_from_the_clouds_yaml_block():
 def test_a_block_of_the_wrong_shape_is_a_usage_error(block):
     with pytest.raises(model.UsageError):
         rbd_path.settings_from(block)
+
+
+def test_a_location_cloud_is_named_in_the_block():
+    assert rbd_path.location_cloud(None) is None
+    assert rbd_path.location_cloud({'ceph_conf': '/c'}) is None
+    assert rbd_path.location_cloud({'location_cloud': 'dst-service'}) == (
+        'dst-service')
+
+
+@pytest.mark.parametrize('name', ['', ' ', 3, ['dst-service']])
+def test_a_location_cloud_that_names_no_entry_is_a_usage_error(name):
+    with pytest.raises(model.UsageError, match='location_cloud must name'):
+        rbd_path.location_cloud({'location_cloud': name})
