@@ -76,6 +76,7 @@ def qcow2_blob(tmp_path):
 
 
 def test_images_move_storage_to_storage_and_glance_verifies(box, tmp_path):
+    """As the operator, with a location_cloud's credential for locations."""
     images = fs.Images(box)
     kernel = images.make('kernel', MiB + 3, disk_format='aki',
                          container_format='aki')
@@ -101,8 +102,11 @@ def test_images_move_storage_to_storage_and_glance_verifies(box, tmp_path):
     assert box.image('src', made['sparse']['id'])['direct_url'].startswith(
         'rbd://')
 
+    # The operator's credential (dst: admin, no service role) does all
+    # but add the locations, which the migrator's (service role) does.
+    env = with_settings(box, tmp_path, 'dst', location_cloud=DEST)
     rows, run = migrate(box, '--data-path', 'rbd',
-                        *fs.image_args(*made.values()))
+                        *fs.image_args(*made.values()), dest='dst', env=env)
     assert run.returncode == 0, run.stderr
     for image_id in ids:
         row, source = rows[image_id], box.image('src', image_id)
@@ -162,18 +166,30 @@ def test_a_copy_glance_finds_wrong_never_becomes_active(box):
     assert image['id'] not in rbd(box, 'dst', 'ls', 'images').split()
 
 
+def marked(box, image_id):
+    """Whether the rbd copy made and marked the image's RBD image yet."""
+    return subprocess.run(
+        ['rbd', '--conf', box.info['clouds']['dst']['ceph']['ceph_conf'],
+         '--id', 'glance', 'image-meta', 'get', 'images/%s' % image_id,
+         'osc-image-migrate.copy-of'], capture_output=True).returncode == 0
+
+
 def test_killed_mid_copy_then_rerun_completes_the_same_record(box):
-    image = fs.Images(box).make('killed', 24 * MiB)
+    """And so does a re-run by the stream, its RBD image removed first."""
+    images = fs.Images(box)
+    image = images.make('killed', 24 * MiB)
+    streamed = images.make('killed-streamed', 8 * MiB)
     command = [os.path.join(os.path.dirname(sys.executable), 'openstack'),
                '--os-cloud', 'src', 'image', 'migrate', '--dest-cloud',
                DEST, '--no-progress', '--limit-rate', '4M',
-               '--image', image['id']]
+               '--image', image['id'], '--image', streamed['id']]
     process = subprocess.Popen(command, env=box.env(),
                                stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
-        # The copy is under way once its RBD image is in the dst pool.
-        while image['id'] not in rbd(box, 'dst', 'ls', 'images').split():
+        # The copies are under way once their RBD images are in the dst
+        # pool with the tool's mark.
+        while not (marked(box, image['id']) and marked(box, streamed['id'])):
             assert process.poll() is None, 'the copy ended before the kill'
             time.sleep(0.05)
     finally:
@@ -190,6 +206,69 @@ def test_killed_mid_copy_then_rerun_completes_the_same_record(box):
         'active', image['os_hash_value'])
     assert [c['id'] for c in fs.copies(box, image['id'])] == [image['id']]
     assert rbd(box, 'dst', 'ls', 'images').split().count(image['id']) == 1
+
+    # Glance's own rbd upload needs the RBD image's name the killed copy
+    # took: the stream removes that image first. (Without the
+    # destination's Ceph settings the failed stream's row says so: see
+    # tests/unit/copying/test_rbd_copy.py.)
+    assert box.image('dst', streamed['id'])['status'] == 'queued'
+    assert marked(box, streamed['id'])
+    rows, run = migrate(box, '--data-path', 'stream', '--retries', '0',
+                        *fs.image_args(streamed))
+    row = rows[streamed['id']]
+    assert (row['Result'], row['Dest ID']) == (
+        'migrated', streamed['id']), row
+    assert row['Detail'] == ('removed RBD image images/%s, left by an '
+                             'interrupted rbd copy' % streamed['id'])
+    copy = box.image('dst', streamed['id'])
+    assert (copy['status'], copy['os_hash_value']) == (
+        'active', streamed['os_hash_value'])
+    assert [c['id'] for c in fs.copies(box, streamed['id'])] == [
+        streamed['id']]
+    assert not marked(box, streamed['id'])
+
+
+def with_settings(box, tmp_path, cloud, **settings):
+    """The box's env with a clouds.yaml whose ``cloud`` has ``settings``."""
+    with open(box.clouds_yaml) as f:
+        config = yaml.safe_load(f)
+    config['clouds'][cloud]['image_migrate'].update(settings)
+    path = tmp_path / ('clouds-%s.yaml' % cloud)
+    path.write_text(yaml.safe_dump(config))
+    return dict(box.env(), OS_CLIENT_CONFIG_FILE=str(path))
+
+
+def test_a_location_glance_cannot_use_goes_to_the_stream(box, tmp_path):
+    """Refused at run time, the image streams into the same record.
+
+    The plan offers rbd (both clusters answer, the service role), but
+    the destination's settings name a pool Glance's Ceph user cannot
+    read: Glance's location task fails. (That --data-path rbd then fails
+    the row is copying/offload.py's, tested in tests/unit.)
+    """
+    conf = box.info['clouds']['dst']['ceph']['ceph_conf']
+    ceph = ['ceph', '--conf', conf, '--id', 'admin', 'osd', 'pool']
+    if 'elsewhere' not in subprocess.run(
+            ceph + ['ls'], capture_output=True, text=True,
+            check=True).stdout.split():
+        # Of size 1, as the sandbox's pools; its first write waits for it.
+        subprocess.run(ceph + ['create', 'elsewhere', '8', '8'],
+                       capture_output=True, check=True)
+    env = with_settings(box, tmp_path, DEST, rbd_pool='elsewhere',
+                        ceph_user='admin', ceph_keyring='')
+    image = fs.Images(box).make('elsewhere', MiB + 7)
+
+    rows, run = migrate(box, *fs.image_args(image), env=env)
+    row = rows[image['id']]
+    assert (row['Result'], row['Dest ID']) == ('migrated', image['id']), row
+    assert row['Detail'].startswith(
+        'stream, not rbd: the destination Glance did not take the location '
+        'elsewhere/%s' % image['id']), row
+    copy = box.image('dst', image['id'])
+    assert (copy['status'], copy['os_hash_value']) == (
+        'active', image['os_hash_value'])
+    assert [c['id'] for c in fs.copies(box, image['id'])] == [image['id']]
+    assert rbd(box, 'dst', 'ls', 'elsewhere', user='admin') == ''
 
 
 def without_ceph_settings(box, tmp_path, cloud):
