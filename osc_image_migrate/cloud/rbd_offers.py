@@ -30,10 +30,20 @@ def side(clients: sessions.CloudClients) -> rbd_path.CephSide:
         return rbd_path.CephSide(clients.name)
     try:
         return rbd_path.CephSide(clients.name, settings,
-                                 fsid=ceph_cli.fsid(settings))
+                                 fsid=fsid(clients, settings))
     except ceph_cli.CephError as e:
         LOG.debug('Ceph of cloud %s: %s', clients.name, e)
         return rbd_path.CephSide(clients.name, settings, unreachable=str(e))
+
+
+def fsid(clients: sessions.CloudClients,
+         settings: rbd_path.CephSettings) -> str:
+    """The fsid of a cloud's cluster, asked once per command.
+
+    The plan's offer and each rbd copy of the run need it; each ask is a
+    ``ceph`` command (a Python start-up and a login to the monitor).
+    """
+    return clients.once('ceph fsid', lambda: ceph_cli.fsid(settings))
 
 
 def has_service_role(clients: sessions.CloudClients) -> bool:

@@ -96,7 +96,7 @@ class RbdCopy:
                                       'verifies what it reads')
         src, dst = _settings(self.src), _settings(self.dst)
         try:
-            dst_fsid = ceph_cli.fsid(dst)
+            dst_fsid = rbd_offers.fsid(self.dst, dst)
             if (dst_fsid, dst.pool) == (location.fsid, location.pool):
                 # Never near the source's own RBD images.
                 raise offload.PathRefused(rbd_path.same_pool(location))

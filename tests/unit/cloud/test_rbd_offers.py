@@ -7,6 +7,7 @@ import pytest
 
 from osc_image_migrate.cloud import ceph_cli
 from osc_image_migrate.cloud import rbd_offers
+from osc_image_migrate.cloud import sessions
 from osc_image_migrate.planning import planner
 
 BLOCK = {'image_migrate': {'ceph_conf': '/c', 'ceph_user': 'glance'}}
@@ -25,6 +26,13 @@ class Clients:
 
     def access(self):
         return mock.Mock(role_names=self.roles)
+
+    def once(self, question, ask):
+        """As sessions.CloudClients.once: each question asked once."""
+        answers = self.__dict__.setdefault('answers', {})
+        if question not in answers:
+            answers[question] = ask()
+        return answers[question]
 
 
 def rbd_item():
@@ -100,3 +108,21 @@ def test_neither_credential_with_the_role_is_the_reason():
         assert offer(rbd_item()).refusal == (
             'neither the destination credential nor that of its '
             'location_cloud d-service holds the service role')
+
+
+def test_a_clusters_fsid_is_asked_once_per_command(monkeypatch):
+    """The plan's offer and the run's copies share one ``ceph fsid``."""
+    asked = []
+
+    def fsid(settings):
+        asked.append(settings.conf)
+        return FSIDS[settings.conf]
+
+    monkeypatch.setattr(ceph_cli, 'fsid', fsid)
+    clients = sessions.CloudClients(
+        name='dst', session=None, glance=None, image=None, identity=None,
+        settings=DEST_BLOCK)
+    settings = rbd_offers.side(clients).settings
+    assert rbd_offers.fsid(clients, settings) == 'f2'
+    assert rbd_offers.fsid(clients, settings) == 'f2'
+    assert asked == ['/d']

@@ -40,6 +40,13 @@ class Clients:
     def access(self):
         return mock.Mock(role_names=self.roles)
 
+    def once(self, question, ask):
+        """As sessions.CloudClients.once: each question asked once."""
+        answers = self.__dict__.setdefault('answers', {})
+        if question not in answers:
+            answers[question] = ask()
+        return answers[question]
+
 
 def item(**fields):
     record = {'id': 'abc', 'size': 1, 'os_hash_algo': 'sha512',
