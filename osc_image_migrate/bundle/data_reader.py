@@ -4,9 +4,11 @@
 The import streams the file through the same verified body as a cloud's
 download (stream/verified.py VerifiedStream, which checks the record's
 size and hash before the upload's last block goes out). That body reads a
-response: :class:`DataFileResponse` is one over the file, whose ``raw``
-answers ``read1`` as urllib3's does (stream/download.py reads it that
-way, one piece per call, with no other copy than the one into its block).
+response: :class:`DataFileResponse` is one over the file. Its
+``body_reader`` reads the file straight into the stream's blocks (one
+copy, from the page cache); with a rate limit the download reads its
+``raw`` with ``read1`` instead, as it reads urllib3's, and paces the
+pieces (stream/download.py).
 
 On the way, each chunk of the manifest's ``chunk_size`` is hashed with
 sha256 and compared with the manifest's list as soon as its last byte is
@@ -32,7 +34,7 @@ def _bad_file(message: str) -> http.CloudError:
 
 
 class _ChunkCheckedFile:
-    """``read1`` over a data file, checking each chunk's sha256."""
+    """A data file read chunk by chunk, each chunk's sha256 checked."""
 
     def __init__(self, path: str, name: str, size: int, chunk_size: int,
                  chunks: list[str]) -> None:
@@ -50,33 +52,43 @@ class _ChunkCheckedFile:
         # of its own, ended at the chunk's end or by close().
         self.hash: hashing.BackgroundHash | None = None
 
-    def read1(self, n: int = -1, decode_content: bool = True) -> bytes:
-        """Up to ``n`` bytes, never across a chunk's end; b'' at the end."""
+    def readinto(self, view: memoryview) -> int:
+        """Bytes into ``view``, never across a chunk's end; 0 at the end.
+
+        The bytes read are hashed from ``view`` in the chunk's thread:
+        the caller must not change them afterwards (the stream's blocks
+        are never written again once filled).
+        """
         if self.position >= self.size:
             self._check_end()
-            return b''
+            return 0
         in_chunk = self.chunk_size - self.position % self.chunk_size
-        want = min(in_chunk, self.size - self.position)
-        if n is not None and n >= 0:
-            want = min(want, n)
+        want = min(in_chunk, self.size - self.position, len(view))
         try:
-            piece = self.file.read(want)
+            n = self.file.readinto(view[:want])
         except OSError as e:
             raise _bad_file('cannot read %s: %s' % (self.name,
                                                     e.strerror or e))
-        if not piece:
+        if not n:
             raise _bad_file('%s ends at byte %d, in chunk %d: truncated '
                             '(the manifest says %d bytes)' % (
                                 self.name, self.position, self.index,
                                 self.size))
         if self.hash is None:
             self.hash = hashing.BackgroundHash('sha256')
-        self.hash.update(piece)
-        self.position += len(piece)
+        self.hash.update(view[:n])
+        self.position += n
         if (self.position % self.chunk_size == 0
                 or self.position == self.size):
             self._check_chunk()
-        return piece
+        return n
+
+    def read1(self, n: int = -1, decode_content: bool = True) -> bytes:
+        """Up to ``n`` bytes, never across a chunk's end; b'' at the end."""
+        want = self.chunk_size if n is None or n < 0 else n
+        piece = bytearray(min(want, self.chunk_size))
+        got = self.readinto(memoryview(piece))
+        return bytes(piece[:got])
 
     def _check_chunk(self) -> None:
         assert self.hash is not None  # read1 fed it this chunk's bytes
@@ -122,6 +134,8 @@ class DataFileResponse:
         self.raw = _ChunkCheckedFile(
             os.path.join(root, self.name), self.name, entry['size'],
             entry['chunk_size'], list(entry['chunk_sha256']))
+        # What stream/download.py reads straight into its blocks.
+        self.body_reader = self.raw
 
     @property
     def position(self) -> int:

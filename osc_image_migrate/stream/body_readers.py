@@ -15,6 +15,7 @@ body, and the test fakes, are read through urllib3 (:class:`PieceBody`).
 import socket
 from typing import Any
 from typing import Iterator
+from typing import Protocol
 
 from urllib3 import exceptions as urllib3_exc
 
@@ -24,6 +25,14 @@ from osc_image_migrate.stream import bandwidth
 # What the first read takes from http.client's read buffer (8 KiB unless
 # configured otherwise): more than that buffer, so one read empties it.
 DRAIN_SIZE = 1 << 20
+
+
+class BodyReader(Protocol):
+    """What the download reads a body with (SocketBody, PieceBody...)."""
+
+    def readinto(self, view: memoryview) -> int:
+        """Bytes into ``view`` (at least one); 0 at the body's end."""
+        ...
 
 
 class SocketBody:

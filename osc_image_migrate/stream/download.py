@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any
 from typing import Callable
+from typing import cast
 from typing import Iterator
 
 import requests
@@ -91,7 +92,7 @@ class SourceDownload:
         self._chunk_size = chunk_size
         self._iter_size = iter_size
         self._clock = clock
-        self._body: body_readers.SocketBody | body_readers.PieceBody | None
+        self._body: body_readers.BodyReader | None
         self._body = None
         self._last_byte = 0.0
         self._why_not = ''
@@ -216,8 +217,16 @@ class SourceDownload:
         return True
 
     def _open_body(self, response: Any, timeout: float | None
-                   ) -> body_readers.SocketBody | body_readers.PieceBody:
-        """The reader of one response's body; ``timeout`` its silence."""
+                   ) -> body_readers.BodyReader:
+        """The reader of one response's body; ``timeout`` its silence.
+
+        A response that brings a reader of its own (``body_reader``: a
+        bundle's data file, bundle/data_reader.py) is read with it,
+        unless a rate limit paces the pieces.
+        """
+        own = getattr(response, 'body_reader', None)
+        if own is not None and self._limiter is None:
+            return cast(body_readers.BodyReader, own)
         if timeout is not None:
             body_readers.set_timeout(response, timeout)
         direct = body_readers.socket_body(response, self._limiter,

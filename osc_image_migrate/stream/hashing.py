@@ -16,6 +16,8 @@ import threading
 # falls behind can hold in memory (4 pieces of up to 1 MiB: parallel
 # copies each hold their own).
 BACKLOG = 4
+# What may be hashed: bytes, or a view of a buffer never written again.
+_Piece = bytes | bytearray | memoryview
 
 
 class BackgroundHash:
@@ -28,8 +30,7 @@ class BackgroundHash:
 
     def __init__(self, algo: str) -> None:
         self._hasher = hashlib.new(algo)
-        self._pieces: queue.Queue[bytes | bytearray | None] = queue.Queue(
-            BACKLOG)
+        self._pieces: queue.Queue[_Piece | None] = queue.Queue(BACKLOG)
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name='hash-%s' % algo)
         self._thread.start()
@@ -39,7 +40,7 @@ class BackgroundHash:
         while (piece := get()) is not None:
             update(piece)
 
-    def update(self, piece: bytes | bytearray) -> None:
+    def update(self, piece: _Piece) -> None:
         self._pieces.put(piece)
 
     def close(self) -> None:

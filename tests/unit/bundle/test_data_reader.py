@@ -10,6 +10,8 @@ import pytest
 from osc_image_migrate.bundle import data_reader
 from osc_image_migrate.cloud import http
 from osc_image_migrate import model
+from osc_image_migrate.stream import bandwidth
+from osc_image_migrate.stream import options as stream_options
 from osc_image_migrate.stream import verified
 
 CHUNK = 64 * 1024
@@ -150,3 +152,37 @@ def test_closed_half_way_it_leaves_no_hash_thread(tmp_path):
 def hash_threads():
     return [t for t in threading.enumerate()
             if t.name.startswith('hash-') and t.is_alive()]
+
+
+def test_the_verified_body_reads_the_file_straight_into_its_blocks(
+        tmp_path, monkeypatch):
+    """No read1 piece (and its copy) without a rate limit: readinto."""
+    data = os.urandom(2 * verified.CHUNK_SIZE + 99)
+    response = data_reader.DataFileResponse(
+        str(tmp_path), bundle_file(tmp_path, data, verified.CHUNK_SIZE))
+
+    def no_pieces(*args, **kwargs):
+        raise AssertionError('read1 was called')
+
+    monkeypatch.setattr(response.raw, 'read1', no_pieces)
+    body = verified.VerifiedStream(response, expected(data))
+    assert b''.join(bytes(b) for b in body) == data
+    response.close()
+
+
+def test_a_rate_limit_reads_paced_pieces(tmp_path, monkeypatch):
+    """With --limit-rate the file is read in pieces the limiter paces."""
+    data = os.urandom(verified.CHUNK_SIZE + 99)
+    response = data_reader.DataFileResponse(
+        str(tmp_path), bundle_file(tmp_path, data, verified.CHUNK_SIZE))
+    taken = []
+    limiter = bandwidth.Limiter(1 << 40)
+    take = limiter.take
+    monkeypatch.setattr(limiter, 'take', lambda n, stop=None: (
+        taken.append(n), take(n, stop))[1])
+    body = verified.VerifiedStream(
+        response, expected(data),
+        options=stream_options.StreamOptions(limiter=limiter))
+    assert b''.join(bytes(b) for b in body) == data
+    assert sum(taken) == len(data)
+    response.close()
