@@ -112,6 +112,8 @@ def test_images_move_storage_to_storage_and_glance_verifies(box, tmp_path):
         row, source = rows[image_id], box.image('src', image_id)
         assert (row['Result'], row['Dest ID']) == ('migrated', image_id)
         assert row['Detail'].startswith('rbd: moved'), row
+        assert re.search(r'; Glance checked the copy in \d+\.\d s',
+                         row['Detail']), row
         copy = box.image('dst', image_id)
         assert copy['status'] == 'active'
         assert copy['direct_url'].startswith('rbd://')
