@@ -9,6 +9,7 @@ from osc_image_migrate.cloud import ceph_cli
 from osc_image_migrate.cloud import rbd_offers
 from osc_image_migrate.cloud import sessions
 from osc_image_migrate.planning import planner
+from tests.unit.fakes import answers
 
 BLOCK = {'image_migrate': {'ceph_conf': '/c', 'ceph_user': 'glance'}}
 DEST_BLOCK = {'image_migrate': {'ceph_conf': '/d', 'ceph_user': 'glance'}}
@@ -17,7 +18,7 @@ FSIDS = {'/c': 'f1', '/d': 'f2'}
 URL = 'rbd://f1/images/abc/snap'
 
 
-class Clients:
+class Clients(answers.OnceAnswers):
     def __init__(self, name, settings, roles=('admin',), location=None):
         self.name = name
         self.settings = settings
@@ -26,13 +27,6 @@ class Clients:
 
     def access(self):
         return mock.Mock(role_names=self.roles)
-
-    def once(self, question, ask):
-        """As sessions.CloudClients.once: each question asked once."""
-        answers = self.__dict__.setdefault('answers', {})
-        if question not in answers:
-            answers[question] = ask()
-        return answers[question]
 
 
 def rbd_item():

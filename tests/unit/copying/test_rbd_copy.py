@@ -16,12 +16,13 @@ from osc_image_migrate.copying import rbd_copy
 from osc_image_migrate.copying import verify
 from osc_image_migrate.planning import planner
 from osc_image_migrate.planning import rbd_path
+from tests.unit.fakes import answers
 
 BLOCK = {'image_migrate': {'ceph_conf': '/c', 'ceph_user': 'glance'}}
 URL = 'rbd://f1/images/abc/snap'
 
 
-class Clients:
+class Clients(answers.OnceAnswers):
     def __init__(self, name, settings=BLOCK, status=403, statuses=(),
                  roles=(), location=None):
         self.name = name
@@ -39,13 +40,6 @@ class Clients:
 
     def access(self):
         return mock.Mock(role_names=self.roles)
-
-    def once(self, question, ask):
-        """As sessions.CloudClients.once: each question asked once."""
-        answers = self.__dict__.setdefault('answers', {})
-        if question not in answers:
-            answers[question] = ask()
-        return answers[question]
 
 
 def item(**fields):
