@@ -107,60 +107,53 @@ def import_(bench, image_id, root):
     return run, row['Seconds'], row['Dest ID']
 
 
-def curl_get(bench, image_id, path):
-    run = measure.run_processes([[
-        transfers.CURL + bench.curl_tls('src') + [
-            '-H', '@' + bench.header_file('src'), '-o', path,
-            bench.file_url('src', image_id)]]], bench.env,
-        servers=bench.servers)
+def _curl_get(bench, image_id, *options):
+    """curl's argv for a GET of the image's data (stdout unless -o)."""
+    return transfers.CURL + bench.curl_tls('src') + [
+        '-H', '@' + bench.header_file('src'), *options,
+        bench.file_url('src', image_id)]
+
+
+def _curl_put(bench, path, dest_id):
+    """curl's argv for a PUT of the file into the empty record."""
+    return transfers.CURL + bench.curl_tls('dst') + [
+        '-H', '@' + bench.header_file('dst'), '-H', 'Expect:',
+        '-H', 'Content-Type: application/octet-stream', '-T', path,
+        '-o', '/dev/null', bench.file_url('dst', dest_id)]
+
+
+def _run(bench, argv, what):
+    """One process, timed; a BenchError naming ``what`` if it failed."""
+    run = measure.run_processes([[argv]], bench.env, servers=bench.servers)
     if not run.ok:
-        raise measure.BenchError('curl GET failed: ' + run.error_tail())
+        raise measure.BenchError('%s failed: %s' % (what, run.error_tail()))
     return run
+
+
+def curl_get(bench, image_id, path):
+    return _run(bench, _curl_get(bench, image_id, '-o', path), 'curl GET')
 
 
 def curl_put(bench, path, dest_id):
-    run = measure.run_processes([[
-        transfers.CURL + bench.curl_tls('dst') + [
-            '-H', '@' + bench.header_file('dst'), '-H', 'Expect:',
-            '-H', 'Content-Type: application/octet-stream', '-T', path,
-            '-o', '/dev/null', bench.file_url('dst', dest_id)]]],
-        bench.env, servers=bench.servers)
-    if not run.ok:
-        raise measure.BenchError('curl -T failed: ' + run.error_tail())
-    return run
+    return _run(bench, _curl_put(bench, path, dest_id), 'curl -T')
 
 
 def curl_get_hashed(bench, image_id, path, work):
     """The export's work by bare tools: curl, tee, both hashes, sync."""
     fifo_dir = tempfile.mkdtemp(prefix='fifo-', dir=work)
     try:
-        run = measure.run_processes([[[
+        return _run(bench, [
             'bash', '-c', _GET_HASHED, 'get-hashed', fifo_dir, path]
-            + transfers.CURL + bench.curl_tls('src') + [
-                '-H', '@' + bench.header_file('src'),
-                bench.file_url('src', image_id)]]], bench.env,
-            servers=bench.servers)
+            + _curl_get(bench, image_id), 'curl | openssl dgst')
     finally:
         shutil.rmtree(fifo_dir, ignore_errors=True)
-    if not run.ok:
-        raise measure.BenchError('curl | openssl dgst failed: '
-                                 + run.error_tail())
-    return run
 
 
 def curl_put_hashed(bench, path, dest_id):
     """The import's work by bare tools: curl -T beside both hashes."""
-    run = measure.run_processes([[[
+    return _run(bench, [
         'bash', '-c', _PUT_HASHED, 'put-hashed', path]
-        + transfers.CURL + bench.curl_tls('dst') + [
-            '-H', '@' + bench.header_file('dst'), '-H', 'Expect:',
-            '-H', 'Content-Type: application/octet-stream', '-T', path,
-            '-o', '/dev/null', bench.file_url('dst', dest_id)]]],
-        bench.env, servers=bench.servers)
-    if not run.ok:
-        raise measure.BenchError('curl -T & openssl dgst failed: '
-                                 + run.error_tail())
-    return run
+        + _curl_put(bench, path, dest_id), 'curl -T & openssl dgst')
 
 
 def _data_file(root, image_id):
